@@ -1,0 +1,1 @@
+"""Reference ministry one-stop system (HTTT GQTTHC) with seeded integration defects."""

@@ -1,0 +1,220 @@
+"""`kiemthu` command line. Each command validates its input, then hands over to the part that owns it."""
+
+from __future__ import annotations
+
+import importlib
+import importlib.util
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+from kiemthu import __version__
+
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    help="kiemthu — integration tests of online public services against the National Public Service Portal "
+    "(kiểm thử tích hợp dịch vụ công trực tuyến với Cổng DVCQG).",
+)
+console = Console(stderr=True)
+EXIT_UNAVAILABLE = 3
+
+
+def _entry(module: str, func: str, feature: str):
+    """The function implementing a command, or a one-line 'not available yet' exit."""
+    if importlib.util.find_spec(module) is None:
+        console.print(f"[yellow]{feature}: not available yet (chưa có).[/yellow]")
+        raise typer.Exit(EXIT_UNAVAILABLE)
+    mod = importlib.import_module(module)
+    fn = getattr(mod, func, None)
+    if fn is None:
+        console.print(f"[yellow]{feature}: not available yet (chưa có).[/yellow]")
+        raise typer.Exit(EXIT_UNAVAILABLE)
+    return fn
+
+
+def _load_target_or_exit(path: Path):
+    from kiemthu.target import TargetError, load_target
+
+    try:
+        return load_target(path)
+    except TargetError as exc:
+        console.print(exc.render(), markup=False)
+        raise typer.Exit(2)
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    version: bool = typer.Option(False, "--version", help="Print the version and exit."),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="More log output."),
+) -> None:
+    from kiemthu.logs import setup_logging
+
+    setup_logging("DEBUG" if verbose else "WARNING")
+    if version:
+        typer.echo(f"kiemthu {__version__}")
+        raise typer.Exit(0)
+
+
+@app.command()
+def demo(
+    defect: List[str] = typer.Option([], "--defect", "-d", help="Switch on a seeded defect in the reference system (lỗi cài sẵn); repeatable."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Run directory (default reports/out/<run-id>/)."),
+    service: List[str] = typer.Option([], "--service", "-s", help="Only these services (scenario id); repeatable."),
+    check: List[str] = typer.Option([], "--check", "-c", help="Only these checks: sso, submission, payment, processing."),
+    headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
+) -> None:
+    """Run the whole suite against the embedded reference ministry system and the mock portal (chạy thử toàn bộ)."""
+    fn = _entry("kiemthu.demo", "run_demo", "demo")
+    raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed))
+
+
+@app.command()
+def mock(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
+    port: int = typer.Option(8800, help="Port to listen on."),
+    target: Optional[Path] = typer.Option(None, "--target", "-t", help="Target file whose portal registration (clients, payment partner, adapter account) the mock should accept."),
+    db: Optional[Path] = typer.Option(None, help="SQLite file for the mock's state and journal (default: a temporary file)."),
+    profile: Optional[str] = typer.Option(None, help="Contract profile (default dvcqg-1.0)."),
+) -> None:
+    """Run the mock National Public Service Portal (Cổng DVCQG giả lập): SSO, payment, adapter, journal."""
+    tgt = _load_target_or_exit(target) if target else None
+    fn = _entry("mocks.server", "serve", "mock portal")
+    raise typer.Exit(fn(target=tgt, host=host, port=port, db_path=db, profile=profile) or 0)
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def ministry(
+    ctx: typer.Context,
+    port: int = typer.Option(8801, help="Port to listen on."),
+    defect: List[str] = typer.Option([], "--defect", "-d", help="Seeded defect to switch on; repeatable."),
+    list_defects: bool = typer.Option(False, "--list-defects", help="Print the catalogue of seeded defects."),
+    config: Optional[Path] = typer.Option(None, help="Configuration file of the reference system (YAML)."),
+) -> None:
+    """Run the reference ministry one-stop system (hệ thống một cửa điện tử tham chiếu), as its own process."""
+    import subprocess
+
+    if importlib.util.find_spec("examples.ministry.__main__") is None:
+        console.print("[yellow]reference ministry system: not available yet (chưa có).[/yellow]")
+        raise typer.Exit(EXIT_UNAVAILABLE)
+    args = [sys.executable, "-m", "examples.ministry", "--port", str(port)]
+    for d in defect:
+        args += ["--defect", d]
+    if list_defects:
+        args.append("--list-defects")
+    if config:
+        args += ["--config", str(config)]
+    try:
+        raise typer.Exit(subprocess.call(args + list(ctx.args)))
+    except KeyboardInterrupt:
+        raise typer.Exit(130)
+
+
+@app.command()
+def run(
+    target: Path = typer.Option(..., "--target", "-t", help="Target file describing the system under test."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Run directory (default reports/out/<run-id>/)."),
+    service: List[str] = typer.Option([], "--service", "-s", help="Only these services (scenario id); repeatable."),
+    check: List[str] = typer.Option([], "--check", "-c", help="Only these checks: sso, submission, payment, processing."),
+    headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
+    no_report: bool = typer.Option(False, "--no-report", help="Skip building the reports at the end."),
+) -> None:
+    """Run the four checks against a configured system (kiểm thử: SSO, nộp hồ sơ, thanh toán, xử lý & đồng bộ)."""
+    _load_target_or_exit(target)
+    fn = _entry("conformance.runner", "run", "conformance suite")
+    raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed, build_report=not no_report))
+
+
+@app.command()
+def report(
+    run_dir: Optional[Path] = typer.Argument(None, help="Run directory (reports/out/<run-id>/)."),
+    verify: bool = typer.Option(False, "--verify", help="Check every artefact against manifest.json instead of building."),
+    language: str = typer.Option("vi", "--language", "-l", help="vi or en."),
+    from_history: bool = typer.Option(False, "--from-history", help="Assemble one submission from the latest passing run of each service."),
+    service: List[str] = typer.Option([], "--service", "-s", help="With --from-history: services to include."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="With --from-history: where to write."),
+) -> None:
+    """Build the submission report of a run (tổng hợp kết quả kiểm thử: xlsx, PDF, HTML, Allure, manifest)."""
+    if from_history:
+        fn = _entry("reports.history", "report_from_history", "report from history")
+        raise typer.Exit(fn(services=service, output=output, language=language))
+    if run_dir is None or not run_dir.is_dir():
+        console.print(f"run directory not found: {run_dir}")
+        raise typer.Exit(2)
+    if verify:
+        fn = _entry("reports.manifest", "verify_cli", "manifest verification")
+        raise typer.Exit(fn(run_dir))
+    fn = _entry("reports.build", "build_cli", "report builder")
+    raise typer.Exit(fn(run_dir, language=language))
+
+
+@app.command()
+def history(
+    service: List[str] = typer.Option([], "--service", "-s", help="Only these services."),
+    db: Optional[Path] = typer.Option(None, help="History database (default reports/out/history.sqlite)."),
+) -> None:
+    """List recorded runs and, per service, the latest passing dossier code (lịch sử kiểm thử)."""
+    fn = _entry("reports.history", "history_cli", "run history")
+    raise typer.Exit(fn(services=service, db=db))
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def load(
+    ctx: typer.Context,
+    target: Path = typer.Option(..., "--target", "-t", help="Target file (its `load` section sets journeys, users and the go-live gate)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Run directory."),
+    users: Optional[int] = typer.Option(None, help="Concurrent simulated users."),
+    spawn_rate: Optional[float] = typer.Option(None, help="Users started per second."),
+    duration: Optional[str] = typer.Option(None, help="How long to run, e.g. 30s, 2m."),
+    ui: bool = typer.Option(False, "--ui", help="Open Locust's own web UI instead of running headless."),
+    master: bool = typer.Option(False, "--master", help="Distributed mode: coordinate workers."),
+    worker: bool = typer.Option(False, "--worker", help="Distributed mode: generate load for a master."),
+    master_host: str = typer.Option("127.0.0.1", help="With --worker: the master's address."),
+    expect_workers: int = typer.Option(1, help="With --master: workers to wait for."),
+) -> None:
+    """Load test before go-live (kiểm thử tải): citizen and officer journeys, gate and reconciliation."""
+    _load_target_or_exit(target)
+    fn = _entry("loadtest.run", "run_load", "load test")
+    raise typer.Exit(fn(target=target, output=output, users=users, spawn_rate=spawn_rate, duration=duration,
+                        ui=ui, master=master, worker=worker, master_host=master_host,
+                        expect_workers=expect_workers, extra=list(ctx.args)))
+
+
+@app.command()
+def init(
+    path: Path = typer.Argument(Path("target.yaml"), help="Where to write the new target file."),
+    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+) -> None:
+    """Scaffold a target file for a new system under test (tạo tệp cấu hình cho hệ thống cần kiểm thử)."""
+    from kiemthu.scaffold import write_target_template
+
+    if path.exists() and not force:
+        console.print(f"{path} already exists (đã tồn tại); use --force to overwrite.")
+        raise typer.Exit(1)
+    write_target_template(path)
+    console.print(f"Wrote {path}. Edit the URLs, agency code and services, set the secret environment variables, "
+                  f"then run: kiemthu run --target {path}")
+
+
+@app.command()
+def doctor() -> None:
+    """Check this machine: Python, Chromium, fonts, Allure generator, free ports, writable output (kiểm tra môi trường)."""
+    from kiemthu.doctor import run_doctor
+
+    raise typer.Exit(run_doctor(console=Console()))
+
+
+def main() -> None:
+    try:
+        app()
+    except KeyboardInterrupt:
+        console.print("interrupted (đã dừng).")
+        sys.exit(130)
+
+
+if __name__ == "__main__":
+    main()

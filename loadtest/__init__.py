@@ -1,0 +1,1 @@
+"""Load testing before go-live: Locust journeys, the go-live gate and reconciliation."""

@@ -1,0 +1,1 @@
+"""Report builders: read a run directory, write the submission-ready artefacts."""
