@@ -1,0 +1,1 @@
+"""Conformance pytest plugin (inert without --target)."""

@@ -1,0 +1,147 @@
+"""`kiemthu demo`: the reference ministry system and the mock portal on free loopback ports, the whole suite, the report.
+
+Also the shared way to start the reference system from a target file (used by the suite's tests, load tests
+and benchmarks), so the mapping target → the system's own configuration lives in one place.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlparse
+
+from rich.console import Console
+from rich.table import Table
+
+from kiemthu.runtime import REPO_ROOT, ManagedProcess, free_port, make_run_dir, python_module_cmd
+
+DEMO_TARGET = REPO_ROOT / "examples" / "ministry" / "target.yaml"
+SECRET_VARS = ("KIEMTHU_SSO_CLIENT_SECRET", "KIEMTHU_PAYMENT_SECRET", "KIEMTHU_ADAPTER_PASSWORD", "KIEMTHU_OFFICER_PASSWORD")
+
+
+def demo_environment(*, overwrite: bool = True) -> dict[str, str]:
+    """Free ports and fresh random secrets for the demo target's placeholders, set in os.environ."""
+    env = {"KIEMTHU_MOCK_PORT": str(free_port()), "KIEMTHU_MINISTRY_PORT": str(free_port())}
+    env.update({name: secrets.token_urlsafe(18) for name in SECRET_VARS})
+    for k, v in env.items():
+        if overwrite or k not in os.environ:
+            os.environ[k] = v
+    from kiemthu.logs import register_secret
+
+    for name in SECRET_VARS:
+        register_secret(os.environ[name])
+    return {k: os.environ[k] for k in env}
+
+
+def ministry_environment(target, defects: list[str] | tuple[str, ...] = (), db_path: Path | None = None) -> dict[str, str]:
+    """The reference system's own configuration (MINISTRY_* variables) derived from a target file."""
+    portal = target["portal"]
+    env = {
+        "MINISTRY_PUBLIC_URL": target["system"]["base_url"].rstrip("/"),
+        "MINISTRY_PORTAL_URL": portal["base_url"].rstrip("/"),
+        "MINISTRY_AGENCY_CODE": target["system"]["agency_code"],
+        "MINISTRY_DEFECTS": ",".join(defects),
+    }
+    if "sso_client" in portal:
+        env["MINISTRY_SSO_CLIENT_ID"] = portal["sso_client"]["client_id"]
+        env["MINISTRY_SSO_CLIENT_SECRET"] = target.secret("portal.sso_client.client_secret")
+    if "payment_partner" in portal:
+        env["MINISTRY_PAYMENT_PARTNER"] = portal["payment_partner"]["code"]
+        env["MINISTRY_PAYMENT_SECRET"] = target.secret("portal.payment_partner.secret")
+    if "adapter_account" in portal:
+        env["MINISTRY_ADAPTER_USER"] = portal["adapter_account"]["username"]
+        env["MINISTRY_ADAPTER_PASSWORD"] = target.secret("portal.adapter_account.password")
+    officer = target.get("officer") or {}
+    if officer.get("username"):
+        env["MINISTRY_OFFICER_USER"] = officer["username"]
+        env["MINISTRY_OFFICER_PASSWORD"] = target.secret("officer.password")
+    if db_path:
+        env["MINISTRY_DB"] = str(db_path)
+    return env
+
+
+def start_reference_system(target, run_dir: Path, defects: list[str] | tuple[str, ...] = (), *, timeout: float = 30.0) -> ManagedProcess:
+    """Start `python -m examples.ministry` for a target on its base_url port; returns once /health answers."""
+    import tempfile
+
+    base = target["system"]["base_url"].rstrip("/")
+    port = urlparse(base).port or 80
+    db = Path(tempfile.mkdtemp(prefix="kiemthu-ministry-")) / "ministry.sqlite"
+    proc = ManagedProcess(
+        name="reference ministry system",
+        cmd=python_module_cmd("examples.ministry", "--port", str(port)),
+        health_url=f"{base}{target['system'].get('health_path', '/health')}",
+        log_path=Path(run_dir) / "logs" / "ministry.log",
+        env=ministry_environment(target, defects, db),
+    )
+    return proc.start(timeout)
+
+
+def list_defects() -> list[dict]:
+    """The reference system's defect catalogue, asked of the system itself."""
+    import subprocess
+
+    out = subprocess.run(python_module_cmd("examples.ministry", "--list-defects", "--json"), capture_output=True,
+                         text=True, cwd=REPO_ROOT, timeout=60)
+    if out.returncode != 0:
+        raise RuntimeError(f"could not list defects: {out.stderr.strip()[-300:]}")
+    return json.loads(out.stdout)
+
+
+def _print_summary(run_dir: Path, console: Console) -> None:
+    summary_path = run_dir / "summary.json"
+    if not summary_path.is_file():
+        console.print(f"[red]no summary.json in {run_dir}[/red]")
+        return
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    words = {"passed": "[green]Đạt[/green]", "failed": "[red]Không đạt[/red]", "warning": "[yellow]Cảnh báo[/yellow]",
+             "skipped": "Bỏ qua", "not_applicable": "Không áp dụng", "error": "[red]Lỗi[/red]"}
+    table = Table(title=f"Kết quả kiểm thử — run {summary['run_id']}")
+    for col in ("Dịch vụ (MaDVC)", "Mã số hồ sơ", "SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý & đồng bộ", "Hoàn thành"):
+        table.add_column(col)
+    for svc in summary["services"]:
+        checks = svc.get("checks", {})
+        cells = [words.get(checks.get(c, {}).get("verdict", "skipped"), "?") for c in ("sso", "submission", "payment", "processing")]
+        table.add_row(f"{svc['TenDVC']} ({svc['MaDVC']})", "\n".join(svc.get("dossier_codes", [])) or "—", *cells,
+                      "[green]Có[/green]" if svc["completed"] else "[red]Không[/red]")
+    console.print(table)
+    for svc in summary["services"]:
+        for name, check in svc.get("checks", {}).items():
+            if check.get("verdict") in ("failed", "error"):
+                console.print(f"  [red]✗[/red] {svc['id']} / {name}: {check.get('reason', '')}", markup=True)
+    console.print(f"Run directory: {run_dir}")
+    for name in ("report.pdf", "report.xlsx", "report.html", "allure-report.html", "summary.json", "junit.xml"):
+        if (run_dir / name).exists():
+            console.print(f"  {name}: {run_dir / name}")
+
+
+def run_demo(defects: list[str], output: Path | None, services: list[str], checks: list[str], headed: bool) -> int:
+    """Start the reference system (with seeded defects if asked), run the suite (which starts the mock), report."""
+    from kiemthu.target import TargetError, load_target
+
+    console = Console()
+    demo_environment()
+    try:
+        target = load_target(DEMO_TARGET)
+    except TargetError as exc:
+        console.print(exc.render(), markup=False)
+        return 2
+    if defects:
+        known = {d["name"] for d in list_defects()}
+        unknown = [d for d in defects if d not in known]
+        if unknown:
+            console.print(f"unknown defect(s) (lỗi không có trong danh mục): {', '.join(unknown)}; "
+                          f"see `kiemthu ministry --list-defects`")
+            return 2
+    run_dir = make_run_dir(output)
+    console.print(f"Reference system: {target['system']['base_url']}  mock portal: {target['portal']['base_url']}"
+                  + (f"  defects: {', '.join(defects)}" if defects else ""))
+    from conformance.runner import run
+
+    with start_reference_system(target, run_dir, defects):
+        code = run(target=DEMO_TARGET, output=run_dir, services=services, checks=checks, headed=headed,
+                   build_report=True, defects=list(defects))
+    _print_summary(run_dir, console)
+    return code

@@ -1,0 +1,120 @@
+"""`kiemthu doctor`: is this machine ready? Each line is OK or says the fix to apply."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from rich.console import Console
+
+from kiemthu.runtime import CHROMIUM_ARGS, DEFAULT_OUT, REPO_ROOT, chromium_path, port_is_free
+
+SETUP = "bash scripts/quickstart setup"
+
+
+@dataclass
+class Finding:
+    name: str
+    ok: bool
+    detail: str
+    fix: str = ""
+
+
+def check_python() -> Finding:
+    v = sys.version_info
+    ok = v >= (3, 11)
+    return Finding("Python", ok, f"{v.major}.{v.minor}.{v.micro} ({sys.executable})", "" if ok else "install Python 3.11 or newer")
+
+
+def check_chromium() -> Finding:
+    path = chromium_path()
+    fix = (f"install Debian's Chromium: apt-get install -y chromium (or {SETUP}); "
+           f"or point KIEMTHU_CHROMIUM at a Chromium executable")
+    if not (os.path.isfile(path) and os.access(path, os.X_OK)):
+        return Finding("Chromium", False, f"not found at {path}", fix)
+    try:
+        from playwright.sync_api import sync_playwright
+
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS, headless=True, timeout=30000)
+            version = browser.version
+            page = browser.new_page()
+            page.set_content("<title>ok</title>")
+            title = page.title()
+            browser.close()
+        return Finding("Chromium", title == "ok", f"{path}, version {version}, launches headless")
+    except Exception as exc:  # report, never crash the doctor
+        return Finding("Chromium", False, f"{path} does not launch: {str(exc).splitlines()[0][:160]}", fix)
+
+
+def check_fonts() -> Finding:
+    font = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
+    ok = font.is_file()
+    return Finding("Fonts (DejaVu, Vietnamese)", ok, str(font) if ok else "DejaVu Sans missing",
+                   "" if ok else "apt-get install -y fonts-dejavu-core")
+
+
+def allure_path() -> str | None:
+    """The offline Allure generator: $KIEMTHU_ALLURE, the project's .tools copy, then PATH."""
+    for candidate in (os.environ.get("KIEMTHU_ALLURE"), str(REPO_ROOT / ".tools/allure/node_modules/.bin/allure"),
+                      shutil.which("allure")):
+        if candidate and os.path.isfile(candidate):
+            return candidate
+    return None
+
+
+def check_allure() -> Finding:
+    path = allure_path()
+    fix = f"{SETUP} (installs npm allure-commandline into .tools/allure; needs Java 17)"
+    if not path:
+        return Finding("Allure generator", False, "not found", fix)
+    try:
+        out = subprocess.run([path, "--version"], capture_output=True, text=True, timeout=60,
+                             env={**os.environ, "ALLURE_NO_ANALYTICS": "true"})
+        ok = out.returncode == 0
+        return Finding("Allure generator", ok, f"{path} {out.stdout.strip()}", "" if ok else fix)
+    except Exception as exc:
+        return Finding("Allure generator", False, f"{path}: {exc}", fix)
+
+
+def check_pdftotext() -> Finding:
+    ok = shutil.which("pdftotext") is not None
+    return Finding("poppler-utils (PDF checks)", ok, "pdftotext found" if ok else "pdftotext missing",
+                   "" if ok else "apt-get install -y poppler-utils")
+
+
+def check_ports(ports=(8800, 8801)) -> Finding:
+    busy = [p for p in ports if not port_is_free(p)]
+    return Finding("Default ports", not busy, "free: " + ", ".join(map(str, ports)) if not busy else f"in use: {busy}",
+                   "" if not busy else "stop what uses them or pass --port; `kiemthu demo` picks free ports itself")
+
+
+def check_output(out: Path = DEFAULT_OUT) -> Finding:
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.NamedTemporaryFile(dir=out):
+            pass
+        return Finding("Output directory", True, f"{out} writable")
+    except OSError as exc:
+        return Finding("Output directory", False, f"{out}: {exc.strerror}", "use --output DIR on a writable disk")
+
+
+CHECKS = [check_python, check_chromium, check_fonts, check_allure, check_pdftotext, check_ports, check_output]
+
+
+def run_doctor(console: Console | None = None) -> int:
+    console = console or Console()
+    findings = [check() for check in CHECKS]
+    for f in findings:
+        mark = "[green]OK[/green]  " if f.ok else "[red]FIX[/red] "
+        console.print(f"{mark} {f.name}: {f.detail}", highlight=False)
+        if not f.ok:
+            console.print(f"      → {f.fix}", highlight=False)
+    bad = [f for f in findings if not f.ok]
+    console.print("All good (môi trường sẵn sàng)." if not bad else f"{len(bad)} problem(s) to fix (cần khắc phục).")
+    return 0 if not bad else 1

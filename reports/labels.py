@@ -1,0 +1,219 @@
+"""Words printed in the reports, in Vietnamese (default) and English.
+
+Officers submit the Vietnamese version to VPCP; the English one is for reviewers and vendors.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("vi", "en")
+CHECKS = ("sso", "submission", "payment", "processing")
+
+_VERDICTS = {
+    "vi": {
+        "passed": "Đạt",
+        "failed": "Không đạt",
+        "warning": "Cảnh báo",
+        "skipped": "Bỏ qua",
+        "not_applicable": "Không áp dụng",
+        "error": "Lỗi",
+        None: "Chưa kiểm thử",
+    },
+    "en": {
+        "passed": "Passed",
+        "failed": "Failed",
+        "warning": "Warning",
+        "skipped": "Skipped",
+        "not_applicable": "Not applicable",
+        "error": "Error",
+        None: "Not tested",
+    },
+}
+
+_CHECK_NAMES = {
+    "vi": {"sso": "SSO", "submission": "Nộp hồ sơ", "payment": "Thanh toán", "processing": "Xử lý & đồng bộ"},
+    "en": {"sso": "SSO", "submission": "Submission", "payment": "Payment", "processing": "Processing & sync"},
+}
+
+_LEVELS = {
+    "vi": {"toan_trinh": "Toàn trình", "mot_phan": "Một phần"},
+    "en": {"toan_trinh": "Fully online", "mot_phan": "Partly online"},
+}
+
+# Column headers of the summary table, in order (xlsx, PDF and HTML share them).
+_HEADERS = {
+    "vi": [
+        "STT", "Tên TTHC", "Mã TTHC", "Tên DVC", "Mã DVC", "Mức độ", "Mã số hồ sơ đã hoàn thành kiểm thử",
+        "SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý & đồng bộ", "Ghi chú",
+    ],
+    "en": [
+        "No.", "Procedure name", "Procedure code", "Service name", "Service code", "Level",
+        "Codes of dossiers that completed testing", "SSO", "Submission", "Payment", "Processing & sync", "Notes",
+    ],
+}
+
+_TEXT = {
+    "vi": {
+        "title": "TỔNG HỢP KẾT QUẢ KIỂM THỬ DỊCH VỤ CÔNG TRỰC TUYẾN",
+        "subtitle": "Kiểm thử tích hợp với Cổng Dịch vụ công quốc gia",
+        "sheet_summary": "Tổng hợp kết quả kiểm thử",
+        "sheet_rules": "Chi tiết quy tắc",
+        "nation": "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "motto": "Độc lập - Tự do - Hạnh phúc",
+        "agency": "Cơ quan",
+        "system": "Hệ thống",
+        "system_url": "Địa chỉ hệ thống",
+        "portal_url": "Cổng DVCQG (kiểm thử)",
+        "profile": "Hồ sơ giao diện kết nối",
+        "harness": "Phiên bản công cụ",
+        "report_built_by": "báo cáo lập bởi kiemthu",
+        "run_id": "Mã lần chạy",
+        "runs": "Các lần chạy",
+        "started": "Bắt đầu",
+        "finished": "Kết thúc",
+        "tester": "Người kiểm thử",
+        "publication_date": "Ngày công khai để kiểm thử",
+        "deadline": "Hạn gửi kết quả kiểm thử",
+        "deadline_rule": "5 ngày làm việc kể từ ngày công khai, không tính thứ Bảy, Chủ nhật và ngày lễ, Tết",
+        "days_left": "còn {n} ngày làm việc",
+        "due_today": "hôm nay là hạn cuối",
+        "overdue": "quá hạn {n} ngày làm việc",
+        "as_of": "tính đến {d}",
+        "not_declared": "chưa khai báo",
+        "totals": "Tổng số dịch vụ: {n}; hoàn thành kiểm thử: {ok}; chưa hoàn thành: {ko}",
+        "pytest_totals": "Kết quả pytest (junit.xml): {tests} ca kiểm thử, {failures} không đạt, {errors} lỗi, {skipped} bỏ qua",
+        "summary_table": "Bảng tổng hợp",
+        "details": "Kết quả chi tiết theo dịch vụ",
+        "completed": "Hoàn thành kiểm thử",
+        "not_completed": "Chưa hoàn thành kiểm thử",
+        "conclusion": "Kết luận",
+        "dossier_codes": "Mã số hồ sơ đã hoàn thành kiểm thử",
+        "trial_codes": "Mã hồ sơ đã tạo khi kiểm thử (chưa hoàn thành)",
+        "none": "—",
+        "rule": "Quy tắc",
+        "clause": "Căn cứ",
+        "content": "Nội dung kiểm tra",
+        "result": "Kết quả",
+        "expected": "Mong đợi",
+        "actual": "Thực tế",
+        "where": "Bằng chứng",
+        "evidence": "Tệp bằng chứng",
+        "no_rules": "Không có quy tắc nào được ghi nhận.",
+        "missing_file": "không tìm thấy",
+        "check": "Nội dung",
+        "service": "Dịch vụ",
+        "reason_inconsistent": "summary.json ghi hoàn thành nhưng có nội dung kiểm thử không đạt",
+        "reason_not_tested": "{check}: chưa kiểm thử",
+        "defects": "Lỗi cài sẵn được bật (chạy thử)",
+        "artefacts": "Tệp kết quả của lần chạy",
+        "allure": "Báo cáo Allure",
+        "allure_missing": "chưa tạo được ({why})",
+        "junit": "Kết quả JUnit",
+        "summary_json": "Tóm tắt máy đọc (summary.json)",
+        "manifest": "Bảng băm SHA-256 (manifest.json)",
+        "journal": "Nhật ký trao đổi với Cổng (journal.jsonl)",
+        "journal_counts": "Số bản ghi theo vai trò",
+        "load": "Kiểm thử tải",
+        "load_summary": "Tóm tắt kiểm thử tải",
+        "signature": "NGƯỜI KIỂM THỬ",
+        "signature_hint": "(Ký, ghi rõ họ tên)",
+        "generated": "Lập lúc",
+        "page": "Trang",
+        "verify_hint": "Kiểm tra tính toàn vẹn: kiemthu report --verify <thư mục lần chạy>",
+    },
+    "en": {
+        "title": "SUMMARY OF ONLINE PUBLIC SERVICE TEST RESULTS",
+        "subtitle": "Integration testing with the National Public Service Portal",
+        "sheet_summary": "Test results summary",
+        "sheet_rules": "Rule details",
+        "nation": "SOCIALIST REPUBLIC OF VIET NAM",
+        "motto": "Independence - Freedom - Happiness",
+        "agency": "Agency",
+        "system": "System",
+        "system_url": "System URL",
+        "portal_url": "Portal (test)",
+        "profile": "Contract profile",
+        "harness": "Harness version",
+        "report_built_by": "report built by kiemthu",
+        "run_id": "Run id",
+        "runs": "Runs",
+        "started": "Started",
+        "finished": "Finished",
+        "tester": "Tester",
+        "publication_date": "Published for testing on",
+        "deadline": "Results due",
+        "deadline_rule": "5 working days after publication, excluding weekends and public holidays",
+        "days_left": "{n} working day(s) left",
+        "due_today": "due today",
+        "overdue": "overdue by {n} working day(s)",
+        "as_of": "as of {d}",
+        "not_declared": "not declared",
+        "totals": "Services: {n}; completed testing: {ok}; not completed: {ko}",
+        "pytest_totals": "pytest results (junit.xml): {tests} tests, {failures} failed, {errors} errors, {skipped} skipped",
+        "summary_table": "Summary table",
+        "details": "Detailed results per service",
+        "completed": "Completed testing",
+        "not_completed": "Did not complete testing",
+        "conclusion": "Conclusion",
+        "dossier_codes": "Codes of dossiers that completed testing",
+        "trial_codes": "Dossier codes created during testing (not completed)",
+        "none": "—",
+        "rule": "Rule",
+        "clause": "Clause",
+        "content": "What is checked",
+        "result": "Result",
+        "expected": "Expected",
+        "actual": "Actual",
+        "where": "Evidence",
+        "evidence": "Evidence files",
+        "no_rules": "No rules were recorded.",
+        "missing_file": "not found",
+        "check": "Check",
+        "service": "Service",
+        "reason_inconsistent": "summary.json says completed but a check did not pass",
+        "reason_not_tested": "{check}: not tested",
+        "defects": "Seeded defects switched on (demo)",
+        "artefacts": "Files of this run",
+        "allure": "Allure report",
+        "allure_missing": "not generated ({why})",
+        "junit": "JUnit results",
+        "summary_json": "Machine-readable summary (summary.json)",
+        "manifest": "SHA-256 manifest (manifest.json)",
+        "journal": "Portal exchange journal (journal.jsonl)",
+        "journal_counts": "Entries per role",
+        "load": "Load test",
+        "load_summary": "Load test summary",
+        "signature": "TESTER",
+        "signature_hint": "(Signature and full name)",
+        "generated": "Generated",
+        "page": "Page",
+        "verify_hint": "Integrity check: kiemthu report --verify <run directory>",
+    },
+}
+
+
+def check_language(language: str) -> str:
+    """The language code, or ValueError naming the allowed values."""
+    if language not in LANGUAGES:
+        raise ValueError(f"language: rule 'one of {', '.join(LANGUAGES)}' — value {language!r}")
+    return language
+
+
+def verdict_word(verdict: str | None, language: str = "vi") -> str:
+    return _VERDICTS[language].get(verdict, str(verdict))
+
+
+def check_name(check: str, language: str = "vi") -> str:
+    return _CHECK_NAMES[language].get(check, check)
+
+
+def level_name(level: str, language: str = "vi") -> str:
+    return _LEVELS[language].get(level, level)
+
+
+def headers(language: str = "vi") -> list[str]:
+    return list(_HEADERS[language])
+
+
+def text(key: str, language: str = "vi", **values) -> str:
+    template = _TEXT[language][key]
+    return template.format(**values) if values else template
