@@ -1,1 +1,322 @@
-"""Conformance pytest plugin (inert without --target)."""
+"""pytest plugin of the conformance suite. Inert unless `--target` is given (it is loaded in every pytest run).
+
+    pytest conformance --target examples/ministry/target.yaml [--run-dir DIR] [--kt-service ID] [--kt-check sso]
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from conformance.rules.core import Checker
+
+STATE = pytest.StashKey["KtState"]()
+EVIDENCE = pytest.StashKey[list]()
+CHECK_ORDER = ("sso", "submission", "payment", "processing")
+
+
+class NotApplicable(Exception):
+    """The check does not apply to this service (e.g. payment of a free service)."""
+
+
+class Blocked(Exception):
+    """The check could not be evaluated because an earlier step failed (reported under that step's check)."""
+
+
+class KtState:
+    def __init__(self, opts):
+        from conformance.summary import Recorder
+
+        self.opts = opts
+        self.recorder = Recorder()
+        self.suite = None
+        self.service_ids: list[str] = []
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("kiemthu", "kiemthu conformance suite (Cổng DVCQG)")
+    group.addoption("--target", default=None, help="target file of the system under test; without it the suite is off")
+    group.addoption("--run-dir", default=None, help="run directory (default reports/out/<run-id>/)")
+    group.addoption("--kt-service", action="append", default=[], help="only this service (scenario id); repeatable")
+    group.addoption("--kt-check", action="append", default=[], help="only this check (sso, submission, payment, processing)")
+    group.addoption("--kt-defects", action="append", default=[], help="seeded defects switched on (recorded in summary.json)")
+    group.addoption("--kt-headed", action="store_true", default=False, help="show the browser")
+
+
+def _split(values: list[str]) -> list[str]:
+    return [v.strip() for item in values for v in item.split(",") if v.strip()]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not config.getoption("target", None):
+        return
+    from conformance.session import Options
+
+    config.addinivalue_line("markers", "kt_check(name): the mandated check a conformance test implements")
+    headed = bool(config.getoption("kt_headed")) or bool(getattr(config.option, "headed", False))
+    run_dir = config.getoption("run_dir")
+    opts = Options(Path(config.getoption("target")), Path(run_dir) if run_dir else None,
+                   _split(config.getoption("kt_service")), _split(config.getoption("kt_check")),
+                   _split(config.getoption("kt_defects")), headed)
+    bad = [c for c in opts.checks if c not in CHECK_ORDER]
+    if bad:
+        raise pytest.UsageError(f"--kt-check: unknown check(s) {', '.join(bad)}; known: {', '.join(CHECK_ORDER)}")
+    state = KtState(opts)
+    try:
+        from kiemthu.target import TargetError, load_target
+        from scenarios import load_scenario
+
+        target = load_target(opts.target)
+        ids = [load_scenario(p)["id"] for p in target.scenario_paths()]
+    except TargetError as exc:
+        raise pytest.UsageError(exc.render()) from None
+    unknown = [s for s in opts.services if s not in ids]
+    if unknown:
+        raise pytest.UsageError(f"--kt-service: unknown service(s) {', '.join(unknown)}; the target lists {', '.join(ids)}")
+    state.service_ids = [s for s in ids if not opts.services or s in opts.services]
+    config.stash[STATE] = state
+
+
+def _state(config: pytest.Config) -> KtState | None:
+    return config.stash.get(STATE, None)
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "kt_service_id" not in metafunc.fixturenames:
+        return
+    state = _state(metafunc.config)
+    ids = state.service_ids if state else []
+    metafunc.parametrize("kt_service_id", ids, ids=ids, scope="function")
+
+
+def _check_of(item: pytest.Item) -> str | None:
+    return getattr(getattr(item, "module", None), "CHECK", None)
+
+
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
+    state = _state(config)
+    if state is None:
+        return
+    keep, drop = [], []
+    for item in items:
+        check = _check_of(item)
+        if check and state.opts.checks and check not in state.opts.checks:
+            drop.append(item)
+        else:
+            keep.append(item)
+    if drop:
+        config.hook.pytest_deselected(items=drop)
+
+    def key(item: pytest.Item):
+        sid = getattr(item, "callspec", None) and item.callspec.params.get("kt_service_id")
+        check = _check_of(item)
+        return (state.service_ids.index(sid) if sid in state.service_ids else -1,
+                CHECK_ORDER.index(check) if check in CHECK_ORDER else 99)
+
+    items[:] = sorted(keep, key=key)
+
+
+# -- fixtures (requested by the conformance tests only; nothing is auto-used) ---------------------------------
+@pytest.fixture(scope="session")
+def kt_suite(request: pytest.FixtureRequest):
+    state = _state(request.config)
+    if state is None:
+        pytest.skip("conformance suite off: no --target given")
+    from conformance.session import Suite
+
+    suite = Suite(state.opts)
+    state.suite = suite
+    try:
+        suite.start()
+        yield suite
+    finally:
+        suite.close()
+
+
+@pytest.fixture
+def kt_run(kt_suite, kt_service_id):
+    return kt_suite.service(kt_service_id)
+
+
+@pytest.fixture
+def kt_check(request: pytest.FixtureRequest, kt_suite, kt_run):
+    return CheckScope(request, kt_suite, kt_run, _check_of(request.node))
+
+
+# -- one check of one service ---------------------------------------------------------------------------------
+class CheckScope:
+    """`with kt_check as c:` — runs the check's rules, then records verdict and evidence and fails the test."""
+
+    def __init__(self, request: pytest.FixtureRequest, suite, run, check: str):
+        self.request, self.suite, self.run, self.check = request, suite, run, check
+        self.profile = suite.profile
+        self.target = suite.target
+        self.scenario = run.scenario
+        self.checker = Checker(where=f"evidence/{run.id}/{check}/")
+        self.journal: list[dict[str, Any]] = []
+        self.validation: list[str] = []
+        self.t0 = time.monotonic()
+
+    # helpers for the test bodies ---------------------------------------------------------------------------
+    def flow(self, outcome, *, clause: str = "DOMAIN 2.4 (every step can be completed)") -> bool:
+        """A flow that could not be completed is itself a finding, named after the step that failed."""
+        if outcome is None or outcome.ok:
+            return True
+        if outcome.skipped and outcome.error is None:
+            return False
+        err = outcome.error
+        where = err.screenshot if err and err.screenshot else self.checker.where
+        self.checker.record_error(f"complete_{outcome.name}", clause, f"Every step of '{outcome.name}' can be completed",
+                                  expected=err.description if err else outcome.name,
+                                  actual=err.error if err else outcome.problem(), where=where)
+        return False
+
+    def blocked_by(self, *flows) -> None:
+        for f in flows:
+            if f is not None and f.skipped and f.name not in ("pay",):
+                raise Blocked(f.skipped)
+            if f is not None and not f.ok and f.error is not None and f.name in ("submit", "citizen_login"):
+                raise Blocked(f"{f.name} could not be completed ({f.error})")
+
+    def window(self, *outcomes) -> list[dict[str, Any]]:
+        entries = []
+        for o in outcomes:
+            if o is not None and o.journal_until:
+                entries += self.suite.window(o.journal_after, o.journal_until)
+        return entries
+
+    def validate_messages(self, entries: list[dict[str, Any]]) -> list[str]:
+        from conformance.journal import request_of
+        from schemas import load_schema, validator
+
+        profile = self.profile.get("name")
+        out = []
+        for e in entries:
+            service = e.get("service")
+            if not service:
+                continue
+            try:
+                load_schema(service, profile)
+            except FileNotFoundError:
+                continue
+            for err in validator(service, profile).iter_errors(request_of(e)):
+                where = "/".join(str(p) for p in err.absolute_path) or "(root)"
+                out.append(f"journal #{e.get('id')} {service} {where}: {err.message[:200]}")
+        self.validation += out
+        return out
+
+    # context manager -----------------------------------------------------------------------------------------
+    def __enter__(self) -> Checker:
+        self._title()
+        return self.checker
+
+    def _title(self) -> None:
+        try:
+            import allure
+
+            fn = self.request.function
+            doc = (fn.__doc__ or "").strip()
+            allure.dynamic.title(f"{doc.splitlines()[0] if doc else fn.__name__} — {self.scenario['TenDVC']}")
+            allure.dynamic.description((getattr(self.request.module, "__doc__", "") or "") + "\n\n" + doc)
+            allure.dynamic.label("service", self.run.id)
+            allure.dynamic.tag(self.check)
+            allure.dynamic.parameter("MaDVC", self.scenario["MaDVC"])
+        except Exception:
+            pass
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        recorder = self.request.config.stash[STATE].recorder
+        run, check = self.run, self.check
+        duration = time.monotonic() - self.t0
+        recorder.add_code(run.id, run.dossier_code)
+        if exc_type is not None and not issubclass(exc_type, (NotApplicable, Blocked)):
+            self._write_evidence()
+            recorder.record(run.id, check, "error", f"{exc_type.__name__}: {exc}",
+                            [r.as_dict() for r in self.checker.results], self._evidence(), duration)
+            return False
+        self._write_evidence()
+        evidence = self._evidence()
+        self.request.node.stash[EVIDENCE] = [self.suite.run_dir / p for p in evidence]
+        if exc_type is NotApplicable:
+            recorder.record(run.id, check, "not_applicable", str(exc), [], evidence, duration)
+            pytest.skip(f"not applicable: {exc}")
+        if exc_type is Blocked:
+            recorder.record(run.id, check, "skipped", f"not evaluated: {exc}",
+                            [r.as_dict() for r in self.checker.results], evidence, duration)
+            pytest.skip(f"not evaluated: {exc}")
+        verdict = self.checker.verdict()
+        recorder.record(run.id, check, verdict, self.checker.reason(), [r.as_dict() for r in self.checker.results],
+                        evidence, duration)
+        if verdict == "failed":
+            lines = [f"{check} failed for {self.scenario['TenDVC']} ({self.scenario['MaDVC']}):"]
+            lines += [f"  ✗ {r.sentence()}" for r in self.checker.failures]
+            pytest.fail("\n".join(lines), pytrace=False)
+        return False
+
+    def _write_evidence(self) -> None:
+        ev = self.suite.evidence
+        self.run.flush_traces(self.check)
+        ev.write_json(self.run.id, self.check, "rules.json", [r.as_dict() for r in self.checker.results])
+        if self.journal:
+            seen, entries = set(), []
+            for e in sorted(self.journal, key=lambda x: x.get("id") or 0):
+                if e.get("id") not in seen:
+                    seen.add(e.get("id"))
+                    entries.append(e)
+            ev.write_json(self.run.id, self.check, "journal.json", entries)
+        if self.validation or self.journal:
+            ev.write_text(self.run.id, self.check, "validation.txt",
+                          "\n".join(self.validation) if self.validation else "no schema violations\n")
+
+    def _evidence(self) -> list[str]:
+        return self.suite.evidence.list(self.run.id, self.check)
+
+
+# -- attach evidence to allure after the test body (pytest-playwright artefacts otherwise miss the report) -----
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call):
+    outcome = yield
+    state = _state(item.config)
+    if state is None:
+        return
+    report = outcome.get_result()
+    if report.when == "setup" and report.failed:
+        sid = getattr(item, "callspec", None) and item.callspec.params.get("kt_service_id")
+        if sid and _check_of(item):
+            state.recorder.record(sid, _check_of(item), "error", f"setup failed: {str(call.excinfo.value)[:300]}")
+    if report.when != "call":
+        return
+    files = item.stash.get(EVIDENCE, [])
+    if not files:
+        return
+    try:
+        import allure
+    except ImportError:
+        return
+    kinds = {".png": allure.attachment_type.PNG, ".json": allure.attachment_type.JSON,
+             ".txt": allure.attachment_type.TEXT, ".zip": None}
+    for path in files:
+        path = Path(path)
+        if not path.is_file():
+            continue
+        kind = kinds.get(path.suffix)
+        try:
+            if path.suffix == ".zip":
+                allure.attach.file(str(path), name=path.name, extension="zip")
+            else:
+                allure.attach.file(str(path), name=path.name, attachment_type=kind)
+        except Exception:
+            pass
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
+    state = _state(session.config)
+    if state is None or state.suite is None:
+        return
+    from conformance.summary import build_summary, write_summary
+
+    write_summary(state.suite.run_dir / "summary.json", build_summary(state.suite, state.recorder))

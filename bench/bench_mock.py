@@ -1,0 +1,166 @@
+"""Benchmark of the mock portal: start-up time, and throughput/latency of the adapter's DongBoHoSoMC (schema
+validation + SQLite write) against a trivial JSON endpoint of the same process, driven by Locust FastHttpUser.
+
+    .venv/bin/python bench/bench_mock.py [--seconds 12] [--users 32] [--warmup 2]
+
+Targets (issue 3): DongBoHoSoMC >= 3000 req/s and p99 < 25 ms on one uvicorn worker; ratio to the trivial
+endpoint >= 0.5; start-up to ready < 1.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from kiemthu.runtime import VN_TZ, free_port  # noqa: E402
+from mocks.settings import DEMO_ADAPTER_PASSWORD, DEMO_ADAPTER_USER, DEMO_AGENCY_CODE  # noqa: E402
+
+HEADERS = {"dstcode": DEMO_AGENCY_CODE, "Content-Type": "application/json"}
+
+
+def start_mock(port: int, db: str) -> tuple[subprocess.Popen, float]:
+    """Start `python -m mocks` and return it with the seconds it took to answer /_mock/health."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-m", "mocks", "--port", str(port), "--db", db], cwd=ROOT,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    url = f"http://127.0.0.1:{port}/_mock/health"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(url, timeout=0.5, trust_env=False).status_code == 200:
+                return proc, time.perf_counter() - t0
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None:
+            raise SystemExit(f"mock exited with {proc.returncode}")
+        time.sleep(0.01)
+    proc.kill()
+    raise SystemExit("mock did not become ready within 20 s")
+
+
+def dossier_template(session: str) -> str:
+    """The JSON of one DongBoHoSoMC message with __CODE__ where each request puts a fresh dossier code."""
+    now = datetime.now(VN_TZ)
+    st = lambda d: (now + timedelta(seconds=d)).strftime("%Y%m%d%H%M%S")  # noqa: E731
+    item = {
+        "MaHoSo": "__CODE__", "MaTTHC": "2.001417", "TenTTHC": "Cấp Phiếu lý lịch tư pháp", "MaLinhVuc": "G15-LLTP",
+        "TenLinhVuc": "Lý lịch tư pháp", "KenhThucHien": "2", "ChuHoSo": "Nguyễn Văn An", "LoaiDoiTuong": "1",
+        "MaDoiTuong": "5b1f0e7a-0c3d-4d2a-9f51-3a7c2e10a001", "SoGiayToChuHoSo": "001090012345",
+        "Email": "nguyenvanan@example.vn", "SoDienThoai": "0912345678", "TrichYeuHoSo": "Cấp phiếu LLTP số 1",
+        "NgayNopHoSo": st(-120), "NgayTiepNhan": st(-60), "NgayHenTra": st(864000), "NgayTra": "", "NgayTuChoi": "",
+        "TrangThaiHoSo": "2", "HinhThuc": "0", "DonViXuLy": "Trung tâm LLTP quốc gia", "DuocThanhToanTrucTuyen": "1",
+        "TaiKhoanDuocXacThucVoiVNeID": "1", "GhiChu": "",
+        "TaiLieuNop": [{"TepDinhKemId": "1", "TenTepDinhKem": "to-khai.pdf", "MaThanhPhanHoSo": "TP-LLTP-01",
+                        "DuongDanTaiTepTin": "http://127.0.0.1:8801/tep/1", "IsDeleted": "False", "DuocSoHoa": "False",
+                        "DuocTaiSuDung": "False", "DuocLayTuKhoDMQG": "False", "MaKetQuaThayThe": ""}],
+        "DanhSachLePhi": [{"TenPhiLePhi": "Lệ phí cấp Phiếu LLTP", "MaPhiLePhi": "LP-LLTP", "HinhThucThu": "1",
+                           "Gia": "200000", "LoaiPhiLePhi": "2"}],
+        "DanhSachHoSoBoSung": [], "DanhSachGiayToKetQua": [],
+        "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": "001090012345"}],
+    }
+    return json.dumps({"session": session, "madonvi": DEMO_AGENCY_CODE, "service": "DongBoHoSoMC",
+                       "isUpdating": "False", "data": [item]}, ensure_ascii=False)
+
+
+def codes():
+    """Distinct valid dossier codes: 9999 per day (4-digit daily sequence), going back one day at a time."""
+    today = datetime.now(VN_TZ)
+    for n in itertools.count():
+        day = today - timedelta(days=n // 9999)
+        yield f"{DEMO_AGENCY_CODE}-{day:%y%m%d}-{n % 9999 + 1:04d}"
+
+
+def run_phase(host: str, name: str, make_user, users: int, seconds: float, warmup: float) -> dict:
+    import gevent
+    from locust.env import Environment
+
+    env = Environment(user_classes=[make_user], host=host)
+    runner = env.create_local_runner()
+    runner.start(users, spawn_rate=users)
+    gevent.sleep(warmup)
+    env.stats.reset_all()
+    t0 = time.perf_counter()
+    gevent.sleep(seconds)
+    elapsed = time.perf_counter() - t0
+    total = env.stats.total
+    result = {"name": name, "requests": total.num_requests, "failures": total.num_failures,
+              "rps": total.num_requests / elapsed, "p50_ms": total.get_response_time_percentile(0.5),
+              "p99_ms": total.get_response_time_percentile(0.99)}
+    runner.quit()
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=12)
+    parser.add_argument("--warmup", type=float, default=2)
+    parser.add_argument("--users", type=int, default=32)
+    args = parser.parse_args()
+
+    port = free_port()
+    db = tempfile.mktemp(prefix="bench-mock-", suffix=".sqlite")
+    proc, startup = start_mock(port, db)
+    host = f"http://127.0.0.1:{port}"
+    try:
+        auth = httpx.post(f"{host}/adapter/auth", json={"username": DEMO_ADAPTER_USER, "password": DEMO_ADAPTER_PASSWORD},
+                          headers={"dstcode": DEMO_AGENCY_CODE}, trust_env=False).json()
+        template = dossier_template(auth["session"])
+        code_iter = codes()
+
+        from locust import FastHttpUser, constant, task
+
+        class Trivial(FastHttpUser):
+            wait_time = constant(0)
+
+            @task
+            def health(self):
+                self.client.get("/_mock/health", name="health")
+
+        class Sync(FastHttpUser):
+            wait_time = constant(0)
+
+            @task
+            def sync(self):
+                body = template.replace("__CODE__", next(code_iter)).encode("utf-8")
+                with self.client.post("/adapter/integration", data=body, headers=HEADERS, name="DongBoHoSoMC",
+                                      catch_response=True) as resp:
+                    if resp.status_code != 200:
+                        resp.failure(f"HTTP {resp.status_code}: {resp.text[:200]}")
+
+        trivial = run_phase(host, "trivial JSON (/_mock/health)", Trivial, args.users, args.seconds, args.warmup)
+        sync = run_phase(host, "DongBoHoSoMC (validate + SQLite)", Sync, args.users, args.seconds, args.warmup)
+        journal = httpx.get(f"{host}/_mock/journal", params={"service": "DongBoHoSoMC", "limit": 1}, trust_env=False)
+        assert journal.status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        for suffix in ("", "-wal", "-shm"):
+            Path(db + suffix).unlink(missing_ok=True)
+
+    ratio = sync["rps"] / trivial["rps"] if trivial["rps"] else 0.0
+    print(f"start-up to ready: {startup:.2f} s (target < 1.5 s)")
+    for r in (trivial, sync):
+        print(f"{r['name']:<36} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:5.1f} ms  p99 {r['p99_ms']:5.1f} ms  "
+              f"requests {r['requests']}  failures {r['failures']}")
+    print(f"ratio DongBoHoSoMC / trivial: {ratio:.2f} (target >= 0.5)")
+    print(f"targets: >= 3000 req/s {'OK' if sync['rps'] >= 3000 else 'MISSED'}; p99 < 25 ms "
+          f"{'OK' if sync['p99_ms'] < 25 else 'MISSED'}; ratio {'OK' if ratio >= 0.5 else 'MISSED'}; start-up "
+          f"{'OK' if startup < 1.5 else 'MISSED'}")
+    return 0 if sync["failures"] == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,51 @@
+"""Kiểm tra 1 — Đăng nhập một lần (SSO) từ Cổng DVCQG.
+
+Rule (QT-VPB-16; draft decision on the portal's rules, DOMAIN 2.4.1): "single sign-on from the national portal
+into the agency's system. A citizen logged in on the portal must not be asked to log in again (step-up is
+allowed only when the service needs a higher assurance level)." Contract: OAuth 2.0 authorization code with
+OpenID Connect (DOMAIN 4.1): authorize (registered redirect_uri, state, nonce, scope, acr) → token → userinfo;
+logout with id_token_hint. Negative cases: an ID token signed with a foreign key or unsigned, with a wrong
+issuer, audience or nonce, expired, a tampered state and a replayed code must all be refused.
+"""
+
+from conformance.rules import sso
+
+CHECK = "sso"
+
+
+def test_1_sso(kt_check):
+    """SSO: the citizen arrives from the portal logged in, once, and invalid logins are refused"""
+    with kt_check as c:
+        run, paths = kt_check.run, kt_check.profile["sso"]["paths"]
+        client = kt_check.target["portal"]["sso_client"]
+        login = run.ensure("citizen_login")
+        kt_check.flow(login)
+        landing = run.ensure("open_service")
+        logout = run.ensure("logout")
+        entries = kt_check.window(login)
+        kt_check.journal += entries + kt_check.window(landing, logout)
+
+        auth = c.require(sso.ensure_authorize_request_sent, entries, paths["authorize"])
+        if auth:
+            c.require(sso.ensure_redirect_uri_registered, auth, client["client_id"], client["redirect_uris"])
+            c.require(sso.ensure_state_present, auth)
+            c.require(sso.ensure_nonce_present, auth)
+            c.require(sso.ensure_scope_valid, auth, kt_check.profile["sso"]["scopes_allowed"])
+            c.advise(sso.ensure_acr_values_valid, auth, kt_check.profile["sso"]["acr_values"], kt_check.scenario.get("acr"))
+            c.require(sso.ensure_code_exchanged, entries, paths["token"], auth)
+            c.require(sso.ensure_userinfo_called, entries, paths["userinfo"])
+        c.require(sso.ensure_logged_in_as_identity, login.observations, run.identity)
+        if login.ok:
+            c.require(sso.ensure_no_second_login, sso.authorize_count(entries + kt_check.window(landing), paths["authorize"]),
+                      landing.observations.get("landed_on_service", False), login.observations.get("where"))
+
+        if logout.skipped is None:
+            kt_check.flow(logout)
+            c.require(sso.ensure_logout_at_portal, kt_check.window(logout), paths["logout"],
+                      client.get("post_logout_redirect_uris") or [])
+            if logout.ok:
+                c.require(sso.ensure_logged_out, logout.observations)
+
+        for mode, observed in run.sso_negatives().items():
+            kt_check.journal += observed.pop("journal", [])
+            c.require(sso.ensure_login_refused, mode, observed)

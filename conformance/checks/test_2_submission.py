@@ -1,0 +1,75 @@
+"""Kiểm tra 2 — Nộp hồ sơ trực tuyến.
+
+Rule (DOMAIN 2.4.2): "submit a dossier online. Any step that cannot be completed, or any required
+document/field that does not match the published procedure, is a failure to be fixed." The dossier code
+follows Circular 01/2018/TT-VPCP art. 19 (`<agency>-<YYMMDD>-<4-digit daily sequence>`), and the dossier
+reaches the portal through `DongBoHoSoMC` with consistent fields: MaTTHC, KenhThucHien (online),
+MaDoiTuong (= the citizen's TechID), the documents, dates in yyyyMMddHHmmss Vietnam time.
+"""
+
+from datetime import datetime
+
+from kiemthu.runtime import VN_TZ, DeadlineExceeded, wait_until
+
+from conformance.journal import accepted
+from conformance.rules import submission as sub
+
+CHECK = "submission"
+DOSSIER_SERVICE = "DongBoHoSoMC"
+
+
+def test_2_submission(kt_check):
+    """Submission: the form matches the published procedure and the dossier reaches the portal"""
+    with kt_check as c:
+        run, scenario, profile = kt_check.run, kt_check.scenario, kt_check.profile
+        kt_check.blocked_by(run.ensure("citizen_login"))
+        submit = run.ensure("submit")
+        kt_check.flow(run.flows.get("open_service"))
+        kt_check.flow(submit)
+        where = f"evidence/{run.id}/submission/"
+
+        inventory = submit.observations.get("inventory", {})
+        if "fields" in inventory:
+            c.require(sub.ensure_form_fields_match_procedure, inventory["fields"], scenario["fields"], where)
+        if "documents" in inventory:
+            c.require(sub.ensure_form_documents_match_procedure, inventory["documents"], scenario["documents"], where)
+        c.advise(sub.ensure_fields_prefilled_from_identity, submit.observations.get("prefilled", {}),
+                 scenario["fields"], run.identity, where)
+        if not submit.ok:
+            return
+
+        code = run.dossier_code
+        c.require(sub.ensure_dossier_code_format, code, kt_check.target["system"]["agency_code"],
+                  datetime.now(VN_TZ).date(), profile["dossier_code"], where)
+
+        entries: list = []
+
+        def synced():
+            nonlocal entries
+            entries = kt_check.suite.portal.journal(dossier=code)
+            return any(e.get("service") == DOSSIER_SERVICE and accepted(e) for e in entries)
+
+        try:
+            wait_until(synced, kt_check.suite.sync_s, interval=0.2, what=f"{code} synced")
+        except DeadlineExceeded:
+            pass
+        mine = [e for e in entries if e.get("service") == DOSSIER_SERVICE]
+        kt_check.journal += mine
+        first = c.require(sub.ensure_dossier_synced, entries, code, DOSSIER_SERVICE, kt_check.suite.sync_s)
+        if first:
+            record = sub.synced_record(first, code)
+            at = f"journal entry #{first.get('id')}"
+            c.require(sub.ensure_synced_procedure_code, record, scenario["MaTTHC"], at)
+            c.require(sub.ensure_synced_channel_online, record, run.online_code, at)
+            c.require(sub.ensure_synced_subject_is_techid, record, run.identity["TechID"], at)
+            c.require(sub.ensure_synced_documents, record, scenario["documents"], at)
+            reused = submit.observations.get("khodl", [])
+            if reused:
+                c.require(sub.ensure_khodl_reuse_marked, record, [d for d in scenario["documents"]
+                                                                  if d["MaThanhPhanHoSo"] in reused], at)
+            initial = profile["adapter"].get("status_transitions", {}).get("") or list(profile["dossier_status"])[:2]
+            c.require(sub.ensure_initial_status, record, initial, at)
+            c.require(sub.ensure_dates_plausible, record, ["NgayNopHoSo", "NgayTiepNhan", "NgayHenTra"],
+                      profile["date_format"], (submit.started, datetime.now(VN_TZ)), float(profile["max_clock_skew_s"]),
+                      profile["adapter"].get("future_date_fields", []), at)
+        c.require(sub.ensure_message_valid, kt_check.validate_messages(mine), where + "validation.txt")

@@ -1,0 +1,101 @@
+"""Kiểm tra 3 — Thanh toán trực tuyến qua Nền tảng thanh toán của Cổng DVCQG.
+
+Rule (DOMAIN 2.4.3): "for services that collect fees: the payment flow is technically continuous and uses the
+national portal's payment platform. A toàn trình service that collects fees but offers no online payment is
+itself a finding." Payment status is synced to the portal right after the citizen's account is debited.
+Contract (DOMAIN 4.2): INIT with MaXacThuc = sha256(fields|secret), the published fee, a reference tied to the
+dossier, ThoiGianGD yyyyMMddHHmmss (24-hour); the IPN acknowledged with MaLoi 00. Negative cases: a forged IPN
+(bad checksum), an IPN reporting a lower amount and a repeated IPN must not mark the dossier paid (again).
+"""
+
+from datetime import datetime
+
+from kiemthu.runtime import VN_TZ, DeadlineExceeded, wait_until
+
+from conformance.journal import accepted, data_items, request_of
+from conformance.plugin import NotApplicable
+from conformance.rules import payment as pay
+
+CHECK = "payment"
+
+
+def test_3_payment(kt_check):
+    """Payment: the fee is paid online through the portal's platform, and forged callbacks are refused"""
+    with kt_check as c:
+        run, scenario, profile = kt_check.run, kt_check.scenario, kt_check.profile
+        p = profile["payment"]
+        if not int(scenario["fee"].get("amount") or 0):
+            raise NotApplicable("the published procedure charges no fee")
+        kt_check.blocked_by(run.ensure("submit"))
+        flow = run.ensure("pay")
+        offered = flow.observations.get("offered", True)
+        c.require(pay.ensure_online_payment_offered, offered, scenario["level"], scenario["fee"],
+                  f"evidence/{run.id}/submission/")
+        if not offered:
+            return
+        final = flow.observations.get("final") or {}
+        kt_check.flow(flow, clause="DOMAIN 2.4.3 (payment flow continuous)")
+        code = run.dossier_code
+        entries = kt_check.suite.window(final.get("journal_after", 0), final.get("journal_until", 0))
+        kt_check.journal += entries
+
+        init = c.require(pay.ensure_init_sent, entries, p["paths"]["init"], code)
+        if init:
+            c.require(pay.ensure_init_fields, init, p["message_types"]["init"], p["version"],
+                      kt_check.target["portal"]["payment_partner"]["code"], p["checksum"]["INIT"])
+            c.require(pay.ensure_init_checksum, init, p["checksum"]["INIT"],
+                      kt_check.target.secret("portal.payment_partner.secret"), p["checksum"].get("separator", "|"))
+            c.require(pay.ensure_init_accepted, init, p["ok_code"], p.get("error_codes", {}))
+            c.require(pay.ensure_transaction_time_plausible, init, profile["date_format"], final["moment"],
+                      float(p.get("init_time_window_s", profile["max_clock_skew_s"])))
+            c.require(pay.ensure_amount_matches_fee, init, int(scenario["fee"]["amount"]))
+            c.require(pay.ensure_reference_tied_to_dossier, init, code)
+        c.require(pay.ensure_payment_round_trip, final)
+        ref = request_of(init).get("MaThamChieu") if init else None
+        record = next(iter(kt_check.suite.portal.payments(ref)), None) if ref else None
+        c.require(pay.ensure_ipn_acknowledged, record, p["ok_code"])
+        c.require(pay.ensure_dossier_marked_paid, run.paid_shown(), f"evidence/{run.id}/payment/")
+        try:
+            wait_until(run.portal_paid, kt_check.suite.sync_s, interval=0.2, what="payment synced")
+        except DeadlineExceeded:
+            pass
+        c.require(pay.ensure_payment_synced, kt_check.suite.portal.dossier(code))
+
+        for attempt in flow.observations.get("negatives", []):
+            delivery = _adversarial_delivery(attempt.get("deliveries", []), attempt["mode"])
+            c.require(pay.ensure_bad_ipn_refused, attempt["mode"], delivery, p["ok_code"], attempt.get("shown_paid"),
+                      _paid_before(kt_check, code, final.get("journal_after", 0)), attempt.get("where"))
+        if final.get("mode") == "ipn_duplicate" and record:
+            c.require(pay.ensure_repeated_ipn_idempotent, _payment_syncs(kt_check, code, final), record)
+
+
+def _adversarial_delivery(payments: list[dict], mode: str) -> dict | None:
+    for payment in payments:
+        for d in payment.get("ipn_deliveries") or payment.get("deliveries") or payment.get("ipn_attempts") or []:
+            if d.get("adversarial") == mode:
+                return d
+    return None
+
+
+def _paid_before(kt_check, code: str, until_id: int) -> bool:
+    """Whether the portal was told the dossier was paid before the genuine payment began."""
+    for e in kt_check.suite.portal.journal(dossier=code):
+        if int(e.get("id") or 0) > until_id or not accepted(e):
+            continue
+        for item in data_items(e):
+            if item.get("MaHoSo") == code and str(item.get("DuocThanhToanTrucTuyen", "")).lower() in ("1", "true"):
+                return True
+    return False
+
+
+def _payment_syncs(kt_check, code: str, final: dict) -> list[dict]:
+    """Accepted dossier syncs after the genuine payment (one expected; a repeated IPN must not add another)."""
+    def syncs():
+        return [e for e in kt_check.suite.portal.journal(dossier=code, after_id=final.get("journal_after", 0))
+                if e.get("service") in ("DongBoHoSoMC", "CapNhatTienDoHoSoMC") and accepted(e)]
+
+    try:
+        wait_until(lambda: len([e for e in syncs() if e.get("service") == "DongBoHoSoMC"]) >= 2, 1.5, interval=0.25)
+    except DeadlineExceeded:
+        pass
+    return syncs()

@@ -1,0 +1,104 @@
+"""Evidence that falls out of the fixtures: one folder per service and check, secrets masked at the source."""
+
+from __future__ import annotations
+
+import json
+import re
+import zipfile
+from pathlib import Path
+from typing import Any
+
+from kiemthu.logs import redact
+
+CHECK_OF_FLOW = {"citizen_login": "sso", "logout": "sso", "open_service": "submission", "submit": "submission",
+                 "pay": "payment", "officer_login": "processing", "officer_process": "processing"}
+
+
+def slug(text: str, limit: int = 48) -> str:
+    s = re.sub(r"[^a-z0-9]+", "-", text.lower().encode("ascii", "ignore").decode()).strip("-")
+    return s[:limit].strip("-") or "step"
+
+
+class Evidence:
+    """Files of one run: evidence/<service>/<check>/…; paths handed out relative to the run directory."""
+
+    def __init__(self, run_dir: Path):
+        self.run_dir = Path(run_dir)
+        self._counter: dict[tuple[str, str], int] = {}
+        self.files: dict[tuple[str, str], list[str]] = {}
+
+    def folder(self, service: str, check: str) -> Path:
+        p = self.run_dir / "evidence" / service / check
+        p.mkdir(parents=True, exist_ok=True)
+        return p
+
+    def rel(self, path: Path) -> str:
+        return str(Path(path).relative_to(self.run_dir))
+
+    def _add(self, service: str, check: str, path: Path) -> str:
+        rel = self.rel(path)
+        lst = self.files.setdefault((service, check), [])
+        if rel not in lst:
+            lst.append(rel)
+        return rel
+
+    def next_name(self, service: str, check: str, stem: str, ext: str) -> Path:
+        n = self._counter.get((service, check), 0) + 1
+        self._counter[(service, check)] = n
+        return self.folder(service, check) / f"{n:02d}-{slug(stem)}.{ext}"
+
+    def screenshot(self, page, service: str, check: str, stem: str) -> str | None:
+        path = self.next_name(service, check, stem, "png")
+        try:
+            page.screenshot(path=str(path), timeout=5000)
+        except Exception:  # a closed page or crashed tab must not hide the real finding
+            return None
+        return self._add(service, check, path)
+
+    def write_json(self, service: str, check: str, name: str, data: Any) -> str:
+        path = self.folder(service, check) / name
+        path.write_text(redact(json.dumps(data, ensure_ascii=False, indent=2, default=str)), encoding="utf-8")
+        return self._add(service, check, path)
+
+    def write_text(self, service: str, check: str, name: str, text: str) -> str:
+        path = self.folder(service, check) / name
+        path.write_text(redact(text), encoding="utf-8")
+        return self._add(service, check, path)
+
+    def add_file(self, service: str, check: str, path: Path) -> str:
+        return self._add(service, check, path)
+
+    def trace_path(self, service: str, check: str) -> Path:
+        folder = self.folder(service, check)
+        path = folder / "trace.zip"
+        n = 2
+        while path.exists():
+            path = folder / f"trace-{n}.zip"
+            n += 1
+        return path
+
+    def list(self, service: str, check: str) -> list[str]:
+        return list(self.files.get((service, check), []))
+
+
+def scrub_zip(path: Path, secrets: list[str]) -> int:
+    """Rewrite a trace archive with every occurrence of a secret masked; returns the number of members changed."""
+    secrets = [s for s in secrets if s and len(s) >= 4]
+    if not secrets or not Path(path).is_file():
+        return 0
+    with zipfile.ZipFile(path) as z:
+        members = [(i, z.read(i.filename)) for i in z.infolist()]
+    changed = 0
+    out = []
+    for info, data in members:
+        new = data
+        for s in secrets:
+            if s.encode() in new:
+                new = new.replace(s.encode(), b"***")
+        changed += new != data
+        out.append((info, new))
+    if changed:
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for info, data in out:
+                z.writestr(info, data)
+    return changed

@@ -1,0 +1,105 @@
+"""Reading the mock portal's journal: entries as the control API returns them, and their message bodies."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Iterable
+
+
+def message(part: Any) -> dict[str, Any]:
+    """The fields of a request/response as one flat dict, whatever the shape (query, form, json, body)."""
+    if part is None:
+        return {}
+    if isinstance(part, str):
+        try:
+            part = json.loads(part)
+        except ValueError:
+            return {}
+    if not isinstance(part, dict):
+        return {}
+    known = ("query", "form", "json", "body")
+    if any(k in part for k in known):
+        out: dict[str, Any] = {}
+        for k in known:
+            v = part.get(k)
+            if isinstance(v, str):
+                try:
+                    v = json.loads(v)
+                except ValueError:
+                    v = None
+            if isinstance(v, dict):
+                out.update(v)
+        for k, v in part.items():
+            if k not in known and k not in ("headers",):
+                out.setdefault(k, v)
+        return out
+    return part
+
+
+def headers(part: Any) -> dict[str, str]:
+    if isinstance(part, dict) and isinstance(part.get("headers"), dict):
+        return {str(k).lower(): v for k, v in part["headers"].items()}
+    return {}
+
+
+def request_of(entry: dict[str, Any]) -> dict[str, Any]:
+    return message(entry.get("request"))
+
+
+def response_of(entry: dict[str, Any]) -> dict[str, Any]:
+    return message(entry.get("response"))
+
+
+def path_is(entry: dict[str, Any], path: str) -> bool:
+    """True when the entry's path is `path` (ignoring a query string and a trailing segment like a token)."""
+    p = (entry.get("path") or "").split("?")[0].rstrip("/")
+    return p == path.rstrip("/") or p.startswith(path.rstrip("/") + "/")
+
+
+def select(entries: Iterable[dict[str, Any]], *, role: str | None = None, path: str | None = None,
+           service: str | None = None, dossier: str | None = None, direction: str | None = None) -> list[dict[str, Any]]:
+    out = []
+    for e in entries:
+        if role and e.get("role") != role:
+            continue
+        if path and not path_is(e, path):
+            continue
+        if service and e.get("service") != service:
+            continue
+        if dossier and dossier not in (e.get("dossier_codes") or []):
+            continue
+        if direction and e.get("direction") != direction:
+            continue
+        out.append(e)
+    return out
+
+
+def ref(entry: dict[str, Any] | None) -> str:
+    """How a report names a journal entry."""
+    if not entry:
+        return "journal"
+    return f"journal entry #{entry.get('id')} ({entry.get('method', '')} {entry.get('path', '')})".strip()
+
+
+def data_items(entry: dict[str, Any]) -> list[dict[str, Any]]:
+    """The records a DongBoHoSoMC / CapNhatTienDoHoSoMC call carries (`data` list, or the body itself)."""
+    body = request_of(entry)
+    data = body.get("data")
+    if isinstance(data, str):
+        try:
+            data = json.loads(data)
+        except ValueError:
+            data = None
+    if isinstance(data, dict):
+        return [data]
+    if isinstance(data, list):
+        return [d for d in data if isinstance(d, dict)]
+    return []
+
+
+def accepted(entry: dict[str, Any]) -> bool:
+    """An adapter call the portal accepted: HTTP 2xx and error_code 0."""
+    if not entry or int(entry.get("status_code") or 0) >= 300 or entry.get("error"):
+        return False
+    code = response_of(entry).get("error_code")
+    return code in (0, "0", None)

@@ -1,0 +1,184 @@
+"""Check 3 — online payment through the portal's payment platform (DOMAIN 2.4.3, 4.2)."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+from typing import Any
+
+from conformance.journal import path_is, ref, request_of, response_of
+from conformance.rules.core import RuleSkipped, RuleViolation, rule
+
+
+def checksum(message: dict[str, Any], fields: list[str], secret: str, separator: str = "|") -> str:
+    """MaXacThuc: lowercase hex SHA-256 of the listed fields joined by `separator`, secret appended last."""
+    parts = ["" if message.get(f) is None else str(message.get(f)) for f in fields] + [secret]
+    return hashlib.sha256(separator.join(parts).encode("utf-8")).hexdigest()
+
+
+@rule("QĐ DVCQG 2.4.3 (toàn trình) / scenario fee", "A service that collects a fee online offers the portal's online payment")
+def ensure_online_payment_offered(offered: bool, level: str, fee: dict, where: str | None = None) -> None:
+    if offered or not fee.get("amount"):
+        return
+    if level == "toan_trinh" or fee.get("online_payment"):
+        raise RuleViolation(expected="an online payment action after submission", actual="none offered", where=where,
+                            note="a toàn trình service that collects a fee must offer online payment through the portal"
+                            if level == "toan_trinh" else "the published procedure expects online payment")
+
+
+@rule("DOMAIN 4.2 INIT", "The system opens the payment with an INIT message to the platform")
+def ensure_init_sent(entries: list[dict], init_path: str, code: str | None = None) -> dict:
+    inits = [e for e in entries if e.get("role") == "payment" and path_is(e, init_path)]
+    if code:
+        mine = [e for e in inits if code in (e.get("dossier_codes") or []) or
+                (request_of(e).get("ThongTinBienLai") or {}).get("MaHoSo") == code]
+        inits = mine or inits
+    if not inits:
+        raise RuleViolation(expected=f"POST {init_path}", actual="no INIT message in the journal")
+    return inits[-1]
+
+
+@rule("DOMAIN 4.2 INIT fields / profile payment", "INIT names the message type, version and the registered partner")
+def ensure_init_fields(init: dict, message_type: str, version: str, partner: str, fields: list[str]) -> None:
+    body = request_of(init)
+    expected = {"LoaiBanTin": message_type, "PhienBan": version, "MaDoiTac": partner}
+    wrong = {k: body.get(k) for k, v in expected.items() if body.get(k) != v}
+    if wrong:
+        raise RuleViolation(expected={k: expected[k] for k in wrong}, actual=wrong, where=ref(init))
+    missing = [f for f in fields if f not in body]
+    if missing:
+        raise RuleViolation(expected=fields, actual=f"missing {', '.join(missing)}", where=ref(init))
+
+
+@rule("DOMAIN 4.2 MaXacThuc (INIT) / profile payment.checksum.INIT", "INIT checksum is SHA-256 of the listed fields with the secret last")
+def ensure_init_checksum(init: dict, fields: list[str], secret: str, separator: str = "|") -> None:
+    body = request_of(init)
+    want = checksum(body, fields, secret, separator)
+    got = str(body.get("MaXacThuc") or "")
+    if got != want:
+        raise RuleViolation(expected=f"sha256({'|'.join(fields)}|<secret>)", actual=got or None, where=ref(init),
+                            note="checksum does not match the profile's field order and the shared secret")
+
+
+@rule("DOMAIN 4.2 INIT reply MaLoi", "The platform accepted the INIT (MaLoi = ok) and returned a payment page")
+def ensure_init_accepted(init: dict, ok_code: str, error_names: dict[str, str]) -> None:
+    reply = response_of(init)
+    code = str(reply.get("MaLoi")) if reply.get("MaLoi") is not None else None
+    if code != ok_code:
+        raise RuleViolation(expected=f"MaLoi {ok_code}", actual=f"MaLoi {code} {error_names.get(code or '', '')}".strip(),
+                            where=ref(init))
+
+
+@rule("DOMAIN 4 ThoiGianGD (yyyyMMddHHmmss, 24-hour, VN time)", "ThoiGianGD is the moment of the transaction in Vietnam time")
+def ensure_transaction_time_plausible(init: dict, date_format: str, moment: datetime, window_s: float) -> None:
+    value = request_of(init).get("ThoiGianGD")
+    try:
+        sent = datetime.strptime(str(value), date_format).replace(tzinfo=moment.tzinfo)
+    except ValueError:
+        raise RuleViolation(expected=date_format, actual=value, where=ref(init)) from None
+    if abs((sent - moment).total_seconds()) > window_s:
+        raise RuleViolation(expected=f"about {moment:%Y%m%d%H%M%S} (±{window_s:.0f}s)", actual=value, where=ref(init),
+                            note="a 12-hour clock (hh) or a wrong time zone shifts the time by hours")
+
+
+@rule("DOMAIN 4.2 SoTien / CSDLQG fee", "The amount charged equals the published fee")
+def ensure_amount_matches_fee(init: dict, fee_amount: int) -> None:
+    value = request_of(init).get("SoTien")
+    try:
+        amount = int(str(value))
+    except ValueError:
+        raise RuleViolation(expected=str(fee_amount), actual=value, where=ref(init)) from None
+    if amount != fee_amount:
+        raise RuleViolation(expected=fee_amount, actual=amount, where=ref(init))
+
+
+@rule("DOMAIN 4.2 ThongTinBienLai.MaHoSo / MaThamChieu", "The payment reference and receipt name this dossier")
+def ensure_reference_tied_to_dossier(init: dict, code: str) -> None:
+    body = request_of(init)
+    receipt = body.get("ThongTinBienLai") or {}
+    if isinstance(receipt, dict) and receipt.get("MaHoSo") not in (None, code):
+        raise RuleViolation(expected=f"ThongTinBienLai.MaHoSo {code}", actual=receipt.get("MaHoSo"), where=ref(init))
+    reference = str(body.get("MaThamChieu") or "")
+    if code not in reference:
+        raise RuleViolation(expected=f"MaThamChieu containing {code}", actual=reference or None, where=ref(init),
+                            note="a reference that does not carry the whole dossier code can collide between dossiers")
+
+
+@rule("DOMAIN 4.2 MaThamChieu unique", "Each dossier's payment uses its own reference")
+def ensure_reference_unique(init: dict, other_inits: list[dict]) -> None:
+    mine = request_of(init).get("MaThamChieu")
+    for other in other_inits:
+        body = request_of(other)
+        if body.get("MaThamChieu") == mine and (body.get("ThongTinBienLai") or {}).get("MaHoSo") != \
+                (request_of(init).get("ThongTinBienLai") or {}).get("MaHoSo"):
+            raise RuleViolation(expected="a reference no other dossier uses", actual=mine, where=ref(other))
+
+
+@rule("DOMAIN 3 (INIT → payment page → return)", "The payment page round trip ends on the system's success page")
+def ensure_payment_round_trip(observed: dict[str, Any]) -> None:
+    if not observed.get("returned"):
+        raise RuleViolation(expected="the system's payment result page reporting success",
+                            actual=observed.get("landing") or "no return to the system", where=observed.get("where"))
+
+
+@rule("DOMAIN 4.2 IPN reply MaLoi", "The system acknowledges the platform's payment callback with MaLoi ok")
+def ensure_ipn_acknowledged(payment: dict | None, ok_code: str) -> None:
+    if not payment:
+        raise RuleViolation(expected="a payment record at the portal", actual=None)
+    deliveries = payment.get("ipn_deliveries") or payment.get("deliveries") or []
+    if not deliveries:
+        raise RuleViolation(expected="an IPN delivered to the system", actual="none", where="/_mock/payments")
+    acks = [d for d in deliveries if str((d.get("reply") or {}).get("MaLoi")) == ok_code and
+            str((d.get("request") or d.get("message") or {}).get("MaLoi", ok_code)) == ok_code]
+    if not acks:
+        last = deliveries[-1]
+        raise RuleViolation(expected=f"reply MaLoi {ok_code}", actual=last.get("reply") or last.get("error"),
+                            where="/_mock/payments")
+
+
+@rule("DOMAIN 2 (payment status synced right after the debit)", "The citizen's dossier shows the fee as paid")
+def ensure_dossier_marked_paid(paid_label_seen: bool | None, where: str | None = None) -> None:
+    if not paid_label_seen:
+        raise RuleViolation(expected="paid", actual="not shown as paid", where=where)
+
+
+@rule("DOMAIN 2 (payment status synced to the portal) / DongBoHoSoMC.DuocThanhToanTrucTuyen",
+      "The portal learns that the dossier was paid online")
+def ensure_payment_synced(dossier: dict | None, paid_values: tuple = ("1", "true", "True", True, 1)) -> None:
+    if not dossier:
+        raise RuleViolation(expected="the dossier at the portal", actual=None)
+    fields = dossier.get("fields") or dossier
+    value = fields.get("DuocThanhToanTrucTuyen")
+    if value not in paid_values and str(value).lower() not in ("1", "true"):
+        raise RuleViolation(expected="DuocThanhToanTrucTuyen true after payment", actual=value,
+                            where=f"/_mock/dossiers/{fields.get('MaHoSo', '')}")
+
+
+@rule("DOMAIN 4.2 IPN MaXacThuc / SoTien / replay", "A forged, altered or replayed payment callback is refused and changes nothing")
+def ensure_bad_ipn_refused(mode: str, delivery: dict | None, ok_code: str, shown_paid: bool | None,
+                           portal_paid: bool | None, where: str | None = None) -> None:
+    if delivery is None:
+        raise RuleSkipped(f"the portal sent no '{mode}' callback")
+    reply = delivery.get("reply") or {}
+    if str(reply.get("MaLoi")) == ok_code and mode != "ipn_duplicate":
+        raise RuleViolation(expected=f"reply MaLoi ≠ {ok_code}", actual=reply, where=where,
+                            note=f"the system accepted a {mode} callback")
+    if shown_paid:
+        raise RuleViolation(expected="the dossier still unpaid", actual="shown as paid", where=where,
+                            note=f"a {mode} callback marked the dossier paid")
+    if portal_paid:
+        raise RuleViolation(expected="no paid status synced to the portal", actual="synced as paid", where=where,
+                            note=f"a {mode} callback was passed on as a payment")
+
+
+@rule("DOMAIN 4.2 IPN (idempotent on repeats)", "A repeated payment callback does not record or sync the payment twice")
+def ensure_repeated_ipn_idempotent(syncs: list[dict], payment: dict) -> None:
+    """`syncs`: accepted dossier syncs (DongBoHoSoMC) after the genuine payment began."""
+    dossier_syncs = [e for e in syncs if e.get("service") == "DongBoHoSoMC"]
+    deliveries = payment.get("ipn_deliveries") or payment.get("deliveries") or payment.get("ipn_attempts") or []
+    if len(deliveries) < 2:
+        raise RuleSkipped("the portal delivered the callback only once")
+    if len(dossier_syncs) > 1:
+        raise RuleViolation(expected="one payment sync", actual=f"{len(dossier_syncs)} dossier syncs after one payment",
+                            where=f"journal entries #{', #'.join(str(e.get('id')) for e in dossier_syncs)}",
+                            note="the repeated callback was processed again")

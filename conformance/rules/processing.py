@@ -1,0 +1,124 @@
+"""Check 4 — processing and status/result sync (DOMAIN 2.4.4, 4.3)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from conformance.journal import accepted, data_items, ref
+from conformance.rules.core import RuleSkipped, RuleViolation, rule
+
+
+def status_history(entries: list[dict], code: str, services: list[str]) -> list[tuple[str, dict, bool]]:
+    """(TrangThaiHoSo, journal entry, accepted) for every dossier record about `code`, in journal order."""
+    out = []
+    for e in sorted(entries, key=lambda x: x.get("id") or 0):
+        if e.get("service") not in services:
+            continue
+        for item in data_items(e):
+            if item.get("MaHoSo") == code and item.get("TrangThaiHoSo") not in (None, ""):
+                out.append((str(item["TrangThaiHoSo"]), e, accepted(e)))
+    return out
+
+
+@rule("DOMAIN 4.3 TrangThaiHoSo (1–10) / profile dossier_status", "Every status sent to the portal is a known code")
+def ensure_status_codes_known(history: list[tuple[str, dict, bool]], known: dict[str, str]) -> None:
+    bad = [(s, e) for s, e, _ in history if s not in known]
+    if bad:
+        raise RuleViolation(expected=sorted(known, key=int), actual=[s for s, _ in bad], where=ref(bad[0][1]))
+
+
+@rule("DOMAIN 4.3 TrangThaiHoSo order / profile adapter.status_transitions", "Statuses follow the allowed order")
+def ensure_status_transitions_allowed(history: list[tuple[str, dict, bool]], transitions: dict[str, list[str]]) -> None:
+    previous = ""
+    for status, entry, ok in history:
+        if status == previous:
+            continue
+        if status not in transitions.get(previous, []):
+            raise RuleViolation(expected=f"after '{previous or 'nothing'}': one of {transitions.get(previous, [])}",
+                                actual=status, where=ref(entry))
+        if ok:
+            previous = status
+
+
+@rule("DOMAIN 2.4.4 (status changes synced)", "Each processing step reaches the portal as a status, in order")
+def ensure_each_step_synced(history: list[tuple[str, dict, bool]], expected: list[str], where: str | None = None) -> None:
+    got = [s for s, _, ok in history if ok]
+    it = iter(got)
+    missing = [s for s in expected if not any(s == g for g in it)]
+    if missing:
+        raise RuleViolation(expected=expected, actual=got, where=where, note=f"not synced (in order): {', '.join(missing)}")
+
+
+@rule("DOMAIN 4.3 CapNhatTienDoHoSoMC (after the dossier)", "Progress is sent only once the portal holds the dossier")
+def ensure_progress_after_dossier(entries: list[dict], code: str, dossier_service: str, progress_service: str) -> None:
+    ordered = sorted(entries, key=lambda x: x.get("id") or 0)
+    first_ok = next((e["id"] for e in ordered if e.get("service") == dossier_service and accepted(e)
+                     and code in (e.get("dossier_codes") or [])), None)
+    for e in ordered:
+        if e.get("service") != progress_service or code not in (e.get("dossier_codes") or []):
+            continue
+        if first_ok is None or (e.get("id") or 0) < first_ok:
+            raise RuleViolation(expected=f"{progress_service} after {dossier_service} was accepted",
+                                actual=f"progress at entry #{e.get('id')} before the dossier existed", where=ref(e))
+
+
+@rule("DOMAIN 4.3 CapNhatTienDoHoSoMC (batches ≤ 10) / profile adapter.progress_batch_max", "Progress batches stay within the limit")
+def ensure_progress_batch_size(entries: list[dict], progress_service: str, limit: int) -> None:
+    for e in entries:
+        if e.get("service") == progress_service and len(data_items(e)) > limit:
+            raise RuleViolation(expected=f"at most {limit} items", actual=len(data_items(e)), where=ref(e))
+
+
+@rule("DOMAIN 2.4.4 (progress synced)", "Processing steps reach the portal as progress entries")
+def ensure_progress_recorded(entries: list[dict], code: str, progress_service: str, minimum: int) -> None:
+    items = [i for e in entries if e.get("service") == progress_service and accepted(e)
+             for i in data_items(e) if i.get("MaHoSo") == code]
+    if len(items) < minimum:
+        raise RuleViolation(expected=f"at least {minimum} progress entries", actual=len(items),
+                            where=ref(next((e for e in entries if e.get("service") == progress_service), None)))
+
+
+@rule("DOMAIN 4.3 (a status needs its date) / profile adapter.status_requires_field", "A status carries the date field it requires")
+def ensure_status_dates_present(history: list[tuple[str, dict, bool]], code: str, requires: dict[str, str]) -> None:
+    for status, entry, _ in history:
+        field = requires.get(status)
+        if not field:
+            continue
+        record = next((i for i in data_items(entry) if i.get("MaHoSo") == code), {})
+        if not record.get(field):
+            raise RuleViolation(expected=f"{field} with status {status}", actual=None, where=ref(entry))
+
+
+@rule("DOMAIN 4.3 DanhSachGiayToKetQua", "The e-result is synced with its result-type code and a file link")
+def ensure_result_synced(records: list[tuple[dict, dict]], result_code: str) -> dict:
+    """`records`: (dossier record, journal entry) of accepted syncs; the latest result list wins."""
+    for record, entry in reversed(records):
+        results = record.get("DanhSachGiayToKetQua") or []
+        if results:
+            match = [r for r in results if isinstance(r, dict) and r.get("MaGiayToKetQua") == result_code]
+            if not match:
+                raise RuleViolation(expected=f"MaGiayToKetQua {result_code}",
+                                    actual=[r.get("MaGiayToKetQua") for r in results if isinstance(r, dict)], where=ref(entry))
+            if not match[0].get("DuongDanTepTinKetQua"):
+                raise RuleViolation(expected="DuongDanTepTinKetQua (file link)", actual=None, where=ref(entry))
+            return match[0]
+    raise RuleViolation(expected=f"DanhSachGiayToKetQua with {result_code}", actual="no result synced",
+                        where=ref(records[-1][1]) if records else None)
+
+
+@rule("DOMAIN 4.3 (an e-result counts only with a file link)", "The synced result file can be retrieved")
+def ensure_result_retrievable(fetch: dict[str, Any] | None) -> None:
+    if fetch is None:
+        raise RuleSkipped("no result link")
+    if not fetch.get("ok"):
+        raise RuleViolation(expected="HTTP 200 with a file", actual=fetch.get("actual"), where=fetch.get("url"))
+
+
+@rule("DOMAIN 2.4.4 (resilience) / SHARE: nothing lost", "Updates made while the portal was down reach it once it is back")
+def ensure_updates_survive_outage(expected: list[str], accepted_after_fault: list[str], fault: dict[str, Any]) -> None:
+    if not fault.get("injected"):
+        raise RuleSkipped(fault.get("why") or "no outage was injected")
+    missing = [s for s in expected if s not in accepted_after_fault]
+    if missing:
+        raise RuleViolation(expected=expected, actual=accepted_after_fault, where=fault.get("where"),
+                            note=f"status(es) {', '.join(missing)} lost after the outage of {fault.get('duration_s')}s")

@@ -1,0 +1,92 @@
+"""`kiemthu run`: validate the configuration, run the conformance tests under pytest, write summary.json."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from kiemthu.runtime import REPO_ROOT, make_run_dir
+
+CHECKS_DIR = Path(__file__).resolve().parent / "checks"
+OK = ("passed", "warning", "not_applicable")
+
+
+def configuration_problems(target: Path) -> list[str]:
+    """Everything wrong with the target file and its adapter section, before anything starts."""
+    from conformance.adapter import validate_adapter
+    from kiemthu.target import TargetError, load_target
+
+    try:
+        t = load_target(target)
+    except TargetError as exc:
+        return exc.problems
+    if not t.get("adapter"):
+        return ["adapter: the target file has no `adapter:` section (how to drive the system's pages)"]
+    return validate_adapter(t["adapter"])
+
+
+def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[str], headed: bool,
+                defects: list[str] | tuple[str, ...] = ()) -> list[str]:
+    args = [str(CHECKS_DIR), "--target", str(Path(target).resolve()), "--run-dir", str(run_dir),
+            f"--junitxml={run_dir / 'junit.xml'}", f"--alluredir={run_dir / 'allure-results'}",
+            "-p", "no:cacheprovider", "-q", "-rfEs", "--no-header", "-o", "junit_family=xunit2",
+            "--rootdir", str(REPO_ROOT)]
+    for s in services:
+        args += ["--kt-service", s]
+    for c in checks:
+        args += ["--kt-check", c]
+    if defects:
+        args += ["--kt-defects", ",".join(defects)]
+    if headed:
+        args.append("--kt-headed")
+    return args
+
+
+def run(target: Path, output: Path | None, services: list[str], checks: list[str], headed: bool,
+        build_report: bool = True, defects: list[str] | tuple[str, ...] = ()) -> int:
+    """Run the four checks; 0 when every selected service passed its selected checks, 1 otherwise, 2 on bad config."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    target = Path(target)
+    problems = configuration_problems(target)
+    unknown = [c for c in checks if c not in ("sso", "submission", "payment", "processing")]
+    if unknown:
+        problems.append(f"--check: unknown check(s) {', '.join(unknown)}")
+    if problems:
+        console.print(f"Cấu hình không hợp lệ / invalid configuration: {target}", markup=False)
+        for p in problems:
+            console.print(f"  - {p}", markup=False)
+        return 2
+    run_dir = make_run_dir(output)
+    print(f"Run directory: {run_dir}", flush=True)
+    cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    with open(run_dir / "logs" / "pytest.log", "w", encoding="utf-8") as log:
+        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        for line in proc.stdout:
+            log.write(line)
+            sys.stdout.write(line)
+        code = proc.wait()
+    summary_path = run_dir / "summary.json"
+    if not summary_path.is_file():
+        console.print(f"no summary.json was written (pytest exit {code}); see {run_dir / 'logs' / 'pytest.log'}")
+        return 2 if code in (3, 4) else 1
+    if build_report:
+        try:
+            from reports.build import build_all
+
+            build_all(run_dir)
+        except (ImportError, AttributeError):
+            pass
+        except Exception as exc:  # a report failure must not change the verdicts
+            console.print(f"report build failed: {exc}")
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    selected = [(s, name, c) for s in summary["services"] for name, c in s["checks"].items()
+                if not checks or name in checks]
+    if not summary["services"] or any(c["verdict"] not in OK for _, _, c in selected):
+        return 1
+    return 0

@@ -1,0 +1,592 @@
+"""One run of the suite: the target, the portal (mock started here when asked), one browser, and per service
+the flows run once, in order, with evidence recorded per check."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from kiemthu.logs import get_logger, redact
+from kiemthu.runtime import CHROMIUM_ARGS, VN_TZ, DeadlineExceeded, ManagedProcess, chromium_path, new_run_id, wait_until
+
+from conformance.adapter import Executor, FlowOutcome, PageSet, Variables, load_adapter
+from conformance.evidence import CHECK_OF_FLOW, Evidence, scrub_zip
+from conformance.journal import accepted, data_items
+from conformance.portal import PortalClient
+
+log = get_logger("conformance")
+
+CHECKS = ("sso", "submission", "payment", "processing")
+FLOW_ORDER = ("citizen_login", "open_service", "submit", "pay", "logout", "officer_login", "officer_process")
+NEEDS = {"open_service": ["citizen_login"], "submit": ["open_service"], "pay": ["submit"], "logout": ["citizen_login"],
+         "officer_login": [], "officer_process": ["submit", "officer_login"], "citizen_login": []}
+SSO_MODES = ("id_token_foreign_key", "id_token_alg_none", "id_token_wrong_iss", "id_token_wrong_aud",
+             "id_token_wrong_nonce", "id_token_expired", "tampered_state", "replay_code")
+IPN_NEGATIVE_MODES = ("ipn_bad_checksum", "ipn_lower_amount")
+OUTAGE_S = 2.0  # long enough for several sync attempts to fail, short enough to keep the run quick
+RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
+
+
+class Options:
+    def __init__(self, target: Path, run_dir: Path | None, services: list[str], checks: list[str],
+                 defects: list[str], headed: bool):
+        self.target, self.run_dir, self.services, self.checks = Path(target), run_dir, services, checks
+        self.defects, self.headed = defects, headed
+
+
+class Suite:
+    """Everything shared by the services of one run."""
+
+    def __init__(self, opts: Options):
+        from kiemthu.runtime import make_run_dir
+        from kiemthu.target import load_target
+        from scenarios import load_scenario
+        from schemas import load_profile
+
+        self.opts = opts
+        self.target = load_target(opts.target)
+        self.profile = load_profile(self.target["portal"].get("profile"))
+        self.adapter = load_adapter(self.target.get("adapter"))
+        self.run_dir = make_run_dir(opts.run_dir)
+        self.run_id = self.run_dir.name if RUN_ID.match(self.run_dir.name) else new_run_id()
+        self.evidence = Evidence(self.run_dir)
+        self.started_at = datetime.now(VN_TZ)
+        deadlines = self.target.get("deadlines") or {}
+        self.sync_s = float(deadlines.get("sync_s", 15))
+        self.page_s = float(deadlines.get("page_s", 15))
+        self.services: list[tuple[dict, dict]] = []
+        for entry, path in zip(self.target["services"], self.target.scenario_paths()):
+            scenario = load_scenario(path)
+            if opts.services and scenario["id"] not in opts.services:
+                continue
+            self.services.append((entry, scenario))
+        self.portal = PortalClient(self.target["portal"]["base_url"])
+        self.mock: ManagedProcess | None = None
+        self._pw = None
+        self._browser = None
+        self.runs: dict[str, ServiceRun] = {}
+        self.shared: dict[str, Any] = {}  # results of run-wide cases (SSO negatives, outage), computed once
+        self.journal_cursor = 0
+        self.journal_cache: list[dict[str, Any]] = []
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+    def start(self) -> None:
+        portal = self.target["portal"]
+        if portal["mode"] == "mock":
+            port = urlparse(portal["base_url"]).port or 80
+            db = Path(tempfile.mkdtemp(prefix="kiemthu-mock-")) / "portal.sqlite"
+            self.mock = ManagedProcess(
+                name="mock portal", health_url=f"{portal['base_url'].rstrip('/')}/_mock/health",
+                cmd=[sys.executable, "-m", "mocks", "--target", str(self.target.path), "--port", str(port), "--db", str(db)],
+                log_path=self.run_dir / "logs" / "mock.log")
+            self.mock.start(timeout=30)
+        elif not self.portal.health():
+            raise RuntimeError(f"portal at {portal['base_url']} does not answer /_mock/health")
+        self.sync_journal()
+
+    def browser(self):
+        if self._browser is None:
+            from playwright.sync_api import sync_playwright
+
+            self._pw = sync_playwright().start()
+            self._browser = self._pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS,
+                                                     headless=not self.opts.headed)
+        return self._browser
+
+    def new_context(self):
+        ctx = self.browser().new_context(locale="vi-VN", timezone_id="Asia/Ho_Chi_Minh",
+                                         viewport={"width": 1280, "height": 900}, accept_downloads=False)
+        ctx.set_default_timeout(self.page_s * 1000)
+        ctx.set_default_navigation_timeout(self.page_s * 1000)
+        return ctx
+
+    def close(self) -> None:
+        for run in self.runs.values():
+            run.close()
+        try:
+            self.export_journal()
+        except Exception as exc:  # the journal is evidence, but its loss must not hide the verdicts
+            log.warning("journal export failed: %s", exc)
+        if self._browser is not None:
+            self._browser.close()
+            self._pw.stop()
+        self.portal.close()
+        if self.mock:
+            self.mock.stop()
+
+    def export_journal(self) -> None:
+        entries = self.portal.journal(after_id=0)
+        with open(self.run_dir / "journal.jsonl", "w", encoding="utf-8") as f:
+            for e in entries:
+                f.write(redact(json.dumps(e, ensure_ascii=False, default=str)) + "\n")
+
+    # -- journal --------------------------------------------------------------------------------------------
+    def sync_journal(self) -> int:
+        """Fetch entries newer than the cursor into the cache; returns the newest id."""
+        new = self.portal.journal(after_id=self.journal_cursor)
+        if new:
+            self.journal_cache.extend(new)
+            self.journal_cursor = max(int(e.get("id") or 0) for e in new)
+        return self.journal_cursor
+
+    def window(self, after: int, until: int) -> list[dict[str, Any]]:
+        return [e for e in self.journal_cache if after < int(e.get("id") or 0) <= until]
+
+    # -- services -------------------------------------------------------------------------------------------
+    def service(self, service_id: str) -> "ServiceRun":
+        if service_id not in self.runs:
+            entry, scenario = next((e, s) for e, s in self.services if s["id"] == service_id)
+            self.runs[service_id] = ServiceRun(self, entry, scenario)
+        return self.runs[service_id]
+
+    def selected_checks(self, entry: dict) -> list[str]:
+        listed = entry.get("checks") or list(CHECKS)
+        return [c for c in listed if not self.opts.checks or c in self.opts.checks]
+
+    _identities: list[dict[str, Any]] | None = None
+
+    def identities(self) -> list[dict[str, Any]]:
+        if self._identities is None:
+            self._identities = self.portal.identities()
+        return self._identities
+
+    def secrets(self) -> list[str]:
+        from kiemthu.target import secret_fields
+
+        out = []
+        for dotted in secret_fields(self.target.data):
+            try:
+                out.append(self.target.secret(dotted))
+            except Exception:
+                pass
+        return out
+
+
+class Hooks:
+    """What the executor asks of the run: evidence, portal state, and the outage injected mid-processing."""
+
+    def __init__(self, run: "ServiceRun"):
+        self.run = run
+
+    def screenshot(self, page, flow: str, label: str) -> str | None:
+        return self.run.suite.evidence.screenshot(page, self.run.id, CHECK_OF_FLOW.get(flow, flow), f"{flow}-{label}")
+
+    def portal_status(self, code: str) -> str | None:
+        view = self.run.suite.portal.dossier(code)
+        return str(view.get("TrangThaiHoSo")) if view else None
+
+    def before_step(self, flow: str, step: dict) -> None:
+        if step.get("marks_status"):
+            self.run.before_status_action(step["marks_status"])
+
+    def after_step(self, flow: str, step: dict) -> None:
+        if step.get("marks_status"):
+            self.run.status_actions.append((step["marks_status"], datetime.now(VN_TZ)))
+
+
+class ServiceRun:
+    """One service under test: its flows (each run once, in order), what was observed, its dossier code."""
+
+    def __init__(self, suite: Suite, entry: dict, scenario: dict):
+        from scenarios import sample_file
+
+        self.suite, self.entry, self.scenario = suite, entry, scenario
+        self.id = scenario["id"]
+        self.checks = suite.selected_checks(entry)
+        self.flows: dict[str, FlowOutcome] = {}
+        self.status_actions: list[tuple[str, datetime]] = []
+        self.fault: dict[str, Any] = {"injected": False}
+        self.payment: dict[str, Any] = {}
+        self.started = datetime.now(VN_TZ)
+        self.citizen: PageSet | None = None
+        self.officer: PageSet | None = None
+        self.identity = self._identity()
+        target = suite.target
+        self.vars = Variables(
+            system=target["system"], portal={"base_url": target["portal"]["base_url"]},
+            service=scenario, identity=self.identity,
+            officer={"username": (target.get("officer") or {}).get("username", ""),
+                     "password": lambda: target.secret("officer.password")},
+            payment={"bank": (suite.adapter.get("payment") or {}).get("bank") or suite.profile["payment"]["banks"][0]["TenNganHang"],
+                     "outcome": (suite.adapter.get("payment") or {}).get("outcome") or
+                     suite.profile["payment"]["outcomes"]["success"]["label"]},
+        )
+        self.vars.set("pages", {k: _Lazy(self.vars, v) for k, v in (suite.adapter.get("pages") or {}).items()})
+        self.hooks = Hooks(self)
+        self.executor = Executor(suite.adapter, self.vars, scenario=scenario, identity=self.identity,
+                                 base_dir=target.path.parent if target.path else Path.cwd(), hooks=self.hooks,
+                                 sample_file=lambda doc: sample_file(scenario, doc))
+        self._tracing: str | None = None
+
+    def _identity(self) -> dict[str, Any]:
+        wanted = self.entry.get("identity")
+        people = self.suite.identities()
+        if wanted:
+            for p in people:
+                if wanted in (p.get("TechID"), p.get("sub"), p.get("SoDinhDanh")):
+                    return p
+            raise RuntimeError(f"services[{self.id}].identity {wanted} is not a portal test identity")
+        citizens = [p for p in people if str(p.get("LoaiTaiKhoan", "1")) == "1"]
+        acr = self.scenario.get("acr")
+        able = [p for p in citizens if not acr or acr in (p.get("loAs") or [acr])]
+        if not (able or citizens):
+            raise RuntimeError("the portal lists no test identity")
+        return (able or citizens)[0]
+
+    @property
+    def dossier_code(self) -> str | None:
+        try:
+            return self.vars.lookup("dossier_code")
+        except KeyError:
+            return None
+
+    @property
+    def online_code(self) -> str:
+        return next(k for k, v in self.suite.profile["kenh_thuc_hien"].items() if v == "Trực tuyến")
+
+    # -- flows ----------------------------------------------------------------------------------------------
+    def ensure(self, name: str) -> FlowOutcome:
+        """Run every flow up to `name` not run yet (each once, in order); returns `name`'s outcome."""
+        for flow in FLOW_ORDER[: FLOW_ORDER.index(name) + 1]:
+            if flow in self.flows:
+                continue
+            if flow == "pay" and not self.charges_fee():
+                continue
+            self.flows[flow] = self._run(flow)
+        if name not in self.flows:
+            self.flows[name] = FlowOutcome(name, skipped="not part of this service")
+        return self.flows[name]
+
+    def charges_fee(self) -> bool:
+        return int(self.scenario["fee"].get("amount") or 0) > 0
+
+    def _run(self, flow: str) -> FlowOutcome:
+        broken = [n for n in NEEDS[flow] if n in self.flows and not self.flows[n].ok]
+        if broken:
+            return FlowOutcome(flow, skipped=f"not run: {broken[0]} could not be completed ({self.flows[broken[0]].problem()})")
+        if flow == "officer_login" and (self.suite.target.get("officer") or {}).get("mode") == "manual":
+            return FlowOutcome(flow, ok=True, observations={"manual": True})
+        if flow == "officer_process" and (self.suite.target.get("officer") or {}).get("mode") == "manual":
+            return self._manual_processing()
+        if not self.executor.has_flow(flow) and flow not in ("open_service",):
+            return FlowOutcome(flow, skipped=f"the adapter declares no '{flow}' flow")
+        pages = self._pages_for(flow)
+        out = FlowOutcome(flow)
+        out.journal_after = self.suite.sync_journal()
+        self._trace_segment(flow)
+        try:
+            if flow == "citizen_login":
+                self._citizen_login(pages, out)
+            elif flow == "open_service":
+                self._open_service(pages, out)
+            elif flow == "pay":
+                self._pay(pages, out)
+            elif flow == "logout":
+                self._logout(pages, out)
+            else:
+                self.executor.run_flow(flow, pages, out)
+                if flow == "submit" and out.ok:
+                    out.observations["dossier_code"] = self.dossier_code
+        finally:
+            out.journal_until = self.suite.sync_journal()
+        return out
+
+    def _pages_for(self, flow: str) -> PageSet:
+        if flow.startswith("officer"):
+            if self.officer is None:
+                self.officer = PageSet(self.suite.new_context().new_page())
+            return self.officer
+        if self.citizen is None:
+            ctx = self.suite.new_context()
+            ctx.tracing.start(snapshots=True, screenshots=False, sources=False)
+            self.citizen = PageSet(ctx.new_page())
+        return self.citizen
+
+    def _trace_segment(self, flow: str) -> None:
+        """Citizen flows are traced in chunks, one file per check; the officer's login never is (password)."""
+        check = CHECK_OF_FLOW[flow]
+        if flow.startswith("officer"):
+            if flow == "officer_process" and self.officer and self._tracing != "officer":
+                self.officer.context.tracing.start(snapshots=True, screenshots=False, sources=False)
+                self._tracing = "officer"
+            return
+        if self.citizen is None:
+            return
+        if self._tracing == check:
+            return
+        ctx = self.citizen.context
+        if self._tracing is not None:
+            self._save_trace(ctx, self._tracing)
+        ctx.tracing.start_chunk(title=f"{self.id} {check}")
+        self._tracing = check
+
+    def _save_trace(self, ctx, check: str, final: bool = False) -> None:
+        path = self.suite.evidence.trace_path(self.id, check)
+        try:
+            (ctx.tracing.stop if final else ctx.tracing.stop_chunk)(path=str(path))
+            scrub_zip(path, self.suite.secrets())
+            self.suite.evidence.add_file(self.id, check, path)
+        except Exception as exc:
+            log.warning("trace of %s/%s not saved: %s", self.id, check, exc)
+
+    def close(self) -> None:
+        if self.citizen is not None:
+            if self._tracing and self._tracing != "officer":
+                self._save_trace(self.citizen.context, self._tracing)
+            try:
+                self.citizen.context.tracing.stop()
+            except Exception:
+                pass
+            self.citizen.context.close()
+        if self.officer is not None:
+            if self._tracing == "officer" or "officer_process" in self.flows:
+                self._save_trace(self.officer.context, "processing", final=True)
+            self.officer.context.close()
+        self.citizen = self.officer = None
+
+    def flush_traces(self, check: str) -> None:
+        """Save the trace of `check` now, so the test can attach it."""
+        if check == "processing" and self.officer is not None and self._tracing == "officer":
+            self._save_trace(self.officer.context, "processing", final=True)
+            self._tracing = None
+        elif self.citizen is not None and self._tracing == check:
+            self._save_trace(self.citizen.context, check)
+            self._tracing = None
+
+    # -- flows the suite shapes -----------------------------------------------------------------------------
+    def _markers(self, pages: PageSet, timeout: float) -> dict[str, Any]:
+        landing = self.executor.first_marker(["logged_in", "login_failed"], pages, timeout)
+        return {"logged_in": landing == "logged_in", "refused_page": landing == "login_failed",
+                "landing": pages.current.url if landing is None else landing}
+
+    def _citizen_login(self, pages: PageSet, out: FlowOutcome) -> None:
+        self.executor.run_flow("citizen_login", pages, out)
+        seen = self._markers(pages, self.suite.page_s if out.ok else 2)
+        seen["where"] = self.suite.evidence.screenshot(pages.current, self.id, "sso", "citizen_login-landing")
+        out.observations.update(seen)
+        out.ok = out.ok and seen["logged_in"]
+        if out.ok is False and out.error is None:
+            out.skipped = None
+
+    def _open_service(self, pages: PageSet, out: FlowOutcome) -> None:
+        if self.executor.has_flow("open_service"):
+            self.executor.run_flow("open_service", pages, out)
+        else:
+            out.ok = True
+            out.started = out.finished = datetime.now(VN_TZ)
+        landed = self.executor.marker("service_form", pages, timeout_s=2 if out.ok else 0.5)
+        out.observations["landed_on_service"] = bool(landed) if landed is not None else out.ok
+
+    def _logout(self, pages: PageSet, out: FlowOutcome) -> None:
+        pages.current = pages.main
+        self.executor.run_flow("logout", pages, out)
+        if out.ok:
+            check = pages.context.new_page()
+            try:
+                url = self.vars.expand((self.suite.adapter.get("pages") or {}).get("my_dossiers", "{system.base_url}/"))
+                check.goto(url)
+                probe = PageSet(check)
+                out.observations["logged_in_after_logout"] = bool(self.executor.marker("logged_in", probe, timeout_s=1.5))
+                out.observations["where"] = self.suite.evidence.screenshot(check, self.id, "sso", "after-logout")
+            finally:
+                check.close()
+
+    def paid_shown(self) -> bool | None:
+        """Whether the citizen's list shows the dossier as paid (a separate tab, so the receipt stays open)."""
+        if self.citizen is None or not (self.suite.adapter.get("markers") or {}).get("paid"):
+            return None
+        page = self.citizen.context.new_page()
+        try:
+            return bool(self.executor.marker("paid", PageSet(page), timeout_s=1.0))
+        finally:
+            self.suite.evidence.screenshot(page, self.id, "payment", "dossier-list")
+            page.close()
+
+    def portal_paid(self) -> bool:
+        view = self.suite.portal.dossier(self.dossier_code or "") or {}
+        value = (view.get("fields") or {}).get("DuocThanhToanTrucTuyen")
+        return str(value).lower() in ("1", "true")
+
+    def _close_popups(self, pages: PageSet) -> None:
+        for p in list(pages.context.pages):
+            if p is not pages.main and not p.is_closed():
+                p.close()
+        pages.current = pages.main
+
+    def _pay(self, pages: PageSet, out: FlowOutcome) -> None:
+        out.started = datetime.now(VN_TZ)
+        pages.current = pages.main
+        offered = self.executor.marker("payment_offered", pages, timeout_s=2)
+        out.observations["offered"] = bool(offered) if offered is not None else True
+        if offered is False:
+            out.skipped = "the system offers no online payment"
+            out.finished = datetime.now(VN_TZ)
+            return
+        attempts = []
+        if "payment" in self.checks:
+            for mode in IPN_NEGATIVE_MODES:
+                attempts.append(self._pay_attempt(pages, mode))
+        final = self._pay_attempt(pages, "ipn_duplicate" if "payment" in self.checks else None)
+        out.observations["negatives"] = attempts
+        out.observations["final"] = final
+        out.ok = final["flow_ok"] and final["returned"]
+        out.error = final.get("error")
+        out.finished = datetime.now(VN_TZ)
+
+    def _pay_attempt(self, pages: PageSet, mode: str | None) -> dict[str, Any]:
+        portal = self.suite.portal
+        before = self.suite.sync_journal()
+        moment = datetime.now(VN_TZ)
+        if mode:
+            portal.arm(mode)
+        attempt = FlowOutcome("pay")
+        self.executor.run_flow("pay", pages, attempt)
+        success = self.executor.marker("payment_succeeded", pages, timeout_s=self.suite.page_s if attempt.ok else 0.5)
+        landing = self.suite.evidence.screenshot(pages.current, self.id, "payment", f"return-{mode or 'genuine'}")
+        result = {"mode": mode, "flow_ok": attempt.ok, "error": attempt.error, "returned": bool(success),
+                  "moment": moment, "where": landing, "journal_after": before, "steps": attempt.steps}
+        self._close_popups(pages)
+        if mode in IPN_NEGATIVE_MODES:
+            # the forged/altered callback comes first; the genuine one follows, so look at the system's answer to it
+            result["deliveries"] = self._deliveries(before)
+            result["shown_paid"] = self.paid_shown()
+        result["journal_until"] = self.suite.sync_journal()
+        return result
+
+    def _deliveries(self, after: int) -> list[dict[str, Any]]:
+        refs = {e.get("payment_ref") for e in self.suite.portal.journal(after_id=after, role="payment") if e.get("payment_ref")}
+        out = []
+        for ref in refs:
+            for p in self.suite.portal.payments(ref):
+                out.append(p)
+        return out
+
+    def _manual_processing(self) -> FlowOutcome:
+        from rich.console import Console
+
+        out = FlowOutcome("officer_process", started=datetime.now(VN_TZ))
+        out.journal_after = self.suite.sync_journal()
+        code = self.dossier_code
+        officer = self.suite.target.get("officer") or {}
+        deadline = float(officer.get("manual_deadline_s", 1800))
+        final = max(self.suite.profile["dossier_status"], key=int)
+        Console(stderr=True).print(
+            f"[bold yellow]Cần cán bộ xử lý / officer action needed[/]: in the back office of "
+            f"{self.suite.target['system']['name']}, process dossier [bold]{code}[/] ({self.scenario['TenDVC']}) "
+            f"through to '{self.suite.profile['dossier_status'][final]}' (status {final}). "
+            f"Waiting up to {deadline:.0f}s, watching the portal journal…")
+        try:
+            wait_until(lambda: self.hooks.portal_status(code) == final, deadline, interval=2.0,
+                       what=f"dossier {code} at status {final} on the portal")
+            out.ok = True
+        except DeadlineExceeded as exc:
+            from conformance.adapter import StepFailed
+
+            out.error = StepFailed("officer_process", "manual", "officer processes the dossier by hand", str(exc))
+        out.finished = datetime.now(VN_TZ)
+        out.journal_until = self.suite.sync_journal()
+        return out
+
+    # -- the outage injected mid-processing ------------------------------------------------------------------
+    def before_status_action(self, status: str) -> None:
+        """Before the second status-changing action, take the portal's adapter down for a few seconds (once per run)."""
+        if "processing" not in self.checks or len(self.status_actions) != 1 or self.fault.get("injected"):
+            return
+        if self.suite.target["portal"]["mode"] != "mock" or self.suite.shared.get("outage_done"):
+            if self.suite.shared.get("outage_done"):
+                self.fault = {"injected": False, "why": f"outage case run once per run, on {self.suite.shared['outage_done']}"}
+            return
+        duration = OUTAGE_S
+        self.suite.portal.fault(target="adapter", kind="http_5xx", value=503, duration_s=duration)
+        self.suite.shared["outage_done"] = self.id
+        self.fault = {"injected": True, "duration_s": duration, "at_status": status, "from": datetime.now(VN_TZ),
+                      "journal_after": self.suite.sync_journal(), "where": "journal.json (entries with error fault:http_5xx)"}
+
+    # -- what the checks read -------------------------------------------------------------------------------
+    def dossier_entries(self) -> list[dict[str, Any]]:
+        code = self.dossier_code
+        return self.suite.portal.journal(dossier=code) if code else []
+
+    def wait_for_statuses(self, expected: list[str], timeout: float) -> list[dict[str, Any]]:
+        """Journal entries of the dossier once every expected status was accepted (or the deadline passed)."""
+        code = self.dossier_code
+        services = [s for s in self.suite.profile["adapter"]["integration_services"] if s != "CapNhatTienDoHoSoMC"]
+        entries: list[dict[str, Any]] = []
+
+        def reached() -> bool:
+            nonlocal entries
+            entries = self.suite.portal.journal(dossier=code)
+            got = []
+            for e in entries:
+                if e.get("service") in services and accepted(e):
+                    got += [str(i.get("TrangThaiHoSo")) for i in data_items(e) if i.get("MaHoSo") == code]
+            return all(s in got for s in expected)
+
+        try:
+            wait_until(reached, timeout, interval=0.25, what="statuses synced")
+        except DeadlineExceeded:
+            pass
+        return entries
+
+
+class _Lazy:
+    """A page URL template expanded when used (it may refer to values captured later)."""
+
+    def __init__(self, variables: Variables, template: str):
+        self.vars, self.template = variables, template
+
+    def __call__(self) -> str:
+        return self.vars.expand(self.template, "adapter.pages")
+
+    def __str__(self) -> str:
+        return self()
+
+
+def _sso_negatives(run: ServiceRun) -> dict[str, dict[str, Any]]:
+    """Each adversarial login case in a fresh browser context: the citizen must not end up logged in.
+
+    They test the system's SSO client, not a service, so they run once per run (on the first service) and the
+    other services' SSO checks reuse the outcome.
+    """
+    suite = run.suite
+    if "sso_negatives" in suite.shared:
+        first, results = suite.shared["sso_negatives"]
+        return {m: {**r, "journal": [], "note": f"evaluated on {first}"} for m, r in results.items()}
+    results: dict[str, dict[str, Any]] = {}
+    if suite.target["portal"]["mode"] == "mock" or suite.portal.health():
+        try:
+            available = set(suite.portal.adversarial_modes())
+        except Exception:
+            available = set()
+        client = suite.target["portal"].get("sso_client", {}).get("client_id")
+        for mode in SSO_MODES:
+            if available and mode not in available:
+                continue
+            before = suite.sync_journal()
+            ctx = suite.new_context()
+            try:
+                pages = PageSet(ctx.new_page())
+                suite.portal.arm(mode)
+                attempt = FlowOutcome("citizen_login")
+                run.executor.run_flow("citizen_login", pages, attempt)
+                seen = run._markers(pages, suite.page_s if attempt.ok else 1.0)
+                seen["where"] = suite.evidence.screenshot(pages.current, run.id, "sso", f"refused-{mode}")
+                seen["flow_ok"] = attempt.ok
+            finally:
+                ctx.close()
+                suite.portal.disarm()
+            seen["journal"] = [e for e in suite.portal.journal(after_id=before, role="sso") if not client or
+                               e.get("client") in (None, "", client)]
+            results[mode] = seen
+    suite.shared["sso_negatives"] = (run.id, {m: {k: v for k, v in r.items() if k != "journal"} for m, r in results.items()})
+    return results
+
+
+ServiceRun.sso_negatives = _sso_negatives

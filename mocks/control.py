@@ -1,0 +1,143 @@
+"""Control API under /_mock/: health, journal, faults, adversarial modes, the portal's view of dossiers and
+payments, identities, catalogue and reset. Used by the conformance checks and by testers."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Body, Query
+from starlette.responses import Response
+
+from mocks.controls import ADVERSARIAL_MODES, FaultError
+from mocks.jsonutil import dumps
+from mocks.portal import Portal, json_response
+
+HEALTH = b'{"status":"ok"}'
+
+FAULT_BODY = {
+    "type": "object", "required": ["target", "kind"],
+    "properties": {
+        "target": {"type": "string", "description": "vai trò (adapter, payment, sso, ipn, khodl), đường dẫn, hoặc tên dịch vụ"},
+        "kind": {"type": "string", "enum": ["latency", "http_5xx", "timeout", "drop_callback"]},
+        "value": {"type": ["number", "null"], "description": "giây (latency, timeout) hoặc mã HTTP (http_5xx)"},
+        "count": {"type": ["integer", "null"], "minimum": 1},
+        "duration_s": {"type": ["number", "null"], "exclusiveMinimum": 0},
+    },
+}
+MODE_BODY = {"type": "object", "required": ["mode"], "properties": {
+    "mode": {"type": "string", "enum": list(ADVERSARIAL_MODES)}, "client": {"type": ["string", "null"]}}}
+
+
+def bad_request(message: str, status: int = 400) -> Response:
+    return json_response({"error": "bad_request", "message": message}, status)
+
+
+def build_router(portal: Portal) -> APIRouter:
+    r = APIRouter(prefix="/_mock", tags=["control"])
+
+    @r.get("/health", summary="Sẵn sàng")
+    async def health() -> Response:
+        return Response(HEALTH, media_type="application/json")
+
+    @r.get("/config", summary="Đăng ký của các hệ thống (không có bí mật)")
+    async def config() -> Response:
+        return json_response({**portal.settings.public_summary(), "db_path": portal.store.path,
+                              "paths": {k: portal.profile[k]["paths"] for k in ("sso", "payment", "adapter", "khodl")}})
+
+    @r.get("/identities", summary="Tài khoản thử nghiệm")
+    async def identities() -> Response:
+        return json_response({"identities": portal.identities})
+
+    @r.get("/catalogue", summary="CSDL thủ tục hành chính (từ kịch bản)")
+    async def catalogue() -> Response:
+        return json_response({"procedures": portal.catalogue.procedures})
+
+    @r.get("/journal", summary="Nhật ký trao đổi (đã che bí mật)")
+    async def journal(dossier: str | None = None, ref: str | None = None, client: str | None = None,
+                      role: str | None = None, service: str | None = None, direction: str | None = None,
+                      after_id: int | None = Query(None, ge=0, le=2**62), limit: int = Query(1000, ge=1, le=100_000)) -> Response:
+        entries = portal.store.journal(dossier=dossier, ref=ref, client=client, role=role, service=service,
+                                       direction=direction, after_id=after_id, limit=limit)
+        return json_response({"entries": entries})
+
+    @r.get("/journal.jsonl", summary="Toàn bộ nhật ký, mỗi dòng một mục")
+    async def journal_jsonl(after_id: int | None = Query(None, ge=0, le=2**62)) -> Response:
+        entries = portal.store.journal(after_id=after_id, limit=100_000)
+        return Response("".join(dumps(e) + "\n" for e in entries), media_type="application/x-ndjson")
+
+    @r.get("/faults", summary="Lỗi giả lập đang bật")
+    async def faults() -> Response:
+        return json_response({"faults": portal.faults.listing()})
+
+    @r.post("/faults", summary="Bật lỗi giả lập", openapi_extra={"requestBody": {"required": True, "content": {
+        "application/json": {"schema": FAULT_BODY}}}})
+    async def add_fault(body: Any = Body(None)) -> Response:
+        if not isinstance(body, dict) or not isinstance(body.get("target"), str) or not isinstance(body.get("kind"), str):
+            return bad_request("cần {target, kind, value?, count?, duration_s?} / expected {target, kind, ...}")
+        value, count, duration = body.get("value"), body.get("count"), body.get("duration_s")
+        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+            return bad_request("value phải là số / value must be a number")
+        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
+            return bad_request("count phải là số nguyên ≥ 1 / count must be an integer ≥ 1")
+        if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float)) or not 0 < duration <= 86400):
+            return bad_request("duration_s phải là số giây > 0 / duration_s must be seconds > 0")
+        if body["kind"] == "http_5xx" and isinstance(value, float) and value.is_integer():
+            value = int(value)
+        try:
+            fault = portal.faults.add(body["target"], body["kind"], value, count, duration)
+        except FaultError as exc:
+            return bad_request(str(exc))
+        return json_response({"fault": fault.public()}, 201)
+
+    @r.delete("/faults", summary="Tắt mọi lỗi giả lập")
+    async def clear_faults() -> Response:
+        portal.faults.clear()
+        return json_response({"faults": []})
+
+    @r.get("/adversarial", summary="Các chế độ tấn công thử")
+    async def adversarial() -> Response:
+        return json_response(portal.adversarial.listing())
+
+    @r.post("/adversarial", summary="Bật một chế độ cho lần trao đổi kế tiếp", openapi_extra={"requestBody": {
+        "required": True, "content": {"application/json": {"schema": MODE_BODY}}}})
+    async def arm(body: Any = Body(None)) -> Response:
+        mode = body.get("mode") if isinstance(body, dict) else None
+        client = body.get("client") if isinstance(body, dict) else None
+        if not isinstance(mode, str) or mode not in ADVERSARIAL_MODES:
+            return bad_request(f"mode phải là một trong / mode must be one of: {', '.join(ADVERSARIAL_MODES)}")
+        if client is not None and not isinstance(client, str):
+            return bad_request("client phải là chuỗi / client must be a string")
+        portal.adversarial.arm(mode, client)
+        return json_response({"armed": mode, "client": client, "exchange": ADVERSARIAL_MODES[mode][0]}, 201)
+
+    @r.delete("/adversarial", summary="Hủy các chế độ đã bật")
+    async def disarm() -> Response:
+        portal.adversarial.clear()
+        return json_response({"armed": []})
+
+    @r.get("/dossiers/{code}", summary="Hồ sơ như Cổng thấy")
+    async def dossier(code: str) -> Response:
+        view = portal.roles["adapter"].dossier_view(code)
+        if view is None:
+            return json_response({"error": "not_found", "message": f"Cổng chưa có hồ sơ '{code}' | no such dossier"}, 404)
+        return json_response(view)
+
+    @r.get("/dossiers", summary="Danh sách mã hồ sơ đã đồng bộ")
+    async def dossiers(agency: str | None = None) -> Response:
+        sql, params = "SELECT code, agency, status, updated_ts FROM dossiers", []
+        if agency:
+            sql, params = sql + " WHERE agency=?", [agency]
+        rows = portal.store.query(sql + " ORDER BY created_ts", params)
+        return json_response({"dossiers": [{"MaHoSo": c, "agency": a, "TrangThaiHoSo": s, "updated": u}
+                                           for c, a, s, u in rows]})
+
+    @r.get("/payments", summary="Giao dịch, các lần gửi IPN và trả lời của đơn vị")
+    async def payments(ref: str | None = None, partner: str | None = None, dossier: str | None = None) -> Response:
+        return json_response({"payments": portal.roles["payment"].payments_view(ref, partner, dossier)})
+
+    @r.post("/reset", summary="Xóa dữ liệu của lượt chạy (giữ đăng ký)")
+    async def reset() -> Response:
+        portal.reset()
+        return json_response({"status": "reset"})
+
+    return r

@@ -1,0 +1,143 @@
+"""Run-time switches of the mock: fault injection per endpoint and adversarial modes armed for one exchange."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+FAULT_KINDS = ("latency", "http_5xx", "timeout", "drop_callback")
+REQUEST_FAULT_KINDS = frozenset({"latency", "http_5xx", "timeout"})
+CALLBACK_FAULT_KINDS = frozenset({"latency", "drop_callback"})
+DEFAULT_VALUES = {"latency": 1.0, "http_5xx": 503, "timeout": 30.0, "drop_callback": None}
+
+
+@dataclass
+class Fault:
+    id: int
+    target: str
+    kind: str
+    value: float | int | None
+    count: int | None = None            # exchanges left to affect (None = unlimited)
+    until: float | None = None          # monotonic deadline (None = until cleared)
+    hits: int = 0
+    created: float = field(default_factory=time.time)
+
+    def active(self, now: float) -> bool:
+        return (self.count is None or self.count > 0) and (self.until is None or now < self.until)
+
+    def matches(self, role: str, path: str, service: str | None) -> bool:
+        t = self.target
+        return t == role or t == path or (service is not None and t == service) or (
+            t.startswith("/") and t.endswith("*") and path.startswith(t[:-1]))
+
+    def public(self) -> dict[str, Any]:
+        d = asdict(self)
+        d["remaining_s"] = None if self.until is None else max(0.0, round(self.until - time.monotonic(), 3))
+        del d["until"]
+        return d
+
+
+class FaultError(ValueError):
+    """A fault request the mock cannot honour (unknown kind, bad value)."""
+
+
+class FaultBoard:
+    def __init__(self) -> None:
+        self.faults: list[Fault] = []
+        self._ids = itertools.count(1)
+
+    def add(self, target: str, kind: str, value: Any = None, count: int | None = None,
+            duration_s: float | None = None) -> Fault:
+        if kind not in FAULT_KINDS:
+            raise FaultError(f"kind phải là một trong {', '.join(FAULT_KINDS)} / kind must be one of them")
+        if not target:
+            raise FaultError("thiếu target / target is required")
+        value = DEFAULT_VALUES[kind] if value is None else value
+        if kind == "http_5xx" and not (isinstance(value, int) and 500 <= value <= 599):
+            raise FaultError("http_5xx: value phải là mã 5xx / value must be a 5xx status")
+        if kind in ("latency", "timeout") and not (isinstance(value, (int, float)) and 0 <= value <= 600):
+            raise FaultError(f"{kind}: value phải là số giây 0..600 / value must be seconds 0..600")
+        until = time.monotonic() + duration_s if duration_s else None
+        fault = Fault(next(self._ids), target, kind, value, count, until)
+        self.faults.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        self.faults.clear()
+
+    def listing(self) -> list[dict[str, Any]]:
+        self._prune()
+        return [f.public() for f in self.faults]
+
+    def take(self, role: str, path: str, service: str | None, kinds: frozenset[str]) -> Fault | None:
+        """The first active fault for this exchange (consuming one of its count), or None."""
+        if not self.faults:
+            return None
+        now = time.monotonic()
+        for f in self.faults:
+            if f.kind in kinds and f.active(now) and f.matches(role, path, service):
+                f.hits += 1
+                if f.count is not None:
+                    f.count -= 1
+                self._prune()
+                return f
+        self._prune()
+        return None
+
+    def _prune(self) -> None:
+        now = time.monotonic()
+        self.faults = [f for f in self.faults if f.active(now)]
+
+
+# name → (exchange it applies to, what it does)
+ADVERSARIAL_MODES: dict[str, tuple[str, str]] = {
+    "id_token_foreign_key": ("token", "ID token ký bằng khóa lạ (không có trong JWKS) / ID token signed with a foreign key"),
+    "id_token_alg_none": ("token", "ID token không ký, alg=none / unsigned ID token with alg none"),
+    "id_token_wrong_iss": ("token", "ID token có iss sai / ID token with a wrong issuer"),
+    "id_token_wrong_aud": ("token", "ID token có aud là client khác / ID token for another audience"),
+    "id_token_wrong_nonce": ("token", "ID token có nonce khác với yêu cầu / ID token with a different nonce"),
+    "id_token_expired": ("token", "ID token đã hết hạn / expired ID token"),
+    "tampered_state": ("redirect", "Chuyển hướng về với state bị sửa / redirect back with a tampered state"),
+    "replay_code": ("redirect", "Chuyển hướng về với mã ủy quyền đã dùng / redirect back with an already redeemed code"),
+    "ipn_bad_checksum": ("ipn", "IPN giả mạo có MaXacThuc sai, sau đó IPN thật / forged IPN with a bad checksum, then the genuine one"),
+    "ipn_lower_amount": ("ipn", "IPN báo số tiền thấp hơn, chữ ký hợp lệ / IPN with a lower amount, validly signed"),
+    "ipn_duplicate": ("ipn", "IPN gửi hai lần / IPN delivered twice"),
+}
+
+
+@dataclass
+class ArmedMode:
+    mode: str
+    client: str | None
+    armed_at: float = field(default_factory=time.time)
+
+
+class AdversarialBoard:
+    def __init__(self) -> None:
+        self.armed: list[ArmedMode] = []
+
+    def arm(self, mode: str, client: str | None = None) -> ArmedMode:
+        if mode not in ADVERSARIAL_MODES:
+            raise KeyError(mode)
+        item = ArmedMode(mode, client)
+        self.armed.append(item)
+        return item
+
+    def take(self, exchange: str, client: str | None = None) -> str | None:
+        """Consume the oldest armed mode for this kind of exchange (and client, when it was armed for one)."""
+        for item in self.armed:
+            if ADVERSARIAL_MODES[item.mode][0] == exchange and (item.client is None or item.client == client):
+                self.armed.remove(item)
+                return item.mode
+        return None
+
+    def clear(self) -> None:
+        self.armed.clear()
+
+    def listing(self) -> dict[str, Any]:
+        return {
+            "modes": [{"mode": m, "exchange": ex, "description": d} for m, (ex, d) in ADVERSARIAL_MODES.items()],
+            "armed": [asdict(a) for a in self.armed],
+        }

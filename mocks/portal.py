@@ -1,0 +1,115 @@
+"""The mock portal's state shared by every role, and the request helpers they use (body limits, faults)."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+
+from mocks.catalogue import Catalogue, DocumentStore, load_identities
+from mocks.controls import REQUEST_FAULT_KINDS, AdversarialBoard, Fault, FaultBoard
+from mocks.jsonutil import JSONDecodeError, dumpb, loads
+from mocks.settings import MockSettings
+from mocks.store import Store
+from mocks.validation import MessageValidators
+
+JSON = "application/json"
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BadJson(Exception):
+    def __init__(self, detail: str):
+        super().__init__(detail)
+        self.detail = detail
+
+
+def json_response(content: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(dumpb(content), status_code=status, media_type=JSON, headers=headers)
+
+
+class Portal:
+    def __init__(self, settings: MockSettings):
+        self.settings = settings
+        self.profile = settings.profile
+        self.store = Store(settings.db_path)
+        self.validators = MessageValidators(settings.profile_name)
+        self.catalogue = Catalogue(self.profile, settings.scenarios_folder)
+        self.identities = load_identities()
+        self.identity_by_techid = {i["TechID"]: i for i in self.identities}
+        self.documents = DocumentStore(self.profile, settings.base_url, settings.citizen_documents)
+        self.faults = FaultBoard()
+        self.adversarial = AdversarialBoard()
+        self.max_body = int(self.profile["adapter"].get("max_body_bytes", 2 * 1024 * 1024))
+        self.background: set[asyncio.Task] = set()
+        # role objects attach themselves here (sso, payment, adapter) so the control API can reset them
+        self.roles: dict[str, Any] = {}
+
+    @property
+    def base_url(self) -> str:
+        return self.settings.base_url
+
+    def url(self, path: str) -> str:
+        return f"{self.settings.base_url}{path}"
+
+    def spawn(self, coro) -> asyncio.Task:
+        """A background task kept alive until done (IPN retries)."""
+        task = asyncio.get_running_loop().create_task(coro)
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+        return task
+
+    def reset(self) -> None:
+        """Forget the run's data (journal, dossiers, payments, faults, armed modes); registrations stay."""
+        self.store.reset()
+        self.faults.clear()
+        self.adversarial.clear()
+        self.documents.reset_synced()
+        for role in self.roles.values():
+            if hasattr(role, "reset"):
+                role.reset()
+
+    # -- request helpers ------------------------------------------------------------------------------------
+    async def read_body(self, request: Request) -> bytes:
+        """The request body, refusing anything over the size limit without buffering it all."""
+        length = request.headers.get("content-length")
+        if length is not None:
+            try:
+                if int(length) > self.max_body:
+                    raise BodyTooLarge()
+            except ValueError:
+                raise BadJson("Content-Length không hợp lệ / invalid Content-Length") from None
+            return await request.body()
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > self.max_body:
+                raise BodyTooLarge()
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    async def read_json(self, request: Request) -> tuple[bytes, Any]:
+        body = await self.read_body(request)
+        if not body.strip():
+            raise BadJson("thân yêu cầu rỗng, cần JSON / empty body, JSON expected")
+        try:
+            return body, loads(body)
+        except JSONDecodeError as exc:
+            raise BadJson(f"JSON không hợp lệ: {exc} / malformed JSON: {exc}") from None
+
+    async def apply_fault(self, role: str, path: str, service: str | None = None) -> tuple[Fault | None, int | None]:
+        """Run any armed request fault: sleeps for latency/timeout; returns the status to answer with, if any."""
+        fault = self.faults.take(role, path, service, REQUEST_FAULT_KINDS)
+        if fault is None:
+            return None, None
+        if fault.kind == "latency":
+            await asyncio.sleep(float(fault.value or 0))
+            return fault, None
+        if fault.kind == "timeout":
+            await asyncio.sleep(float(fault.value or 0))
+            return fault, 504
+        return fault, int(fault.value or 503)

@@ -1,0 +1,140 @@
+"""Business rules the real portal enforces beyond the message schemas. Each rule is a function named after what
+it enforces; it returns the problems it found (empty when the rule holds)."""
+
+from __future__ import annotations
+
+import re
+import time
+from datetime import datetime
+from typing import Any, Iterable
+
+from kiemthu.runtime import VN_TZ
+from mocks.validation import Problem, problem
+
+DATE_FIELDS_DOSSIER = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayTra", "NgayTuChoi")
+DATE_FIELDS_PROGRESS = ("ThoiDiemXuLy", "NgayBatDau", "NgayKetThucTheoQuyDinh")
+DATE_FIELDS_STATUS = ("NgayCapNhat", "NgayTra", "NgayTuChoi")
+
+
+def parse_portal_date(text: str) -> float | None:
+    """Epoch seconds of a `yyyyMMddHHmmss` Vietnam-time string, or None when it is not a real moment."""
+    if len(text) != 14 or not text.isdigit():
+        return None
+    try:
+        return datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]),
+                        int(text[12:14]), tzinfo=VN_TZ).timestamp()
+    except ValueError:
+        return None
+
+
+class DossierRules:
+    def __init__(self, profile: dict[str, Any]):
+        self.profile = profile
+        adapter = profile["adapter"]
+        self.code_rx = re.compile(profile["dossier_code"]["pattern"])
+        self.skew = float(profile.get("max_clock_skew_s", 300))
+        self.future_ok = frozenset(adapter.get("future_date_fields", []))
+        self.transitions = {str(k): [str(x) for x in v] for k, v in adapter.get("status_transitions", {}).items()}
+        self.requires = {str(k): v for k, v in adapter.get("status_requires_field", {}).items()}
+        self.status_names = profile.get("dossier_status", {})
+
+    # -- rules -----------------------------------------------------------------------------------------------
+    def dossier_code_format(self, where: str, code: str) -> list[Problem]:
+        """The code follows Circular 01/2018/TT-VPCP art. 19: <agency>-<YYMMDD>-<4-digit daily sequence>."""
+        m = self.code_rx.match(code)
+        if not m:
+            return [problem(where, "dossier_code_format",
+                            f"mã hồ sơ '{code}' không đúng định dạng <mã cơ quan>-<YYMMDD>-<4 chữ số thứ tự trong ngày>",
+                            f"dossier code '{code}' does not match <agency id>-<YYMMDD>-<4-digit daily sequence>")]
+        try:
+            day = datetime.strptime(m.group("date"), self.profile["dossier_code"].get("date_format", "%y%m%d"))
+        except ValueError:
+            return [problem(where, "dossier_code_date", f"phần ngày '{m.group('date')}' của mã hồ sơ không phải ngày hợp lệ",
+                            f"date part '{m.group('date')}' of the dossier code is not a valid date")]
+        if day.date() > datetime.now(VN_TZ).date():
+            return [problem(where, "dossier_code_date", "ngày trong mã hồ sơ ở tương lai",
+                            "the date in the dossier code is in the future")]
+        return []
+
+    def dossier_code_matches_agency(self, where: str, code: str, dstcode: str) -> list[Problem]:
+        """The agency part of the code is the sending agency (dstcode of the session)."""
+        m = self.code_rx.match(code)
+        if m and m.group("agency") != dstcode:
+            return [problem(where, "dossier_code_agency",
+                            f"mã cơ quan trong mã hồ sơ ({m.group('agency')}) khác mã đơn vị gửi (dstcode {dstcode})",
+                            f"agency part of the code ({m.group('agency')}) differs from the sender (dstcode {dstcode})")]
+        return []
+
+    def dates_real_and_not_future(self, where: str, item: dict[str, Any], fields: Iterable[str],
+                                  now: float) -> list[Problem]:
+        """Date fields are real moments; only appointment/deadline fields may lie in the future."""
+        out = []
+        for f in fields:
+            value = item.get(f)
+            if not value:
+                continue
+            ts = parse_portal_date(value)
+            if ts is None:
+                out.append(problem(f"{where}.{f}", "date_valid", f"'{value}' không phải ngày giờ có thật (yyyyMMddHHmmss)",
+                                   f"'{value}' is not a real date-time (yyyyMMddHHmmss)"))
+            elif f not in self.future_ok and ts > now + self.skew:
+                out.append(problem(f"{where}.{f}", "date_not_future",
+                                   f"'{value}' ở tương lai (quá {int(self.skew)} giây so với giờ của Cổng)",
+                                   f"'{value}' is in the future (beyond the allowed {int(self.skew)} s clock skew)"))
+        return out
+
+    def reception_not_before_submission(self, where: str, item: dict[str, Any]) -> list[Problem]:
+        """A dossier is received (NgayTiepNhan) no earlier than it was submitted (NgayNopHoSo)."""
+        sub, rec = parse_portal_date(item.get("NgayNopHoSo", "")), parse_portal_date(item.get("NgayTiepNhan") or "")
+        if sub is not None and rec is not None and rec + self.skew < sub:
+            return [problem(f"{where}.NgayTiepNhan", "reception_after_submission",
+                            "ngày tiếp nhận trước ngày nộp hồ sơ", "reception date is before the submission date")]
+        return []
+
+    def status_transition_allowed(self, where: str, previous: str | None, new: str) -> list[Problem]:
+        """Status changes follow the portal's lifecycle (no 'result returned' before 'received', etc.)."""
+        if previous == new:
+            return []
+        allowed = self.transitions.get(previous or "", None)
+        if allowed is None or new in allowed:
+            return []
+        before = f"{previous} ({self.status_names.get(previous, '')})" if previous else "(chưa có / none)"
+        after = f"{new} ({self.status_names.get(new, '')})"
+        return [problem(f"{where}.TrangThaiHoSo", "status_transition",
+                        f"không thể chuyển trạng thái từ {before} sang {after}; cho phép: {', '.join(allowed) or 'không'}",
+                        f"status cannot change from {before} to {after}; allowed: {', '.join(allowed) or 'none'}")]
+
+    def status_carries_required_date(self, where: str, item: dict[str, Any]) -> list[Problem]:
+        """Refused dossiers carry NgayTuChoi; returned dossiers carry NgayTra."""
+        status = item.get("TrangThaiHoSo", "")
+        needed = self.requires.get(status)
+        if needed and not item.get(needed):
+            return [problem(f"{where}.{needed}", "status_requires_date",
+                            f"trạng thái {status} ({self.status_names.get(status, '')}) phải có {needed}",
+                            f"status {status} requires {needed}")]
+        return []
+
+
+def procedure_published(where: str, code: str, catalogue) -> list[Problem]:
+    """The dossier's procedure is one published in the procedure database."""
+    if catalogue.find(code) is None:
+        return [problem(f"{where}.MaTTHC", "procedure_published",
+                        f"thủ tục '{code}' không có trong CSDL TTHC của Cổng", f"procedure '{code}' is not published on the portal")]
+    return []
+
+
+def codes_unique_in_batch(items: list[dict[str, Any]], key: str = "MaHoSo") -> list[Problem]:
+    """One message carries each dossier at most once (otherwise the portal cannot tell which version wins)."""
+    seen: dict[str, int] = {}
+    out = []
+    for i, item in enumerate(items):
+        code = item.get(key)
+        if code in seen:
+            out.append(problem(f"data[{i}].{key}", "unique_in_batch", f"mã hồ sơ '{code}' lặp lại trong cùng một lần gửi",
+                               f"dossier '{code}' appears twice in one message"))
+        seen[code] = i
+    return out
+
+
+def now_epoch() -> float:
+    return time.time()

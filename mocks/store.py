@@ -1,0 +1,169 @@
+"""SQLite state of the mock portal: the journal, dossiers as the portal sees them, payments and IPN deliveries.
+
+One connection, guarded by a lock (handlers run on the event loop; receipts are rendered in worker threads).
+WAL with synchronous=NORMAL keeps a commit per message cheap enough for the adapter's hot path.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, Iterable, Iterator
+
+from kiemthu.runtime import VN_TZ
+from mocks.jsonutil import dumps, loads
+from mocks.masking import mask, mask_text
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal(
+  id INTEGER PRIMARY KEY, ts TEXT, role TEXT, direction TEXT, method TEXT, path TEXT, service TEXT,
+  client TEXT, dossier_codes TEXT, payment_ref TEXT, status_code INTEGER, request TEXT, response TEXT,
+  duration_ms REAL, error TEXT);
+CREATE TABLE IF NOT EXISTS journal_dossier(code TEXT, entry_id INTEGER);
+CREATE INDEX IF NOT EXISTS journal_dossier_code ON journal_dossier(code);
+CREATE INDEX IF NOT EXISTS journal_ref ON journal(payment_ref);
+CREATE TABLE IF NOT EXISTS dossiers(
+  code TEXT PRIMARY KEY, agency TEXT, client TEXT, matthc TEXT, status TEXT, data TEXT, digest TEXT,
+  created_ts TEXT, updated_ts TEXT);
+CREATE TABLE IF NOT EXISTS dossier_status(code TEXT, status TEXT, ts TEXT, service TEXT, journal_id INTEGER);
+CREATE INDEX IF NOT EXISTS dossier_status_code ON dossier_status(code);
+CREATE TABLE IF NOT EXISTS progress(code TEXT, data TEXT, ts TEXT, journal_id INTEGER);
+CREATE INDEX IF NOT EXISTS progress_code ON progress(code);
+CREATE TABLE IF NOT EXISTS results(code TEXT, owner TEXT, ma_ket_qua TEXT, data TEXT, ts TEXT);
+CREATE INDEX IF NOT EXISTS results_code ON results(code);
+CREATE INDEX IF NOT EXISTS results_owner ON results(owner);
+CREATE TABLE IF NOT EXISTS ratings(code TEXT, data TEXT, ts TEXT);
+CREATE TABLE IF NOT EXISTS payments(
+  partner TEXT, ref TEXT, token TEXT UNIQUE, amount INTEGER, paid_amount INTEGER, dossier TEXT, state TEXT,
+  ma_loi TEXT, bank TEXT, txn_id TEXT, txn_time TEXT, init TEXT, created_ts TEXT, completed_ts TEXT, day TEXT,
+  PRIMARY KEY(partner, ref));
+CREATE TABLE IF NOT EXISTS ipn_attempts(
+  id INTEGER PRIMARY KEY, partner TEXT, ref TEXT, attempt INTEGER, ts TEXT, url TEXT, request TEXT,
+  status_code INTEGER, reply TEXT, error TEXT, adversarial TEXT, accepted INTEGER, duration_ms REAL,
+  journal_id INTEGER);
+CREATE INDEX IF NOT EXISTS ipn_ref ON ipn_attempts(ref);
+"""
+
+TABLES = ["journal", "journal_dossier", "dossiers", "dossier_status", "progress", "results", "ratings",
+          "payments", "ipn_attempts"]
+JOURNAL_COLUMNS = ["id", "ts", "role", "direction", "method", "path", "service", "client", "dossier_codes",
+                   "payment_ref", "status_code", "request", "response", "duration_ms", "error"]
+
+
+def now_iso() -> str:
+    return datetime.now(VN_TZ).isoformat(timespec="milliseconds")
+
+
+def _encode(value: Any) -> str | None:
+    """Masked JSON text of a request/response (None stays NULL)."""
+    if value is None:
+        return None
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("utf-8", "replace")
+    if isinstance(value, str):
+        return dumps(mask_text(value))
+    return mask_text(dumps(mask(value)))
+
+
+class Store:
+    def __init__(self, path: str = ":memory:"):
+        self.path = path
+        self.lock = threading.RLock()
+        self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
+        self.conn.execute("PRAGMA journal_mode=WAL")
+        self.conn.execute("PRAGMA synchronous=NORMAL")
+        self.conn.execute("PRAGMA foreign_keys=OFF")
+        self.conn.executescript(SCHEMA)
+        self._in_tx = False
+
+    # -- transactions -------------------------------------------------------------------------------------
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of writes (nested use joins the outer unit)."""
+        with self.lock:
+            if self._in_tx:
+                yield self.conn
+                return
+            self.conn.execute("BEGIN")
+            self._in_tx = True
+            try:
+                yield self.conn
+                self.conn.execute("COMMIT")
+            except BaseException:
+                self.conn.execute("ROLLBACK")
+                raise
+            finally:
+                self._in_tx = False
+
+    def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
+        with self.lock:
+            cur = self.conn.execute(sql, tuple(params))
+            return cur.fetchall()
+
+    def reset(self) -> None:
+        with self.transaction() as db:
+            for t in TABLES:
+                db.execute(f"DELETE FROM {t}")
+
+    def close(self) -> None:
+        with self.lock:
+            self.conn.close()
+
+    # -- journal ------------------------------------------------------------------------------------------
+    def record(self, *, role: str, direction: str, method: str, path: str, service: str = "", client: str = "",
+               dossier_codes: Iterable[str] = (), payment_ref: str = "", status_code: int = 0,
+               request: Any = None, response: Any = None, duration_ms: float = 0.0, error: str = "") -> int:
+        """Append one journal entry (masked) and return its id."""
+        codes = [c for c in dict.fromkeys(dossier_codes) if c]
+        row = (now_iso(), role, direction, method, mask_text(path), service or "", client or "", dumps(codes),
+               payment_ref or "", int(status_code), _encode(request), _encode(response), round(duration_ms, 3),
+               mask_text(error or ""))
+        with self.transaction() as db:
+            cur = db.execute(
+                "INSERT INTO journal(ts, role, direction, method, path, service, client, dossier_codes, payment_ref,"
+                " status_code, request, response, duration_ms, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
+            entry_id = cur.lastrowid
+            if codes:
+                db.executemany("INSERT INTO journal_dossier(code, entry_id) VALUES (?, ?)",
+                               [(c, entry_id) for c in codes])
+        return entry_id
+
+    def journal(self, *, dossier: str | None = None, ref: str | None = None, client: str | None = None,
+                role: str | None = None, service: str | None = None, direction: str | None = None,
+                after_id: int | None = None, limit: int = 1000) -> list[dict[str, Any]]:
+        where, params = [], []
+        if dossier:
+            where.append("id IN (SELECT entry_id FROM journal_dossier WHERE code = ?)")
+            params.append(dossier)
+        for column, value in (("payment_ref", ref), ("client", client), ("role", role), ("service", service),
+                              ("direction", direction)):
+            if value:
+                where.append(f"{column} = ?")
+                params.append(value)
+        if after_id is not None:
+            where.append("id > ?")
+            params.append(int(after_id))
+        sql = f"SELECT {', '.join(JOURNAL_COLUMNS)} FROM journal"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id LIMIT ?"
+        params.append(max(1, min(int(limit), 100_000)))
+        return [journal_row(r) for r in self.query(sql, params)]
+
+    def journal_count(self) -> int:
+        return self.query("SELECT COUNT(*) FROM journal")[0][0]
+
+
+def journal_row(row: Iterable[Any]) -> dict[str, Any]:
+    entry = dict(zip(JOURNAL_COLUMNS, row))
+    entry["dossier_codes"] = loads(entry["dossier_codes"] or "[]")
+    for key in ("request", "response"):
+        entry[key] = loads(entry[key]) if entry[key] is not None else None
+    return entry
+
+
+def monotonic_ms(start: float) -> float:
+    return (time.perf_counter() - start) * 1000.0

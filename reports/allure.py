@@ -1,0 +1,131 @@
+"""allure-report.html: the Allure report of the run, generated offline as one file that calls no server.
+
+The generator (npm allure-commandline, needs Java) is found via $KIEMTHU_ALLURE, then the copy the setup
+script installs under .tools/, then PATH. Its single-file output embeds its scripts as base64 data URIs;
+the only remote address in them is the Playwright trace viewer, which would receive the trace of a test
+(a third party seeing the run), so it is replaced, and a Content-Security-Policy forbids any other fetch.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiemthu.runtime import REPO_ROOT
+
+TIMEOUT_S = 180
+TOOLS_PATH = REPO_ROOT / ".tools" / "allure" / "node_modules" / ".bin" / "allure"
+REMOTE_VIEWERS = ("https://trace.playwright.dev/", "https://trace.playwright.dev")
+INERT_URL = "about:blank"
+DATA_URI = re.compile(r"data:(text/javascript|application/javascript|text/html|text/css)([^,\"']*);base64,([A-Za-z0-9+/=]+)")
+# scripts and styles are inline or data: URIs; everything else (fetch, frames, images, fonts) stays local
+CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval' data: blob:; "
+       "style-src 'unsafe-inline' data: blob:; img-src data: blob:; font-src data: blob:; "
+       "connect-src data: blob:; media-src data: blob:; frame-src data: blob:; worker-src data: blob:; "
+       "base-uri 'none'; form-action 'none'")
+
+
+@dataclass
+class AllureOutcome:
+    path: Path | None
+    note: str | None = None  # why there is no report, when there is none
+
+
+def find_generator() -> Path | None:
+    configured = os.environ.get("KIEMTHU_ALLURE")
+    if configured:
+        return Path(configured) if Path(configured).is_file() else None
+    if TOOLS_PATH.is_file():
+        return TOOLS_PATH
+    found = shutil.which("allure")
+    return Path(found) if found else None
+
+
+def build_allure(run_dir: Path, output: Path | None = None) -> AllureOutcome:
+    """Generate allure-report.html from run_dir/allure-results, or explain why not (never raises)."""
+    results = run_dir / "allure-results"
+    if not results.is_dir() or not any(results.iterdir()):
+        return AllureOutcome(None, "no allure-results in the run directory")
+    generator = find_generator()
+    if generator is None:
+        return AllureOutcome(None, "Allure generator not found: set KIEMTHU_ALLURE or run the setup script")
+    output = output or run_dir / "allure-report.html"
+    with tempfile.TemporaryDirectory(prefix="kiemthu-allure-") as tmp:
+        note = run_generator(generator, results, Path(tmp))
+        produced = Path(tmp) / "index.html"
+        if note or not produced.is_file():
+            return AllureOutcome(None, note or "Allure generator produced no index.html")
+        output.write_text(make_offline(produced.read_text(encoding="utf-8")), encoding="utf-8")
+    return AllureOutcome(output)
+
+
+def run_generator(generator: Path, results: Path, out_dir: Path) -> str | None:
+    """Run `allure generate --single-file`; a one-line note on failure, None on success."""
+    cmd = [str(generator), "generate", "--single-file", str(results), "-o", str(out_dir), "--clean"]
+    env = {**os.environ, "ALLURE_NO_ANALYTICS": "true"}
+    try:
+        proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        return f"Allure generator did not finish within {TIMEOUT_S}s"
+    except OSError as exc:
+        return f"Allure generator could not start: {exc}"
+    if proc.returncode != 0:
+        last = (proc.stderr or proc.stdout).strip().splitlines()[-1:] or ["no output"]
+        return f"Allure generator exited with code {proc.returncode}: {last[0][:200]}"
+    return None
+
+
+def make_offline(page: str) -> str:
+    """The generated page with remote viewers replaced and a no-network Content-Security-Policy."""
+    page = DATA_URI.sub(_neutralize_data_uri, page)
+    page = _replace_remote(page)
+    meta = f'<meta http-equiv="Content-Security-Policy" content="{CSP}">'
+    return re.sub(r"<head([^>]*)>", lambda m: f"<head{m.group(1)}>\n    {meta}", page, count=1)
+
+
+def _neutralize_data_uri(match: re.Match) -> str:
+    mime, params, payload = match.groups()
+    try:
+        code = base64.b64decode(payload).decode("utf-8")
+    except (ValueError, UnicodeDecodeError):
+        return match.group(0)
+    cleaned = _replace_remote(code)
+    if cleaned == code:
+        return match.group(0)
+    return f"data:{mime}{params};base64,{base64.b64encode(cleaned.encode('utf-8')).decode('ascii')}"
+
+
+def _replace_remote(text: str) -> str:
+    for url in REMOTE_VIEWERS:
+        text = text.replace(url, INERT_URL)
+    return text
+
+
+def remote_urls(page: str) -> set[str]:
+    """Remote http(s) addresses in the page, including inside base64 data URIs (for checks and tests).
+
+    XML namespace identifiers and the placeholder base Allure parses relative links against are not fetched,
+    so they are left out.
+    """
+    texts = [page]
+    for m in re.finditer(r"data:[a-z/+.-]+[^,\"']*;base64,([A-Za-z0-9+/=]+)", page):
+        try:
+            texts.append(base64.b64decode(m.group(1)).decode("utf-8", "replace"))
+        except ValueError:
+            continue
+    found = set()
+    for text in texts:
+        found |= set(re.findall(r"https?://[A-Za-z0-9.-]+", text))
+    return {u for u in found if not _is_identifier(u)}
+
+
+def _is_identifier(url: str) -> bool:
+    host = url.split("://", 1)[1]
+    return host in {"www.w3.org", "purl.org", "creativecommons.org", "sodipodi.sourceforge.net",
+                    "www.inkscape.org", "allure.local", "github.com"}

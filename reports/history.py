@@ -1,0 +1,227 @@
+"""Run history in SQLite: every run, its services, dossier codes and verdicts, and where its artefacts are.
+
+An officer who fixed one service and re-ran only that one can assemble a single submission from the
+latest completed run of each service (`kiemthu report --from-history`).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from contextlib import closing
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Iterable
+
+from rich.console import Console
+from rich.table import Table
+
+from kiemthu.runtime import DEFAULT_OUT, VN_TZ
+from reports import labels
+from reports.model import SummaryError, format_time, parse_time, read_summary, run_from_summary
+
+ENV_DB = "KIEMTHU_HISTORY_DB"
+ARTEFACT_NAMES = ("report.xlsx", "report.pdf", "report.html", "allure-report.html", "manifest.json",
+                  "summary.json", "junit.xml")
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+  run_id TEXT PRIMARY KEY, run_dir TEXT NOT NULL, recorded_at TEXT NOT NULL,
+  started_at TEXT, finished_at TEXT, finished_sort TEXT,
+  target_name TEXT, agency_code TEXT, base_url TEXT, profile TEXT, harness_version TEXT,
+  header_json TEXT NOT NULL, artefacts_json TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS services (
+  run_id TEXT NOT NULL REFERENCES runs(run_id) ON DELETE CASCADE, service_id TEXT NOT NULL,
+  ma_tthc TEXT, ten_tthc TEXT, ma_dvc TEXT, ten_dvc TEXT, level TEXT,
+  completed INTEGER NOT NULL, dossier_codes_json TEXT NOT NULL, verdicts_json TEXT NOT NULL,
+  service_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, service_id)
+);
+"""
+
+
+def db_path(db: Path | None = None) -> Path:
+    """The history database: the argument, else $KIEMTHU_HISTORY_DB, else reports/out/history.sqlite."""
+    if db:
+        return Path(db)
+    return Path(os.environ[ENV_DB]) if os.environ.get(ENV_DB) else DEFAULT_OUT / "history.sqlite"
+
+
+def connect(db: Path | None = None) -> sqlite3.Connection:
+    path = db_path(db)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    conn = sqlite3.connect(path)
+    conn.row_factory = sqlite3.Row
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.executescript(SCHEMA)
+    return conn
+
+
+def record_run(run_dir: Path, db: Path | None = None, artefacts: Iterable[Path] | None = None) -> Path:
+    """Add (or replace) a run in the history. Returns the database path."""
+    run_dir = Path(run_dir).resolve()
+    summary = read_summary(run_dir)
+    run = run_from_summary(summary, run_dir)
+    names = sorted({Path(p).name for p in artefacts} if artefacts else
+                   {n for n in ARTEFACT_NAMES if (run_dir / n).is_file()})
+    header = {k: v for k, v in summary.items() if k != "services"}
+    with closing(connect(db)) as conn, conn:
+        conn.execute("DELETE FROM services WHERE run_id = ?", (summary["run_id"],))
+        conn.execute(
+            "INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+            (summary["run_id"], str(run_dir), datetime.now(VN_TZ).isoformat(timespec="seconds"),
+             summary["started_at"], summary["finished_at"], run.finished_at.isoformat(),
+             run.target["name"], run.target["agency_code"], run.target["base_url"], run.profile,
+             run.harness_version, json.dumps(header, ensure_ascii=False),
+             json.dumps({n: str(run_dir / n) for n in names}, ensure_ascii=False)),
+        )
+        for raw, service in zip(summary["services"], run.services):
+            conn.execute(
+                "INSERT INTO services VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (summary["run_id"], service.id, service.MaTTHC, service.TenTTHC, service.MaDVC, service.TenDVC,
+                 service.level, int(service.completed), json.dumps(service.dossier_codes, ensure_ascii=False),
+                 json.dumps({c.name: c.verdict for c in service.ordered_checks()}),
+                 json.dumps(raw, ensure_ascii=False)),
+            )
+    return db_path(db)
+
+
+def list_runs(conn: sqlite3.Connection, services: list[str] | None = None) -> list[sqlite3.Row]:
+    rows = conn.execute(
+        "SELECT r.*, COUNT(s.service_id) AS n_services, SUM(s.completed) AS n_completed, "
+        "GROUP_CONCAT(s.service_id, ', ') AS service_ids FROM runs r LEFT JOIN services s USING (run_id) "
+        "GROUP BY r.run_id ORDER BY r.finished_sort DESC"
+    ).fetchall()
+    if services:
+        rows = [r for r in rows if set((r["service_ids"] or "").split(", ")) & set(services)]
+    return rows
+
+
+def latest_service_runs(conn: sqlite3.Connection, services: list[str] | None = None,
+                        completed_only: bool = True) -> dict[str, sqlite3.Row]:
+    """Per service id, its row from the most recent run (the most recent completed one when completed_only)."""
+    query = ("SELECT s.*, r.run_dir, r.finished_at, r.finished_sort, r.header_json, r.target_name "
+             "FROM services s JOIN runs r USING (run_id) "
+             + ("WHERE s.completed = 1 " if completed_only else "")
+             + "ORDER BY r.finished_sort DESC, r.recorded_at DESC")
+    latest: dict[str, sqlite3.Row] = {}
+    for row in conn.execute(query):
+        if (not services or row["service_id"] in services) and row["service_id"] not in latest:
+            latest[row["service_id"]] = row
+    return latest
+
+
+def known_services(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT DISTINCT service_id FROM services ORDER BY service_id")]
+
+
+def history_cli(services: list[str] | None = None, db: Path | None = None) -> int:
+    """`kiemthu history`: recorded runs, then per service the latest passing dossier code."""
+    console = Console()
+    path = db_path(db)
+    if not path.is_file():
+        console.print(f"No run history yet (chưa có lịch sử): {path}")
+        return 0
+    with closing(connect(db)) as conn:
+        console.print(runs_table(list_runs(conn, services)))
+        console.print(services_table(conn, services or known_services(conn)))
+    return 0
+
+
+def runs_table(rows: list[sqlite3.Row]) -> Table:
+    table = Table(title="Lần chạy / Runs", title_justify="left")
+    for col in ("Run id", "Kết thúc / Finished", "Hệ thống / Target", "DVC", "Hoàn thành / Completed", "Run directory"):
+        table.add_column(col, overflow="fold")
+    for r in rows:
+        table.add_row(r["run_id"], format_time(parse_time(r["finished_at"])), f"{r['target_name']} ({r['agency_code']})",
+                      r["service_ids"] or "", f"{r['n_completed'] or 0}/{r['n_services']}", r["run_dir"])
+    return table
+
+
+def services_table(conn: sqlite3.Connection, services: list[str]) -> Table:
+    passing = latest_service_runs(conn, services, completed_only=True)
+    latest = latest_service_runs(conn, services, completed_only=False)
+    table = Table(title="Mã hồ sơ đạt gần nhất / Latest passing dossier code per service", title_justify="left")
+    for col in ("Service", "Mã DVC", "Tên DVC", "Mã số hồ sơ", "Run id", "Kết thúc / Finished"):
+        table.add_column(col, overflow="fold")
+    for sid in services:
+        row = passing.get(sid)
+        if row is not None:
+            codes = json.loads(row["dossier_codes_json"])
+            table.add_row(sid, row["ma_dvc"], row["ten_dvc"], codes[-1] if codes else "—", row["run_id"],
+                          format_time(parse_time(row["finished_at"])))
+        elif sid in latest:
+            last = latest[sid]
+            table.add_row(sid, last["ma_dvc"], last["ten_dvc"], "[red]chưa đạt / none passing[/red]", last["run_id"],
+                          format_time(parse_time(last["finished_at"])))
+        else:
+            table.add_row(sid, "", "", "[yellow]không có trong lịch sử / not in history[/yellow]", "", "")
+    return table
+
+
+def assemble_summary(rows: list[sqlite3.Row]) -> dict[str, Any]:
+    """One summary from several runs: the newest run's header, each service from its own run."""
+    newest = max(rows, key=lambda r: r["finished_sort"])
+    summary = json.loads(newest["header_json"])
+    summary["_run_ids"] = sorted({r["run_id"] for r in rows})
+    summary["started_at"] = min((json.loads(r["header_json"])["started_at"] for r in rows), key=parse_time)
+    summary["finished_at"] = max((r["finished_at"] for r in rows), key=parse_time)
+    summary["services"] = []
+    for r in rows:
+        service = json.loads(r["service_json"])
+        service["_run_id"], service["_run_dir"] = r["run_id"], r["run_dir"]
+        summary["services"].append(service)
+    return summary
+
+
+def report_from_history(services: list[str] | None = None, output: Path | None = None, language: str = "vi",
+                        db: Path | None = None) -> int:
+    """`kiemthu report --from-history`: xlsx, PDF and HTML from the latest completed run of each service."""
+    from reports.build import build_documents
+    from reports.manifest import write_manifest
+
+    console = Console()
+    try:
+        labels.check_language(language)
+    except ValueError as exc:
+        console.print(f"[red]{exc}[/red]")
+        return 2
+    if not db_path(db).is_file():
+        console.print(f"[red]No run history (chưa có lịch sử): {db_path(db)}[/red]")
+        return 1
+    with closing(connect(db)) as conn:
+        wanted = list(services or known_services(conn))
+        passing = latest_service_runs(conn, wanted, completed_only=True)
+        latest = latest_service_runs(conn, wanted, completed_only=False)
+    unknown = [s for s in wanted if s not in latest]
+    if unknown:
+        console.print(f"[red]service(s) not in history (không có trong lịch sử): {', '.join(unknown)}[/red]")
+        return 1
+    for sid in wanted:
+        if sid not in passing:
+            console.print(f"[yellow]{sid}: no completed run; using its latest run {latest[sid]['run_id']} "
+                          f"(chưa có lần chạy đạt)[/yellow]")
+    rows = [passing.get(sid) or latest[sid] for sid in wanted]
+    out = Path(output) if output else DEFAULT_OUT / f"submission-{datetime.now(VN_TZ):%Y%m%d-%H%M%S}"
+    out.mkdir(parents=True, exist_ok=True)
+    summary = assemble_summary(rows)
+    try:
+        run = run_from_summary(summary, out)
+    except (KeyError, ValueError) as exc:
+        raise SummaryError(f"history: stored summary unreadable ({exc})") from None
+    paths = build_documents(run, out, language)
+    paths.append(write_sources(out, rows))
+    paths.append(write_manifest(out))
+    for p in paths:
+        console.print(str(p), markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
+def write_sources(out: Path, rows: list[sqlite3.Row]) -> Path:
+    """submission.json: which run each service of the submission comes from."""
+    sources = [{"service": r["service_id"], "run_id": r["run_id"], "run_dir": r["run_dir"],
+                "completed": bool(r["completed"]), "dossier_codes": json.loads(r["dossier_codes_json"])} for r in rows]
+    path = out / "submission.json"
+    path.write_text(json.dumps({"services": sources}, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,131 @@
+"""report.xlsx: 'Tổng hợp kết quả kiểm thử', one row per service, ready to print and to copy into VPCP's form."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
+
+from kiemthu import __version__
+from reports import labels
+from reports.facts import cover_facts, junit_text, summary_row, totals_text
+from reports.guard import clean
+from reports.model import Run
+
+HEADER_ROW = 5  # rows above it hold the title and the run facts
+FIRST_CHECK_COL = 8  # SSO; the four check columns follow
+WIDTHS = [6, 34, 11, 30, 13, 12, 30, 11, 11, 11, 14, 48]
+RULE_HEADERS = {
+    "vi": ["STT", "Mã DVC", "Nội dung", "Quy tắc", "Căn cứ", "Nội dung kiểm tra", "Kết quả", "Mong đợi", "Thực tế", "Bằng chứng"],
+    "en": ["No.", "Service code", "Check", "Rule", "Clause", "What is checked", "Result", "Expected", "Actual", "Evidence"],
+}
+RULE_WIDTHS = [6, 13, 14, 30, 22, 40, 12, 30, 30, 30]
+
+THIN = Side(style="thin", color="808080")
+BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
+HEADER_FILL = PatternFill("solid", fgColor="DDE5F0")
+VERDICT_FILLS = {
+    "passed": "C6EFCE", "failed": "FFC7CE", "error": "FF9C9C", "warning": "FFEB9C",
+    "skipped": "EDEDED", "not_applicable": "EDEDED",
+}
+WRAP_TOP = Alignment(wrap_text=True, vertical="top")
+CENTER = Alignment(wrap_text=True, vertical="center", horizontal="center")
+
+
+def build_xlsx(run: Run, path: Path, language: str = "vi", today: date | None = None) -> Path:
+    wb = Workbook()
+    summary = wb.active
+    summary.title = labels.text("sheet_summary", language)[:31]
+    write_summary_sheet(summary, run, language, today)
+    write_rules_sheet(wb.create_sheet(labels.text("sheet_rules", language)[:31]), run, language)
+    wb.properties.title = labels.text("title", language)
+    wb.properties.creator = f"kiemthu {__version__}"
+    wb.save(path)
+    return path
+
+
+def write_summary_sheet(ws: Worksheet, run: Run, language: str, today: date | None) -> None:
+    write_title(ws, run, language, today)
+    write_header(ws, HEADER_ROW, labels.headers(language), WIDTHS)
+    for i, service in enumerate(run.services, start=1):
+        row = HEADER_ROW + i
+        for col, value in enumerate(summary_row(i, service, language), start=1):
+            cell = ws.cell(row=row, column=col, value=clean(value))
+            cell.border, cell.alignment = BORDER, WRAP_TOP
+        colour_verdicts(ws, row, [c.verdict for c in service.ordered_checks()])
+        ws.cell(row=row, column=1).alignment = CENTER
+    last = HEADER_ROW + len(run.services)
+    ws.cell(row=last + 2, column=1, value=totals_text(run, language)).font = Font(italic=True)
+    if junit_text(run, language):
+        ws.cell(row=last + 3, column=1, value=junit_text(run, language)).font = Font(italic=True)
+    set_print_layout(ws, HEADER_ROW, len(WIDTHS))
+    ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(WIDTHS))}{last}"
+
+
+def write_title(ws: Worksheet, run: Run, language: str, today: date | None) -> None:
+    """Title on row 1; the run facts on rows 2-3 as 'label: value' runs of text."""
+    last_col = get_column_letter(len(WIDTHS))
+    ws["A1"] = labels.text("title", language)
+    ws["A1"].font = Font(bold=True, size=14)
+    ws.merge_cells(f"A1:{last_col}1")
+    facts = [f"{k}: {v}" for k, v in cover_facts(run, language, today)]
+    half = (len(facts) + 1) // 2
+    for row, chunk in ((2, facts[:half]), (3, facts[half:])):
+        ws.cell(row=row, column=1, value=clean(" · ".join(chunk))).alignment = Alignment(wrap_text=True, vertical="top")
+        ws.merge_cells(f"A{row}:{last_col}{row}")
+        ws.row_dimensions[row].height = 32
+
+
+def write_header(ws: Worksheet, row: int, names: list[str], widths: list[int]) -> None:
+    for col, (name, width) in enumerate(zip(names, widths), start=1):
+        cell = ws.cell(row=row, column=col, value=name)
+        cell.font, cell.fill, cell.border, cell.alignment = Font(bold=True), HEADER_FILL, BORDER, CENTER
+        ws.column_dimensions[get_column_letter(col)].width = width
+    ws.row_dimensions[row].height = 45
+    ws.freeze_panes = ws.cell(row=row + 1, column=1)
+
+
+def colour_verdicts(ws: Worksheet, row: int, verdicts: list[str | None]) -> None:
+    for offset, verdict in enumerate(verdicts):
+        cell = ws.cell(row=row, column=FIRST_CHECK_COL + offset)
+        cell.alignment = CENTER
+        if verdict in VERDICT_FILLS:
+            cell.fill = PatternFill("solid", fgColor=VERDICT_FILLS[verdict])
+
+
+def set_print_layout(ws: Worksheet, header_row: int, columns: int) -> None:
+    """A4 landscape, all columns on one page width, the header row repeated on every page."""
+    ws.page_setup.orientation = ws.ORIENTATION_LANDSCAPE
+    ws.page_setup.paperSize = ws.PAPERSIZE_A4
+    ws.page_setup.fitToWidth = 1
+    ws.page_setup.fitToHeight = 0  # as many pages tall as needed
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = f"{header_row}:{header_row}"
+    ws.print_options.horizontalCentered = True
+    ws.page_margins.left = ws.page_margins.right = 0.4
+    ws.page_margins.top = ws.page_margins.bottom = 0.6
+    ws.oddFooter.center.text = "&P / &N"
+    ws.oddFooter.right.text = "&A"
+
+
+def write_rules_sheet(ws: Worksheet, run: Run, language: str) -> None:
+    """Every rule result, so a reviewer can filter by verdict without opening the PDF."""
+    write_header(ws, 1, RULE_HEADERS[language], RULE_WIDTHS)
+    row = 1
+    for service in run.services:
+        for check in service.ordered_checks():
+            for rule in check.rules:
+                row += 1
+                values = [row - 1, service.MaDVC, labels.check_name(check.name, language), rule.rule_id, rule.clause,
+                          rule.title, labels.verdict_word(rule.verdict, language), rule.expected, rule.actual, rule.where]
+                for col, value in enumerate(values, start=1):
+                    cell = ws.cell(row=row, column=col, value=value if col == 1 else clean(value))
+                    cell.border, cell.alignment = BORDER, WRAP_TOP
+                if rule.verdict in VERDICT_FILLS:
+                    ws.cell(row=row, column=7).fill = PatternFill("solid", fgColor=VERDICT_FILLS[rule.verdict])
+    set_print_layout(ws, 1, len(RULE_WIDTHS))
+    ws.auto_filter.ref = f"A1:{get_column_letter(len(RULE_WIDTHS))}{max(row, 1)}"

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI, Request
+
+from kiemthu.runtime import free_port
+from mocks.app import create_app
+from mocks.settings import AdapterAccount, MockSettings, PaymentPartner, SsoClient
+from tests.mocks.helpers import AGENCY, ThreadServer
+
+CLIENT_ID, CLIENT_SECRET = "btp-motcua", "sso-secret-for-tests"
+PARTNER, PAY_SECRET = "BTP", "payment-secret-for-tests"
+USER, PASSWORD = "btp", "adapter-password-for-tests"
+
+
+class Agency:
+    """A stand-in agency endpoint: records IPNs and answers them as told (`replies`: list of MaLoi, then 00)."""
+
+    def __init__(self) -> None:
+        self.ipns: list[dict[str, Any]] = []
+        self.replies: list[str] = []
+        self.lock = threading.Lock()
+        self.app = FastAPI()
+
+        @self.app.post("/thanh-toan/ipn")
+        async def ipn(request: Request):
+            body = await request.json()
+            with self.lock:
+                self.ipns.append(body)
+                code = self.replies.pop(0) if self.replies else "00"
+            return {"MaLoi": code, "MoTaLoi": "Thành công" if code == "00" else "Lỗi", "MaDoiTac": body.get("MaDoiTac"),
+                    "MaThamChieu": body.get("MaThamChieu"), "MaXacThuc": body.get("MaXacThuc")}
+
+        @self.app.get("/sso/callback")
+        async def callback():
+            return {"ok": True}
+
+
+def make_settings(base_url: str, agency_url: str, db_path: str = ":memory:") -> MockSettings:
+    return MockSettings(
+        base_url=base_url, db_path=db_path,
+        sso_clients=[SsoClient(CLIENT_ID, CLIENT_SECRET, [f"{agency_url}/sso/callback"], [f"{agency_url}/"])],
+        payment_partners=[PaymentPartner(PARTNER, PAY_SECRET, f"{agency_url}/thanh-toan/ket-qua",
+                                         f"{agency_url}/thanh-toan/ipn")],
+        adapter_accounts=[AdapterAccount(USER, PASSWORD, AGENCY)],
+        agency_code=AGENCY, agency_name="Bộ Tư pháp", ipn_retry_backoff_s=[0.05, 0.1, 0.2],
+    )
+
+
+@pytest.fixture(scope="module")
+def agency():
+    a = Agency()
+    server = ThreadServer(a.app).start()
+    a.url = server.url
+    yield a
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def portal_server(agency):
+    port = free_port()
+    settings = make_settings(f"http://127.0.0.1:{port}", agency.url)
+    app = create_app(settings)
+    server = ThreadServer(app, port).start()
+    server.portal = app.state.portal
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def portal(portal_server, agency):
+    """A clean live portal (state reset) and an httpx client to it."""
+    with httpx.Client(base_url=portal_server.url, timeout=30, trust_env=False) as client:
+        client.post("/_mock/reset")
+        client.delete("/_mock/faults")
+        agency.ipns.clear()
+        agency.replies.clear()
+        yield client
+
+
+@pytest.fixture
+def session(portal) -> str:
+    r = portal.post("/adapter/auth", json={"username": USER, "password": PASSWORD}, headers={"dstcode": AGENCY})
+    assert r.status_code == 200, r.text
+    return r.json()["session"]

@@ -1,0 +1,80 @@
+"""`kiemthu report` end to end through the CLI, and its one-line errors for a bad summary.json."""
+
+import json
+
+from typer.testing import CliRunner
+
+from conftest import sample_summary, write_run_dir
+from kiemthu.cli import app
+from reports.build import build_all, build_cli
+
+runner = CliRunner()
+
+
+def test_build_all_writes_every_artefact_manifest_last(run_dir):
+    paths = build_all(run_dir)
+    assert [p.name for p in paths] == ["report.xlsx", "report.pdf", "report.html", "manifest.json"]
+    assert all(p.is_file() for p in paths)
+
+
+def test_cli_report_then_verify(run_dir):
+    result = runner.invoke(app, ["report", str(run_dir)])
+    assert result.exit_code == 0, result.output
+    assert "report.pdf" in result.output and "chưa tạo được" in result.output  # Allure note, not a failure
+    assert runner.invoke(app, ["report", "--verify", str(run_dir)]).exit_code == 0
+    (run_dir / "summary.json").write_text((run_dir / "summary.json").read_text() + " ", encoding="utf-8")
+    result = runner.invoke(app, ["report", "--verify", str(run_dir)])
+    assert result.exit_code == 1 and "modified: summary.json" in result.output
+
+
+def test_cli_english(run_dir):
+    assert runner.invoke(app, ["report", str(run_dir), "--language", "en"]).exit_code == 0
+    assert "Codes of dossiers that completed testing" in (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_missing_summary_is_one_line(tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    assert build_cli(tmp_path / "empty") == 2
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1 and "summary.json not found" in out and "Traceback" not in out
+
+
+def test_invalid_summary_names_field_rule_and_value(tmp_path, capsys):
+    data = sample_summary()
+    data["services"][2]["level"] = "toan-trinh"
+    run = write_run_dir(tmp_path / "run", data)
+    assert build_cli(run) == 2
+    out = capsys.readouterr().out.strip()
+    assert len(out.splitlines()) == 1, out
+    assert "services[2].level" in out and "'enum'" in out and '"toan-trinh"' in out
+
+
+def test_missing_required_field_is_named(tmp_path, capsys):
+    data = sample_summary()
+    del data["services"][0]["MaDVC"]
+    run = write_run_dir(tmp_path / "run", data)
+    assert build_cli(run) == 2
+    out = capsys.readouterr().out
+    assert "services[0]" in out and "'required'" in out and "MaDVC" in out
+
+
+def test_not_json(tmp_path, capsys):
+    run = write_run_dir(tmp_path / "run")
+    (run / "summary.json").write_text("{not json", encoding="utf-8")
+    assert build_cli(run) == 2
+    assert "valid JSON" in capsys.readouterr().out
+
+
+def test_unknown_language(run_dir, capsys):
+    assert build_cli(run_dir, language="fr") == 2
+    assert "language" in capsys.readouterr().out
+
+
+def test_history_and_from_history_commands(run_dir, tmp_path):
+    build_all(run_dir)
+    result = runner.invoke(app, ["history"])
+    assert result.exit_code == 0 and "lltp-cap-phieu" in result.output
+    out = tmp_path / "sub"
+    result = runner.invoke(app, ["report", "--from-history", "-s", "khai-sinh", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert json.loads((out / "submission.json").read_text())["services"][0]["service"] == "khai-sinh"

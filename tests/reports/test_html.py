@@ -1,0 +1,73 @@
+"""report.html: one file that opens from disk, makes no network call, and links the run's files relatively."""
+
+import re
+from datetime import date
+from html.parser import HTMLParser
+from pathlib import Path
+from urllib.parse import unquote
+
+from reports.build import build
+
+
+class Refs(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.links, self.fetched = [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        if tag == "a" and "href" in a:
+            self.links.append(a["href"])
+        for key in ("src", "srcset", "data"):
+            if key in a:
+                self.fetched.append(a[key])
+        if tag == "link" and "href" in a:
+            self.fetched.append(a["href"])
+
+
+def refs(page: Path) -> Refs:
+    parser = Refs()
+    parser.feed(page.read_text(encoding="utf-8"))
+    return parser
+
+
+def test_no_network_and_single_file(built_run):
+    page = (built_run / "report.html").read_text(encoding="utf-8")
+    parsed = refs(built_run / "report.html")
+    assert parsed.fetched == []  # no scripts, images, stylesheets or frames loaded from anywhere
+    assert "default-src 'none'" in page  # and a policy that would block them
+    assert not re.search(r"url\(\s*['\"]?(https?:|//)", page)
+    assert not [h for h in parsed.links if h.startswith(("http:", "https:", "//"))]
+
+
+def test_links_to_evidence_are_relative_and_exist(built_run):
+    links = refs(built_run / "report.html").links
+    evidence = [h for h in links if h.startswith("evidence/")]
+    assert "evidence/ket-hon/processing/trace.zip" in evidence
+    assert len(evidence) == 19
+    assert all((built_run / unquote(h)).is_file() for h in evidence)
+    assert {"junit.xml", "summary.json", "journal.jsonl", "manifest.json"} <= set(links)
+
+
+def test_content_and_allure_note(built_run):
+    page = (built_run / "report.html").read_text(encoding="utf-8")
+    assert "Mã số hồ sơ đã hoàn thành kiểm thử" in page and "000.00.00.G15-261116-0001" in page
+    assert "Báo cáo Allure: chưa tạo được" in page  # the generator is switched off in these tests
+    assert "adapter: 3" in page  # journal entries per role
+
+
+def test_load_summary_is_linked_when_present(run_dir):
+    (run_dir / "load").mkdir()
+    (run_dir / "load" / "summary.json").write_text('{"users": 50, "p95_ms": 840, "gate": "passed"}', encoding="utf-8")
+    build(run_dir, today=date(2026, 11, 16))
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "load/summary.json" in refs(run_dir / "report.html").links
+    assert "Tóm tắt kiểm thử tải" in page and "p95_ms" in page
+
+
+def test_missing_evidence_is_flagged_not_linked(run_dir):
+    (run_dir / "evidence" / "ket-hon" / "processing" / "trace.zip").unlink()
+    build(run_dir, today=date(2026, 11, 16))
+    page = (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "evidence/ket-hon/processing/trace.zip" not in refs(run_dir / "report.html").links
+    assert "evidence/ket-hon/processing/trace.zip <em>(không tìm thấy)</em>" in page

@@ -1,0 +1,99 @@
+"""report.xlsx: the table officers send VPCP — procedure and service names and the codes of the dossiers that
+completed testing (QT-VPB-16; DOMAIN.md section 2), one row per service, printable."""
+
+import re
+from datetime import date
+
+from openpyxl import load_workbook
+
+from conftest import DOSSIER_PATTERN, sample_summary
+from reports.build import build
+from reports.xlsx import HEADER_ROW
+
+VI_HEADERS = [
+    "STT", "Tên TTHC", "Mã TTHC", "Tên DVC", "Mã DVC", "Mức độ", "Mã số hồ sơ đã hoàn thành kiểm thử",
+    "SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý & đồng bộ", "Ghi chú",
+]
+
+
+def summary_rows(path):
+    ws = load_workbook(path)["Tổng hợp kết quả kiểm thử"]
+    header = [c.value for c in ws[HEADER_ROW]]
+    rows = []
+    for row in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True):
+        if row[0] is None or not str(row[0]).isdigit():
+            break
+        rows.append(dict(zip(header, row)))
+    return ws, header, rows
+
+
+def test_headers_and_one_row_per_service(built_run):
+    ws, header, rows = summary_rows(built_run / "report.xlsx")
+    assert header == VI_HEADERS
+    assert [r["Mã DVC"] for r in rows] == ["2.001417.01", "1.001193.01", "1.000894.01"]
+    assert [r["STT"] for r in rows] == ["1", "2", "3"]
+    assert rows[0]["Tên TTHC"].startswith("Cấp Phiếu lý lịch tư pháp")
+    assert rows[0]["Mức độ"] == "Toàn trình" and rows[2]["Mức độ"] == "Một phần"
+
+
+def test_completed_services_list_codes_in_circular_01_2018_format(built_run):
+    _, _, rows = summary_rows(built_run / "report.xlsx")
+    for row in rows[:2]:
+        codes = row["Mã số hồ sơ đã hoàn thành kiểm thử"].split("\n")
+        assert codes and all(re.fullmatch(DOSSIER_PATTERN, c) for c in codes), codes
+    assert [r["SSO"] for r in rows] == ["Đạt", "Đạt", "Đạt"]
+    assert rows[1]["Thanh toán"] == "Không áp dụng"
+
+
+def test_failed_service_is_not_listed_as_completed(built_run):
+    _, _, rows = summary_rows(built_run / "report.xlsx")
+    failed = rows[2]
+    assert failed["Mã số hồ sơ đã hoàn thành kiểm thử"] == "—"
+    assert "000.00.00.G15-261116-0003" not in " ".join(str(v) for v in failed.values())
+    assert failed["Xử lý & đồng bộ"] == "Không đạt"
+    note = failed["Ghi chú"]
+    assert "\n" not in note and "Xử lý & đồng bộ" in note and "ensure_status_code_in_range" in note
+
+
+def test_claimed_completion_with_a_failing_check_is_not_trusted(tmp_path):
+    from conftest import write_run_dir
+
+    data = sample_summary()
+    data["services"][2]["completed"] = True  # inconsistent with its failed processing check
+    run = write_run_dir(tmp_path / "run", data)
+    build(run, today=date(2026, 11, 16), db=tmp_path / "h.sqlite")
+    _, _, rows = summary_rows(run / "report.xlsx")
+    assert rows[2]["Mã số hồ sơ đã hoàn thành kiểm thử"] == "—"
+    assert "không đạt" in rows[2]["Ghi chú"].lower()
+
+
+def test_print_setup(built_run):
+    ws, _, _ = summary_rows(built_run / "report.xlsx")
+    assert ws.page_setup.orientation == "landscape"
+    assert ws.sheet_properties.pageSetUpPr.fitToPage and ws.page_setup.fitToWidth == 1
+    assert ws.page_setup.fitToHeight == 0
+    assert ws.print_title_rows == f"${HEADER_ROW}:${HEADER_ROW}"
+    assert ws.freeze_panes == f"A{HEADER_ROW + 1}"
+
+
+def test_cover_rows_carry_run_and_deadline(built_run):
+    ws, _, _ = summary_rows(built_run / "report.xlsx")
+    top = " ".join(str(ws.cell(row=r, column=1).value) for r in range(1, HEADER_ROW))
+    assert "TỔNG HỢP KẾT QUẢ KIỂM THỬ" in top
+    assert "20261116-091502-a3f9" in top and "Bộ Tư pháp" in top
+    assert "19/11/2026 (còn 3 ngày làm việc" in top
+
+
+def test_rule_details_sheet(built_run):
+    ws = load_workbook(built_run / "report.xlsx")["Chi tiết quy tắc"]
+    rows = list(ws.iter_rows(min_row=2, values_only=True))
+    failed = [r for r in rows if r[6] == "Không đạt"]
+    assert [(r[1], r[3], r[8]) for r in failed] == [("1.000894.01", "ensure_status_code_in_range", "11")]
+
+
+def test_english_option(run_dir):
+    build(run_dir, "en", today=date(2026, 11, 16))
+    ws = load_workbook(run_dir / "report.xlsx")["Test results summary"]
+    header = [c.value for c in ws[HEADER_ROW]]
+    assert header[:2] == ["No.", "Procedure name"] and header[6] == "Codes of dossiers that completed testing"
+    assert [c.value for c in ws[HEADER_ROW + 3]][10] == "Failed"
