@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -15,7 +16,10 @@ CHECK_OF_FLOW = {"citizen_login": "sso", "logout": "sso", "open_service": "submi
 
 
 def slug(text: str, limit: int = 48) -> str:
-    s = re.sub(r"[^a-z0-9]+", "-", text.lower().encode("ascii", "ignore").decode()).strip("-")
+    """ASCII file-name part: Vietnamese letters lose their marks (đ → d), everything else becomes '-'."""
+    plain = unicodedata.normalize("NFKD", text.replace("đ", "d").replace("Đ", "D"))
+    plain = "".join(ch for ch in plain if not unicodedata.combining(ch))
+    s = re.sub(r"[^a-z0-9]+", "-", plain.lower().encode("ascii", "ignore").decode()).strip("-")
     return s[:limit].strip("-") or "step"
 
 

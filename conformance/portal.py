@@ -66,8 +66,8 @@ class PortalClient:
         modes = data.get("modes", data) if isinstance(data, dict) else data
         return [m if isinstance(m, str) else m.get("mode") or m.get("name") for m in modes or []]
 
-    def arm(self, mode: str) -> dict[str, Any]:
-        r = self.http.post("/_mock/adversarial", json={"mode": mode})
+    def arm(self, mode: str, client: str | None = None) -> dict[str, Any]:
+        r = self.http.post("/_mock/adversarial", json={"mode": mode, **({"client": client} if client else {})})
         if r.status_code >= 400:
             raise PortalError(f"arming {mode}: HTTP {r.status_code} {r.text[:200]}")
         return r.json() if r.content else {}

@@ -30,7 +30,7 @@ NEEDS = {"open_service": ["citizen_login"], "submit": ["open_service"], "pay": [
 SSO_MODES = ("id_token_foreign_key", "id_token_alg_none", "id_token_wrong_iss", "id_token_wrong_aud",
              "id_token_wrong_nonce", "id_token_expired", "tampered_state", "replay_code")
 IPN_NEGATIVE_MODES = ("ipn_bad_checksum", "ipn_lower_amount")
-OUTAGE_S = 2.0  # long enough for several sync attempts to fail, short enough to keep the run quick
+OUTAGE_S = 1.0  # long enough for several sync attempts to fail, short enough to keep the run quick
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
 
 
@@ -86,7 +86,22 @@ class Suite:
                 name="mock portal", health_url=f"{portal['base_url'].rstrip('/')}/_mock/health",
                 cmd=[sys.executable, "-m", "mocks", "--target", str(self.target.path), "--port", str(port), "--db", str(db)],
                 log_path=self.run_dir / "logs" / "mock.log")
-            self.mock.start(timeout=30)
+            import threading
+
+            failure: list[BaseException] = []
+
+            def start_mock():
+                try:
+                    self.mock.start(timeout=30)
+                except BaseException as exc:
+                    failure.append(exc)
+
+            starter = threading.Thread(target=start_mock, daemon=True)
+            starter.start()
+            self.browser()  # launched while the mock boots
+            starter.join(40)
+            if failure:
+                raise failure[0]
         elif not self.portal.health():
             raise RuntimeError(f"portal at {portal['base_url']} does not answer /_mock/health")
         self.sync_journal()
@@ -329,14 +344,31 @@ class ServiceRun:
 
     def _save_trace(self, ctx, check: str, final: bool = False) -> None:
         path = self.suite.evidence.trace_path(self.id, check)
+        t0 = time.monotonic()
         try:
             (ctx.tracing.stop if final else ctx.tracing.stop_chunk)(path=str(path))
             scrub_zip(path, self.suite.secrets())
             self.suite.evidence.add_file(self.id, check, path)
+            log.debug("trace %s/%s saved in %.2fs", self.id, check, time.monotonic() - t0)
         except Exception as exc:
             log.warning("trace of %s/%s not saved: %s", self.id, check, exc)
 
+    def timeline(self) -> list[dict[str, Any]]:
+        """Every flow with its steps and durations (written as evidence/<service>/flows.json)."""
+        out = []
+        for name, f in self.flows.items():
+            out.append({"flow": name, "ok": f.ok, "skipped": f.skipped, "error": str(f.error) if f.error else None,
+                        "started": f.started.isoformat() if f.started else None,
+                        "finished": f.finished.isoformat() if f.finished else None, "steps": f.steps})
+        return out
+
     def close(self) -> None:
+        try:
+            path = self.suite.run_dir / "evidence" / self.id / "flows.json"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(redact(json.dumps(self.timeline(), ensure_ascii=False, indent=2, default=str)), encoding="utf-8")
+        except Exception as exc:
+            log.warning("flows.json of %s not written: %s", self.id, exc)
         if self.citizen is not None:
             if self._tracing and self._tracing != "officer":
                 self._save_trace(self.citizen.context, self._tracing)
@@ -346,7 +378,7 @@ class ServiceRun:
                 pass
             self.citizen.context.close()
         if self.officer is not None:
-            if self._tracing == "officer" or "officer_process" in self.flows:
+            if self._tracing == "officer":
                 self._save_trace(self.officer.context, "processing", final=True)
             self.officer.context.close()
         self.citizen = self.officer = None
@@ -400,11 +432,17 @@ class ServiceRun:
 
     def paid_shown(self) -> bool | None:
         """Whether the citizen's list shows the dossier as paid (a separate tab, so the receipt stays open)."""
-        if self.citizen is None or not (self.suite.adapter.get("markers") or {}).get("paid"):
+        markers = self.suite.adapter.get("markers") or {}
+        if self.citizen is None or not markers.get("paid"):
             return None
         page = self.citizen.context.new_page()
         try:
-            return bool(self.executor.marker("paid", PageSet(page), timeout_s=1.0))
+            probe = PageSet(page)
+            name = markers["paid"].get("page")
+            if name:
+                page.goto(self.vars.expand((self.suite.adapter.get("pages") or {})[name], "adapter.pages"))
+            seen = self.executor.first_marker(["paid", "unpaid"], probe, 2.0, ignore_page=True)
+            return seen == "paid"
         finally:
             self.suite.evidence.screenshot(page, self.id, "payment", "dossier-list")
             page.close()
@@ -421,6 +459,8 @@ class ServiceRun:
         pages.current = pages.main
 
     def _pay(self, pages: PageSet, out: FlowOutcome) -> None:
+        """Pay the fee. With the payment check selected, first a callback reporting a lower amount (the dossier must
+        stay unpaid), then the genuine payment preceded by a forged callback (which must be refused)."""
         out.started = datetime.now(VN_TZ)
         pages.current = pages.main
         offered = self.executor.marker("payment_offered", pages, timeout_s=2)
@@ -429,13 +469,12 @@ class ServiceRun:
             out.skipped = "the system offers no online payment"
             out.finished = datetime.now(VN_TZ)
             return
-        attempts = []
-        if "payment" in self.checks:
-            for mode in IPN_NEGATIVE_MODES:
-                attempts.append(self._pay_attempt(pages, mode))
-        final = self._pay_attempt(pages, "ipn_duplicate" if "payment" in self.checks else None)
-        out.observations["negatives"] = attempts
+        checking = "payment" in self.checks
+        out.observations["negatives"] = [self._pay_attempt(pages, "ipn_lower_amount")] if checking else []
+        final = self._pay_attempt(pages, "ipn_bad_checksum" if checking else None)
+        final["shown_paid"] = self.paid_shown() if final["flow_ok"] else None
         out.observations["final"] = final
+        out.steps = final.get("steps", [])
         out.ok = final["flow_ok"] and final["returned"]
         out.error = final.get("error")
         out.finished = datetime.now(VN_TZ)
@@ -445,20 +484,47 @@ class ServiceRun:
         before = self.suite.sync_journal()
         moment = datetime.now(VN_TZ)
         if mode:
-            portal.arm(mode)
+            portal.arm(mode, self.suite.target["portal"].get("payment_partner", {}).get("code"))
         attempt = FlowOutcome("pay")
         self.executor.run_flow("pay", pages, attempt)
-        success = self.executor.marker("payment_succeeded", pages, timeout_s=self.suite.page_s if attempt.ok else 0.5)
+        if attempt.ok:
+            base = self.suite.target["system"]["base_url"].rstrip("/")
+            try:  # back on the system's own result page, whatever it says
+                pages.current.wait_for_url(lambda url: url.startswith(base), timeout=self.suite.page_s * 1000)
+            except Exception:
+                pass
+        # a refused callback leaves no success page to wait for
+        success = None if mode == "ipn_lower_amount" else \
+            self.executor.marker("payment_succeeded", pages, timeout_s=3.0 if attempt.ok else 0.2)
         landing = self.suite.evidence.screenshot(pages.current, self.id, "payment", f"return-{mode or 'genuine'}")
         result = {"mode": mode, "flow_ok": attempt.ok, "error": attempt.error, "returned": bool(success),
                   "moment": moment, "where": landing, "journal_after": before, "steps": attempt.steps}
         self._close_popups(pages)
-        if mode in IPN_NEGATIVE_MODES:
-            # the forged/altered callback comes first; the genuine one follows, so look at the system's answer to it
+        if mode:
             result["deliveries"] = self._deliveries(before)
+        if mode == "ipn_lower_amount":
             result["shown_paid"] = self.paid_shown()
+            result["portal_paid"] = self.portal_paid()
+        portal.disarm()
         result["journal_until"] = self.suite.sync_journal()
         return result
+
+    def replay_ipn(self, payment: dict[str, Any]) -> dict[str, Any] | None:
+        """Send the genuine, accepted callback of a payment to the system once more (a replay)."""
+        import httpx
+
+        genuine = [a for a in payment.get("ipn_attempts") or [] if a.get("accepted") and not a.get("adversarial")]
+        if not genuine:
+            return None
+        message = {k: v for k, v in (genuine[-1].get("request") or {}).items() if k != "adversarial"}
+        url = genuine[-1].get("url") or self.suite.target["portal"]["payment_partner"]["callback_url"]
+        before = self.suite.sync_journal()
+        try:
+            r = httpx.post(url, json=message, timeout=self.suite.page_s)
+            reply = r.json() if r.headers.get("content-type", "").startswith("application/json") else r.text[:300]
+            return {"status": r.status_code, "reply": reply, "journal_after": before}
+        except httpx.HTTPError as exc:
+            return {"status": None, "reply": None, "error": str(exc), "journal_after": before}
 
     def _deliveries(self, after: int) -> list[dict[str, Any]]:
         refs = {e.get("payment_ref") for e in self.suite.portal.journal(after_id=after, role="payment") if e.get("payment_ref")}
@@ -549,44 +615,77 @@ class _Lazy:
         return self()
 
 
+def _marker_text(run: ServiceRun, name: str) -> str | None:
+    spec = (run.suite.adapter.get("markers") or {}).get(name) or {}
+    text = spec.get("text") or spec.get("name")
+    return run.vars.expand(text, f"adapter.markers.{name}") if text else None
+
+
 def _sso_negatives(run: ServiceRun) -> dict[str, dict[str, Any]]:
-    """Each adversarial login case in a fresh browser context: the citizen must not end up logged in.
+    """Each adversarial login case from a fresh session: the citizen must not end up logged in.
 
     They test the system's SSO client, not a service, so they run once per run (on the first service) and the
     other services' SSO checks reuse the outcome.
     """
+    from conformance.sso_probe import ProbeUnsupported, attempt_login
+
     suite = run.suite
     if "sso_negatives" in suite.shared:
         first, results = suite.shared["sso_negatives"]
         return {m: {**r, "journal": [], "note": f"evaluated on {first}"} for m, r in results.items()}
     results: dict[str, dict[str, Any]] = {}
-    if suite.target["portal"]["mode"] == "mock" or suite.portal.health():
+    try:
+        available = set(suite.portal.adversarial_modes())
+    except Exception:
+        available = set()
+    logged_in_text = _marker_text(run, "logged_in")
+    pages = suite.adapter.get("pages") or {}
+    deep_link = run.vars.expand(pages.get("deep_link", ""), "adapter.pages.deep_link") if pages.get("deep_link") else None
+    protected = run.vars.expand(pages["my_dossiers"], "adapter.pages.my_dossiers") if pages.get("my_dossiers") else None
+    for mode in SSO_MODES:
+        if available and mode not in available:
+            continue
+        before = suite.sync_journal()
+        suite.portal.arm(mode)
         try:
-            available = set(suite.portal.adversarial_modes())
-        except Exception:
-            available = set()
-        client = suite.target["portal"].get("sso_client", {}).get("client_id")
-        for mode in SSO_MODES:
-            if available and mode not in available:
-                continue
-            before = suite.sync_journal()
-            ctx = suite.new_context()
-            try:
-                pages = PageSet(ctx.new_page())
-                suite.portal.arm(mode)
-                attempt = FlowOutcome("citizen_login")
-                run.executor.run_flow("citizen_login", pages, attempt)
-                seen = run._markers(pages, suite.page_s if attempt.ok else 1.0)
-                seen["where"] = suite.evidence.screenshot(pages.current, run.id, "sso", f"refused-{mode}")
-                seen["flow_ok"] = attempt.ok
-            finally:
-                ctx.close()
-                suite.portal.disarm()
-            seen["journal"] = [e for e in suite.portal.journal(after_id=before, role="sso") if not client or
-                               e.get("client") in (None, "", client)]
-            results[mode] = seen
+            seen = _probe_http(run, deep_link, protected, logged_in_text, mode) if deep_link and logged_in_text else None
+        except ProbeUnsupported:
+            seen = None
+        if seen is None:
+            seen = _probe_browser(run, mode)
+        suite.portal.disarm()
+        seen["journal"] = suite.portal.journal(after_id=before, role="sso")
+        results[mode] = seen
+    log.debug("SSO negatives done")
     suite.shared["sso_negatives"] = (run.id, {m: {k: v for k, v in r.items() if k != "journal"} for m, r in results.items()})
     return results
+
+
+def _probe_http(run: ServiceRun, deep_link: str, protected: str | None, logged_in_text: str, mode: str) -> dict[str, Any]:
+    from conformance.sso_probe import attempt_login, visible_text
+
+    got = attempt_login(deep_link, run.identity["TechID"], run.scenario.get("acr"), timeout=run.suite.page_s)
+    # only the landing page counts: a later visit would ride the portal's own (valid) session
+    got["client"].close()
+    logged_in = logged_in_text in got["text"]
+    where = run.suite.evidence.write_text(run.id, "sso", f"refused-{mode}.html", got["html"])
+    return {"logged_in": logged_in, "landing": f"HTTP {got['status']} {got['url']}: {got['text'][:160]}",
+            "where": where, "via": "http"}
+
+
+def _probe_browser(run: ServiceRun, mode: str) -> dict[str, Any]:
+    suite = run.suite
+    ctx = suite.new_context()
+    try:
+        pages = PageSet(ctx.new_page())
+        attempt = FlowOutcome("citizen_login")
+        run.executor.run_flow("citizen_login", pages, attempt)
+        seen = run._markers(pages, suite.page_s if attempt.ok else 1.0)
+        seen["where"] = suite.evidence.screenshot(pages.current, run.id, "sso", f"refused-{mode}")
+        seen["via"] = "browser"
+        return seen
+    finally:
+        ctx.close()
 
 
 ServiceRun.sso_negatives = _sso_negatives

@@ -18,6 +18,7 @@ from loadtest.settings import LoadSettings, env_secret, resolve_settings
 ENV_TARGET = "KIEMTHU_LOAD_TARGET"
 ENV_OPTIONS = "KIEMTHU_LOAD_OPTIONS"
 ENV_DIR = "KIEMTHU_LOAD_DIR"
+ENV_RUN_TIME = "KIEMTHU_LOAD_RUN_TIME"
 # a dossier code as systems print it (agency id, date, sequence), loose on the sequence length on purpose: a
 # system with malformed codes must still be reconciled; the conformance suite judges the format
 CODE_RX = re.compile(r"[0-9A-Z]{3}\.[0-9A-Z]{2}\.[0-9A-Z]{2}\.[A-Z][0-9]{2}-[0-9]{6}-[0-9]{3,6}")

@@ -122,13 +122,6 @@ def identities(client, ctx) -> list[dict[str, Any]]:
         return _identities
 
 
-def _acr_for(identity: dict[str, Any], wanted: str) -> str:
-    levels = identity.get("loAs") or []
-    if not levels or wanted in levels:
-        return wanted
-    return levels[-1]
-
-
 def _field_value(field: dict[str, Any], identity: dict[str, Any]) -> str:
     if field.get("from_identity"):
         return str(identity.get(field["from_identity"], "") or field.get("sample", "") or "Thử tải")
@@ -165,19 +158,23 @@ def citizen_journey(user, ctx, recorder: Recorder) -> None:
     """SSO → open the service (deep link) → step 1 → step 2 with files → receipt → pay (INIT, portal page, IPN)."""
     t0 = time.time()
     kind_ok = False
+    interrupted = True  # stays True only if the journey was cut short (the run stopped mid-journey)
     svc = random.choice(ctx.services)
     sc = svc.scenario
     try:
-        people = identities(user.client, ctx)
+        acr = sc.get("acr", "LoA2")
+        # only accounts that can reach the service's assurance level: step-up refusals are not load
+        people = [p for p in identities(user.client, ctx) if not p.get("loAs") or acr in p["loAs"]]
         if not people:
-            raise JourneyFailed("no test identity to log in with (configure load.journeys.citizen.identities)")
+            raise JourneyFailed(f"no test identity able to log in at {acr} "
+                                "(configure load.journeys.citizen.identities)")
         identity = random.choice(people)
         user.client.cookiejar.clear()  # each journey is a fresh citizen visit: full SSO every time
         b = Browser(user.client, ctx.settings.system_url)
         query = urlencode({"MaTTHCDP": sc.get("MaTTHCDP", ""), "MaCoQuanThucHien": ctx.agency_code,
                            "vnconnect": "1", "MaDVC": sc["MaDVC"]})
         resp = b.request("GET", f"/dvc/nop-ho-so?{query}", "open: deep link", ok=(200, *REDIRECTS))
-        resp = sso_login(b, resp, identity, _acr_for(identity, sc.get("acr", "LoA2")), ctx.settings.portal_url)
+        resp = sso_login(b, resp, identity, acr, ctx.settings.portal_url)
         resp = b.follow(resp, ["open: service"])
         page = parse_page(resp.text)
 
@@ -211,17 +208,18 @@ def citizen_journey(user, ctx, recorder: Recorder) -> None:
         if not m:
             raise JourneyFailed("submit: the receipt shows no dossier code")
         code = m.group(0)
+        SUBMITTED.add(code)
         recorder.add({"type": "submission", "sid": new_sid(), "code": code, "service": svc.id,
                       "status": status_after(page.text, "Trạng thái", ctx.profile)})
 
         if ctx.settings.pay and svc.pays_online:
             pay(b, page, code, svc, ctx, recorder)
-        kind_ok = True
+        kind_ok, interrupted = True, False
     except JourneyFailed:
-        pass
+        interrupted = False
     finally:
         recorder.add({"type": "journey", "kind": "citizen", "ok": kind_ok, "service": svc.id,
-                      "duration_s": round(time.time() - t0, 3)})
+                      "duration_s": round(time.time() - t0, 3), **({"interrupted": True} if interrupted else {})})
 
 
 def _wizard_form(page: Page, field_names: list[str]) -> Form:
@@ -266,6 +264,8 @@ def pay(b: Browser, receipt: Page, code: str, svc, ctx, recorder: Recorder) -> N
 
 
 # --- the officer -------------------------------------------------------------------------------------------
+# dossiers the citizens of this process submitted: officers only touch those, never data the run did not create
+SUBMITTED: set[str] = set()
 _claimed: set[str] = set()
 _claimed_lock = threading.Lock()
 
@@ -274,6 +274,7 @@ def officer_journey(user, ctx, recorder: Recorder) -> None:
     """Log in to the back office, open the list, press the next action of one dossier, read the new status."""
     t0 = time.time()
     ok = False
+    interrupted = True
     bo = ctx.settings.back_office
     code = None
     try:
@@ -304,6 +305,8 @@ def officer_journey(user, ctx, recorder: Recorder) -> None:
             m = ctx.code_rx.search(unquote_plus(form.action)) or ctx.code_rx.search(" ".join(form.hidden().values()))
             if not m:
                 continue
+            if bo.get("only_own_dossiers", True) and m.group(0) not in SUBMITTED:
+                continue
             label = " ".join(x.label for x in form.buttons()).strip()
             if wanted and label.casefold() not in wanted:
                 continue
@@ -315,7 +318,7 @@ def officer_journey(user, ctx, recorder: Recorder) -> None:
             if pick:
                 _claimed.add(pick[0])
         if pick is None:
-            ok = True  # nothing to do is not a failure
+            ok, interrupted = True, False  # nothing to do is not a failure
             return
         code, form, label = pick
         resp = b.request(form.method, form.url(b.url), "officer: action", ok=(200, *REDIRECTS), data=form.defaults())
@@ -334,10 +337,12 @@ def officer_journey(user, ctx, recorder: Recorder) -> None:
             ok = True
         else:
             ok = True  # the action was refused (someone else moved the dossier first): nothing changed
+        interrupted = False
     except JourneyFailed:
-        pass
+        interrupted = False
     finally:
         if code:
             with _claimed_lock:
                 _claimed.discard(code)
-        recorder.add({"type": "journey", "kind": "officer", "ok": ok, "duration_s": round(time.time() - t0, 3)})
+        recorder.add({"type": "journey", "kind": "officer", "ok": ok, "duration_s": round(time.time() - t0, 3),
+                      **({"interrupted": True} if interrupted else {})})

@@ -11,15 +11,22 @@ import os
 import time
 
 from locust import FastHttpUser, between, constant, events, task
+from locust.exception import StopUser
 
 from loadtest import journeys
-from loadtest.context import load_context
+from loadtest.context import ENV_RUN_TIME, load_context
 from loadtest.portal_traffic import PortalClient
 from loadtest.recorder import Recorder
 
 CTX = load_context()
 SETTINGS = CTX.settings
 RECORDER = Recorder(CTX.load_dir / "records.jsonl" if CTX.load_dir else None)
+# set for a master only: it ends the run itself (see _drain_then_quit) instead of Locust's --run-time
+RUN_TIME_S = float(os.environ.get(ENV_RUN_TIME) or 0)
+DRAIN_MESSAGE = "kiemthu_drain"
+_draining = False          # no new journeys once set; journeys under way finish
+_busy = 0                  # users of this process in the middle of a journey
+_reports: dict[str, dict] = {}
 
 
 def _wait(journey: str):
@@ -27,24 +34,98 @@ def _wait(journey: str):
     return constant(lo) if lo == hi else between(lo, hi)
 
 
+def _journey(run) -> None:
+    global _busy
+    if _draining:
+        raise StopUser()
+    _busy += 1
+    try:
+        run()
+    finally:
+        _busy -= 1
+
+
 @events.init.add_listener
 def _on_init(environment, **_kw):
+    from locust.runners import MasterRunner, WorkerRunner
+
     RECORDER.attach(environment)
+    runner = environment.runner
+    if isinstance(runner, MasterRunner):
+        environment.events.worker_report.add_listener(_on_worker_report)
+    elif isinstance(runner, WorkerRunner):
+        runner.register_message(DRAIN_MESSAGE, _on_drain)
+        environment.events.report_to_master.add_listener(_on_report_to_master)
+
+
+def _on_drain(environment, msg, **_kw) -> None:
+    global _draining
+    _draining = True
+
+
+def _on_report_to_master(client_id, data, **_kw) -> None:
+    data["kiemthu_state"] = {"draining": _draining, "busy": _busy}
+
+
+def _on_worker_report(client_id, data, **_kw) -> None:
+    if "kiemthu_state" in data:
+        _reports[client_id] = {**data["kiemthu_state"], "t": time.time()}
 
 
 @events.test_start.add_listener
 def _on_test_start(environment, **_kw):
-    from locust.runners import WorkerRunner
+    import gevent
+    from locust.runners import MasterRunner, WorkerRunner
 
     # the runner schedules its fault drill from this moment (the load has started)
     if CTX.load_dir and not isinstance(environment.runner, WorkerRunner):
         CTX.load_dir.mkdir(parents=True, exist_ok=True)
         (CTX.load_dir / "started.json").write_text(json.dumps({"t": time.time(), "pid": os.getpid()}))
+    if RUN_TIME_S and isinstance(environment.runner, MasterRunner):
+        gevent.spawn_later(RUN_TIME_S, _drain_then_quit, environment)
+
+
+def _drain_then_quit(environment) -> None:
+    """End of a distributed run: workers start no new journey, finish those under way (within --stop-timeout)
+    and report their last records; then quit. Locust's own --run-time on a master quits at once and loses
+    what workers saw while stopping."""
+    from locust.runners import WORKER_REPORT_INTERVAL
+
+    from kiemthu.runtime import DeadlineExceeded, wait_until
+
+    runner = environment.runner
+    asked = time.time()
+    runner.send_message(DRAIN_MESSAGE)
+
+    def idle() -> bool:
+        return all((r := _reports.get(c.id)) and r["t"] > asked and r["draining"] and r["busy"] == 0
+                   for c in runner.clients.all)
+
+    try:
+        wait_until(idle, environment.stop_timeout + 2 * WORKER_REPORT_INTERVAL + 1, interval=0.2,
+                   what="workers idle after drain")
+    except DeadlineExceeded:
+        pass  # a worker still busy or gone: quit with what arrived
+    runner.quit()
 
 
 @events.quitting.add_listener
 def _on_quitting(environment, **_kw):
+    """Final statistics: Locust's periodic CSV writer can miss the last second and the stopping phase,
+    while at this point every request (and every worker's last report) has been counted."""
+    import csv
+
+    from locust.runners import WorkerRunner
+    from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
+
     RECORDER.close()
+    if CTX.load_dir is None or isinstance(environment.runner, WorkerRunner):
+        return
+    writer = StatsCSV(environment, PERCENTILES_TO_REPORT)
+    with open(CTX.load_dir / "final_stats.csv", "w", newline="", encoding="utf-8") as fh:
+        writer.requests_csv(csv.writer(fh))
+    with open(CTX.load_dir / "final_failures.csv", "w", newline="", encoding="utf-8") as fh:
+        writer.failures_csv(csv.writer(fh))
 
 
 class CitizenUser(FastHttpUser):
@@ -58,7 +139,7 @@ class CitizenUser(FastHttpUser):
 
     @task
     def citizen(self) -> None:
-        journeys.citizen_journey(self, CTX, RECORDER)
+        _journey(lambda: journeys.citizen_journey(self, CTX, RECORDER))
 
 
 class OfficerUser(FastHttpUser):
@@ -72,7 +153,7 @@ class OfficerUser(FastHttpUser):
 
     @task
     def officer(self) -> None:
-        journeys.officer_journey(self, CTX, RECORDER)
+        _journey(lambda: journeys.officer_journey(self, CTX, RECORDER))
 
 
 class PortalTrafficUser(FastHttpUser):
@@ -90,5 +171,4 @@ class PortalTrafficUser(FastHttpUser):
 
     @task
     def traffic(self) -> None:
-        for service in self.services:
-            self.portal.one(service)
+        _journey(lambda: [self.portal.one(service) for service in self.services])

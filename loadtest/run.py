@@ -25,7 +25,7 @@ import httpx
 from kiemthu.logs import get_logger, redact
 from kiemthu.runtime import (VN_TZ, DeadlineExceeded, ManagedProcess, make_run_dir, port_is_free, python_module_cmd,
                              wait_until)
-from loadtest.context import ENV_DIR, ENV_OPTIONS, ENV_TARGET
+from loadtest.context import ENV_DIR, ENV_OPTIONS, ENV_RUN_TIME, ENV_TARGET
 from loadtest.gate import evaluate_gate, failed_names, gate_passed, read_stats_csv, steps, aggregate
 from loadtest.portal_view import fetch_portal_view, wait_outbox_drained
 from loadtest.reconcile import (Reconciliation, dossier_codes, journeys_per_min, paid_refs, read_records, reconcile)
@@ -184,7 +184,7 @@ def locust_command(settings: LoadSettings, load_dir: Path, run_dir: Path, *, ui:
            "--logfile", str(run_dir / "logs" / ("locust-worker.log" if worker else "locust.log"))]
     if worker:
         return cmd + ["--worker", "--master-host", master_host] + extra
-    cmd += ["-u", str(settings.users), "-r", f"{settings.spawn_rate:g}", "-t", f"{int(round(settings.duration_s))}s",
+    cmd += ["-u", str(settings.users), "-r", f"{settings.spawn_rate:g}",
             "--stop-timeout", f"{settings.stop_timeout_s:g}",
             "--csv", str(load_dir / CSV_PREFIX), "--html", str(load_dir / "locust.html"),
             "--exit-code-on-error", "0"]
@@ -192,7 +192,10 @@ def locust_command(settings: LoadSettings, load_dir: Path, run_dir: Path, *, ui:
         cmd += ["--web-host", "127.0.0.1", "--web-port", str(web_port or 8089), "--autostart", "--autoquit", "5"]
     else:
         cmd += ["--headless", "--only-summary"]
+    if not master:
+        cmd += ["-t", f"{int(round(settings.duration_s))}s"]
     if master:
+        # the run time is enforced by the locustfile on a master (stop, collect the last reports, quit)
         cmd += ["--master", "--expect-workers", str(expect_workers), "--expect-workers-max-wait", "60"]
         if "--master-bind-host" not in extra:
             cmd += ["--master-bind-host", "127.0.0.1"]
@@ -313,7 +316,9 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
         return _run_locust(cmd, env, run_dir / "logs" / "locust-worker.out", settings.duration_s + 3600)
 
     env[ENV_DIR] = str(load_dir)
-    for stale in ("records.jsonl", "started.json"):
+    if master:
+        env[ENV_RUN_TIME] = f"{settings.duration_s:g}"
+    for stale in ("records.jsonl", "started.json", "final_stats.csv", "final_failures.csv"):
         (load_dir / stale).unlink(missing_ok=True)
     started_at = datetime.now(VN_TZ)
     mock: ManagedProcess | None = None
@@ -360,6 +365,9 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
         proc_fig = sampler.stop()
 
         stats_csv = load_dir / f"{CSV_PREFIX}_stats.csv"
+        for final, periodic in (("final_stats.csv", stats_csv), ("final_failures.csv", load_dir / f"{CSV_PREFIX}_failures.csv")):
+            if (load_dir / final).is_file():
+                os.replace(load_dir / final, periodic)  # complete figures, same file name as Locust's own
         if not stats_csv.is_file():
             _say(f"Locust produced no statistics (exit {locust_rc}); see {run_dir / 'logs' / 'locust.log'} "
                  f"and {run_dir / 'logs' / 'locust.out'}")
@@ -386,8 +394,7 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
                                   submitted_status=list(recon_cfg.get("submitted_status", ["1", "2"])),
                                   ok_code=tgt_ok_code(tgt))
         mock_fig = mock_figures(settings.portal_url, t0, t1, proc_fig) if settings.portal_mode == "mock" else {}
-        elapsed = max(1e-6, t1 - t0)
-        jpm = journeys_per_min(records, min(elapsed, settings.duration_s + settings.stop_timeout_s))
+        jpm = journeys_per_min(records, load_window(load_dir, records, t0, t1, settings))
         recon_dict = recon.to_dict() if recon else {"enabled": False}
         thresholds = evaluate_gate(settings.gate, stats, journeys_per_min=jpm,
                                    reconciliation=recon_dict if recon else None)
@@ -402,6 +409,17 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
         if mock is not None:
             mock.stop()
             shutil.rmtree(getattr(mock, "db_dir", ""), ignore_errors=True)
+
+
+def load_window(load_dir: Path, records: list[dict[str, Any]], t0: float, t1: float, settings: LoadSettings) -> float:
+    """Seconds the load actually ran: from Locust's test start to the last journey, within the run's bounds."""
+    start = t0
+    marker = load_dir / "started.json"
+    if marker.is_file():
+        start = json.loads(marker.read_text())["t"]
+    ends = [r["t"] for r in records if r.get("type") == "journey" and "t" in r]
+    end = max(ends) if ends else t1
+    return max(1.0, min(end - start, settings.duration_s + settings.stop_timeout_s))
 
 
 def tgt_ok_code(tgt) -> str:
@@ -433,7 +451,9 @@ def build_summary(tgt, target_path, settings: LoadSettings, run_dir: Path, start
     for kind in ("citizen", "officer"):
         done = [j for j in journeys if j.get("kind") == kind and j.get("ok")]
         by_kind[f"{kind}_completed"] = len(done)
-        by_kind[f"{kind}_failed"] = sum(1 for j in journeys if j.get("kind") == kind and not j.get("ok"))
+        by_kind[f"{kind}_failed"] = sum(1 for j in journeys if j.get("kind") == kind and not j.get("ok")
+                                        and not j.get("interrupted"))
+        by_kind[f"{kind}_interrupted"] = sum(1 for j in journeys if j.get("kind") == kind and j.get("interrupted"))
         if done:
             d = sorted(float(j.get("duration_s") or 0) for j in done)
             by_kind[f"{kind}_p95_s"] = round(d[int(0.95 * (len(d) - 1))], 3)

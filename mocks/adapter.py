@@ -117,7 +117,7 @@ class Adapter:
         except BadJson as exc:
             return self._finish(path, "auth", "", None, 400, envelope(BAD_JSON, exc.detail), start)
         problems = self.portal.validators.problems("AdapterAuth", msg)
-        client = msg.get("username", "") if isinstance(msg, dict) else ""
+        client = msg.get("username") if isinstance(msg, dict) and isinstance(msg.get("username"), str) else ""
         if problems:
             body = envelope(SCHEMA, summary(problems, "Dữ liệu đăng nhập không hợp lệ", "Invalid login message"),
                             errors=problems)

@@ -23,7 +23,7 @@ def create_app(settings: MockSettings) -> FastAPI:
         for task in list(portal.background):
             task.cancel()
         await portal.roles["payment"].close()
-        portal.store.close()
+        portal.store.checkpoint()  # the store stays open: an app may be started again (test clients do)
 
     app = FastAPI(title="Cổng DVCQG giả lập (kiemthu)", version=settings.profile_name,
                   description="SSO, nền tảng thanh toán, adapter đồng bộ hồ sơ, CSDL TTHC, Kho DL; nhật ký và API điều khiển.",

@@ -646,7 +646,9 @@ def build_router(portal: Portal) -> APIRouter:
     r.add_api_route(p["login_page"], sso.login_submit, methods=["POST"], include_in_schema=False)
     r.add_api_route(p["token"], sso.token, methods=["POST"], summary="Token endpoint",
                     openapi_extra=form(["grant_type", "code", "redirect_uri", "client_id", "client_secret", "code_verifier"]))
-    r.add_api_route(p["userinfo"], sso.userinfo, methods=["GET", "POST"], summary="UserInfo")
+    r.add_api_route(p["userinfo"], sso.userinfo, methods=["GET"], summary="UserInfo", name="userinfo_get")
+    r.add_api_route(p["userinfo"], sso.userinfo, methods=["POST"], summary="UserInfo (POST)", name="userinfo_post",
+                    openapi_extra=form(["access_token"]))
     r.add_api_route(p["introspect"], sso.introspect, methods=["POST"], summary="Token introspection",
                     openapi_extra=form(["token", "client_id", "client_secret", "token_type_hint"]))
     r.add_api_route(p["revoke"], sso.revoke, methods=["POST"], summary="Token revocation",

@@ -57,6 +57,11 @@ def now_iso() -> str:
     return datetime.now(VN_TZ).isoformat(timespec="milliseconds")
 
 
+def _text(value: Any) -> str:
+    """A journal column value from whatever a client sent (fuzzed input may put lists where names belong)."""
+    return value if isinstance(value, str) else ("" if value is None else mask_text(dumps(value))[:200])
+
+
 def _encode(value: Any) -> str | None:
     """Masked JSON text of a request/response (None stays NULL)."""
     if value is None:
@@ -108,6 +113,11 @@ class Store:
             for t in TABLES:
                 db.execute(f"DELETE FROM {t}")
 
+    def checkpoint(self) -> None:
+        with self.lock:
+            if self.path != ":memory:":
+                self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+
     def close(self) -> None:
         with self.lock:
             self.conn.close()
@@ -117,9 +127,9 @@ class Store:
                dossier_codes: Iterable[str] = (), payment_ref: str = "", status_code: int = 0,
                request: Any = None, response: Any = None, duration_ms: float = 0.0, error: str = "") -> int:
         """Append one journal entry (masked) and return its id."""
-        codes = [c for c in dict.fromkeys(dossier_codes) if c]
-        row = (now_iso(), role, direction, method, mask_text(path), service or "", client or "", dumps(codes),
-               payment_ref or "", int(status_code), _encode(request), _encode(response), round(duration_ms, 3),
+        codes = [c for c in dict.fromkeys(c for c in dossier_codes if isinstance(c, str)) if c]
+        row = (now_iso(), role, direction, method, mask_text(path), _text(service), _text(client), dumps(codes),
+               _text(payment_ref), int(status_code), _encode(request), _encode(response), round(duration_ms, 3),
                mask_text(error or ""))
         with self.transaction() as db:
             cur = db.execute(

@@ -30,30 +30,41 @@ log = logging.getLogger("reports")
 @dataclass
 class BuildResult:
     paths: list[Path] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # things not built, and why (never failures of the build)
+    notes: list[str] = field(default_factory=list)  # what was not built and why
+    failed: bool = False  # a submission document (xlsx, PDF, HTML) could not be written
 
 
-def build_documents(run: Run, out_dir: Path, language: str, notes: list[str] | None = None,
-                    today: date | None = None) -> list[Path]:
-    """report.xlsx, report.pdf and report.html of a run into out_dir."""
-    return [
-        build_xlsx(run, out_dir / "report.xlsx", language, today),
-        build_pdf(run, out_dir / "report.pdf", language, today),
-        build_html(run, out_dir / "report.html", language, today, extra_notes=notes),
-    ]
+DOCUMENTS = (("report.xlsx", build_xlsx), ("report.pdf", build_pdf), ("report.html", build_html))
+
+
+def build_documents(run: Run, out_dir: Path, language: str, today: date | None = None,
+                    notes: list[str] | None = None) -> BuildResult:
+    """report.xlsx, report.pdf and report.html into out_dir; one failing does not stop the others.
+
+    `notes` (e.g. why there is no Allure page) are printed in the HTML page and returned with the result.
+    """
+    result = BuildResult(notes=list(notes or []))
+    for name, builder in DOCUMENTS:
+        extra = {"extra_notes": result.notes} if builder is build_html else {}
+        try:
+            result.paths.append(builder(run, out_dir / name, language, today, **extra))
+        except Exception as exc:  # a broken font or a full disk must not cost the other artefacts
+            log.debug("%s not built", name, exc_info=True)
+            result.notes.append(f"{name} not built (chưa lập được): {type(exc).__name__}: {exc}")
+            result.failed = True
+    return result
 
 
 def build(run_dir: Path, language: str = "vi", today: date | None = None, db: Path | None = None) -> BuildResult:
     labels.check_language(language)
     run_dir = Path(run_dir)
     run = load_run(run_dir)
-    result = BuildResult()
     allure = build_allure(run_dir)
+    notes = [] if allure.path else [
+        f"{labels.text('allure', language)}: {labels.text('allure_missing', language, why=allure.note)}"]
+    result = build_documents(run, run_dir, language, today, notes)
     if allure.path:
-        result.paths.append(allure.path)
-    else:
-        result.notes.append(f"{labels.text('allure', language)}: {labels.text('allure_missing', language, why=allure.note)}")
-    result.paths += build_documents(run, run_dir, language, result.notes, today)
+        result.paths.insert(0, allure.path)
     try:
         record_run(run_dir, db, artefacts=result.paths + [run_dir / MANIFEST])
     except (sqlite3.Error, OSError) as exc:
@@ -82,4 +93,4 @@ def build_cli(run_dir: Path, language: str = "vi") -> int:
         console.print(f"[green]✓[/green] {escape(str(path))}", highlight=False, soft_wrap=True)
     for note in result.notes:
         console.print(f"[yellow]![/yellow] {escape(note)}", highlight=False, soft_wrap=True)
-    return 0
+    return 1 if result.failed else 0

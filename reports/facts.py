@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import NamedTuple
 
 from kiemthu import __version__ as BUILDER_VERSION
 from kiemthu.runtime import VN_TZ
@@ -37,30 +38,39 @@ def harness_text(run: Run, language: str) -> str:
     return f"kiemthu {run.harness_version} ({labels.text('report_built_by', language)} {BUILDER_VERSION})"
 
 
-def cover_facts(run: Run, language: str, today: date | None = None) -> list[tuple[str, str]]:
-    """(label, value) pairs in the order they are printed."""
+class Fact(NamedTuple):
+    key: str  # the labels key, so layouts can place a fact (the deadline stands out everywhere)
+    label: str
+    value: str
+
+
+SYSTEM_FACTS = ("agency", "system", "system_url", "portal_url", "profile", "harness")
+
+
+def cover_facts(run: Run, language: str, today: date | None = None) -> list[Fact]:
+    """The cover facts in the order they are printed: the system first, then the run, then the deadline."""
     t = run.target
-    publication = format_date(run.publication_date) if run.publication_date else labels.text("not_declared", language)
-    facts = [
-        (labels.text("agency", language), f"{t.get('agency_name') or t['agency_code']} ({t['agency_code']})"),
-        (labels.text("system", language), t["name"]),
-        (labels.text("system_url", language), t["base_url"]),
+    not_declared = labels.text("not_declared", language)
+    values = [
+        ("agency", f"{t.get('agency_name') or t['agency_code']} ({t['agency_code']})"),
+        ("system", t["name"]),
+        ("system_url", t["base_url"]),
+        ("portal_url", t.get("portal_url")),
+        ("profile", run.profile),
+        ("harness", harness_text(run, language)),
+        ("runs" if len(run.run_ids) > 1 else "run_id", run.run_id),
+        ("started", format_time(run.started_at)),
+        ("finished", format_time(run.finished_at)),
+        ("tester", run.tester or not_declared),
+        ("publication_date", format_date(run.publication_date) if run.publication_date else not_declared),
+        ("defects", ", ".join(run.defects)),
+        ("deadline", deadline_text(run.publication_date, language, today)),
     ]
-    if t.get("portal_url"):
-        facts.append((labels.text("portal_url", language), t["portal_url"]))
-    facts += [
-        (labels.text("profile", language), run.profile),
-        (labels.text("harness", language), harness_text(run, language)),
-        (labels.text("runs" if len(run.run_ids) > 1 else "run_id", language), run.run_id),
-        (labels.text("started", language), format_time(run.started_at)),
-        (labels.text("finished", language), format_time(run.finished_at)),
-        (labels.text("tester", language), run.tester or labels.text("not_declared", language)),
-        (labels.text("publication_date", language), publication),
-        (labels.text("deadline", language), deadline_text(run.publication_date, language, today)),
-    ]
-    if run.defects:
-        facts.append((labels.text("defects", language), ", ".join(run.defects)))
-    return facts
+    return [Fact(key, labels.text(key, language), value) for key, value in values if value]
+
+
+def is_overdue(run: Run, today: date | None = None) -> bool:
+    return bool(run.publication_date) and deadline_status(run.publication_date, today or today_vn()).overdue
 
 
 def totals_text(run: Run, language: str) -> str:

@@ -210,12 +210,14 @@ def report_from_history(services: list[str] | None = None, output: Path | None =
         run = run_from_summary(summary, out)
     except (KeyError, ValueError) as exc:
         raise SummaryError(f"history: stored summary unreadable ({exc})") from None
-    paths = build_documents(run, out, language)
-    paths.append(write_sources(out, rows))
-    paths.append(write_manifest(out))
+    sources = write_sources(out, rows)
+    result = build_documents(run, out, language)
+    paths = [*result.paths, sources, write_manifest(out)]
     for p in paths:
         console.print(str(p), markup=False, highlight=False, soft_wrap=True)
-    return 0
+    for note in result.notes:
+        console.print(f"! {note}", markup=False, highlight=False, soft_wrap=True)
+    return 1 if result.failed else 0
 
 
 def write_sources(out: Path, rows: list[sqlite3.Row]) -> Path:

@@ -17,8 +17,7 @@ from urllib.parse import quote
 from kiemthu import __version__
 from kiemthu.runtime import VN_TZ
 from reports import labels
-from reports.deadline import deadline_status
-from reports.facts import cover_facts, junit_text, summary_row, today_vn, totals_text
+from reports.facts import cover_facts, is_overdue, junit_text, summary_row, totals_text
 from reports.guard import clean
 from reports.model import Check, Run, Service, evidence_target
 
@@ -97,19 +96,17 @@ def letterhead(run: Run, language: str) -> str:
 def cover_table(run: Run, language: str, today: date | None) -> str:
     """The run facts in two label/value columns; the deadline spans the full width and stands out."""
     facts = cover_facts(run, language, today)
-    deadline_label = labels.text("deadline", language)
-    deadline = [f for f in facts if f[0] == deadline_label]
-    others = [f for f in facts if f[0] != deadline_label]
+    others = [f for f in facts if f.key != "deadline"]
     rows = []
     for i in range(0, len(others), 2):
-        cells = "".join(f"<th>{esc(k)}</th><td>{esc(v)}</td>" for k, v in others[i:i + 2])
-        if len(others[i:i + 2]) == 1:
-            cells += "<th></th><td></td>"
-        rows.append(f"<tr>{cells}</tr>")
-    late = " overdue" if run.publication_date and deadline_status(run.publication_date, today or today_vn()).overdue else ""
-    for k, v in deadline:
-        rows.append(f"<tr class='deadline{late}'><th>{esc(k)}</th><td colspan='3'><b>{esc(v)}</b>"
-                    f"<br><small>{esc(labels.text('deadline_rule', language))}</small></td></tr>")
+        pair = others[i:i + 2]
+        cells = "".join(f"<th>{esc(f.label)}</th><td>{esc(f.value)}</td>" for f in pair)
+        rows.append(f"<tr>{cells}{'<th></th><td></td>' if len(pair) == 1 else ''}</tr>")
+    late = " overdue" if is_overdue(run, today) else ""
+    for f in facts:
+        if f.key == "deadline":
+            rows.append(f"<tr class='deadline{late}'><th>{esc(f.label)}</th><td colspan='3'><b>{esc(f.value)}</b>"
+                        f"<br><small>{esc(labels.text('deadline_rule', language))}</small></td></tr>")
     return f"<table class='cover'>{''.join(rows)}</table>"
 
 
@@ -140,7 +137,9 @@ def summary_table(run: Run, language: str) -> str:
 
 
 def service_section(index: int, service: Service, run: Run, language: str, media: Media, links: Links | None) -> str:
-    t = lambda key: esc(labels.text(key, language))  # noqa: E731
+    def t(key: str) -> str:
+        return esc(labels.text(key, language))
+
     conclusion = "completed" if service.completed else "not_completed"
     codes = esc("; ".join(service.completed_codes) or labels.text("none", language))
     rows = [

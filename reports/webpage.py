@@ -16,6 +16,7 @@ LINKED_FILES = [
     ("journal", "journal.jsonl"),
     ("load_summary", "load/summary.json"),
     ("load", "load/report.html"),
+    ("submission_json", "submission.json"),
     ("manifest", "manifest.json"),
 ]
 
@@ -25,8 +26,8 @@ def build_html(run: Run, path: Path, language: str = "vi", today: date | None = 
     out_dir = path.parent
     links = render.Links(out_dir=out_dir, notes=list(extra_notes or []))
     for key, name in LINKED_FILES:
-        # manifest.json is written after this page, so it is linked whenever this is a run directory
-        if (out_dir / name).is_file() or (name == "manifest.json" and (out_dir / "summary.json").is_file()):
+        # manifest.json is written after this page, so it is linked whenever there is something to cover
+        if (out_dir / name).is_file() or name == "manifest.json":
             links.artefacts.append((f"{labels.text(key, language)} — {name}", name))
     path.write_text(render.document(run, language, "html", links, today), encoding="utf-8")
     return path

@@ -6,17 +6,18 @@ from datetime import date
 from pathlib import Path
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import Cell
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from kiemthu import __version__
 from reports import labels
-from reports.facts import cover_facts, junit_text, summary_row, totals_text
+from reports.facts import SYSTEM_FACTS, cover_facts, is_overdue, junit_text, summary_row, totals_text
 from reports.guard import clean
 from reports.model import Run
 
-HEADER_ROW = 5  # rows above it hold the title and the run facts
+HEADER_ROW = 6  # rows above it: title, system facts, run facts, deadline, a blank row
 FIRST_CHECK_COL = 8  # SSO; the four check columns follow
 WIDTHS = [6, 34, 11, 30, 13, 12, 30, 11, 11, 11, 14, 48]
 RULE_HEADERS = {
@@ -54,30 +55,43 @@ def write_summary_sheet(ws: Worksheet, run: Run, language: str, today: date | No
     for i, service in enumerate(run.services, start=1):
         row = HEADER_ROW + i
         for col, value in enumerate(summary_row(i, service, language), start=1):
-            cell = ws.cell(row=row, column=col, value=clean(value))
-            cell.border, cell.alignment = BORDER, WRAP_TOP
+            put(ws, row, col, value).border = BORDER
+            ws.cell(row=row, column=col).alignment = WRAP_TOP
         colour_verdicts(ws, row, [c.verdict for c in service.ordered_checks()])
         ws.cell(row=row, column=1).alignment = CENTER
     last = HEADER_ROW + len(run.services)
-    ws.cell(row=last + 2, column=1, value=totals_text(run, language)).font = Font(italic=True)
+    put(ws, last + 2, 1, totals_text(run, language)).font = Font(italic=True)
     if junit_text(run, language):
-        ws.cell(row=last + 3, column=1, value=junit_text(run, language)).font = Font(italic=True)
+        put(ws, last + 3, 1, junit_text(run, language)).font = Font(italic=True)
     set_print_layout(ws, HEADER_ROW, len(WIDTHS))
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(WIDTHS))}{last}"
 
 
+def put(ws: Worksheet, row: int, col: int, value: object) -> Cell:
+    """Write a value as text; a value starting with '=' stays text, never a formula Excel would run."""
+    cell = ws.cell(row=row, column=col, value=clean(value) if not isinstance(value, int) else value)
+    if cell.data_type == "f":
+        cell.data_type = "s"
+    return cell
+
+
 def write_title(ws: Worksheet, run: Run, language: str, today: date | None) -> None:
-    """Title on row 1; the run facts on rows 2-3 as 'label: value' runs of text."""
+    """Title, then the system facts, the run facts and the deadline, each on one merged row."""
     last_col = get_column_letter(len(WIDTHS))
-    ws["A1"] = labels.text("title", language)
-    ws["A1"].font = Font(bold=True, size=14)
-    ws.merge_cells(f"A1:{last_col}1")
-    facts = [f"{k}: {v}" for k, v in cover_facts(run, language, today)]
-    half = (len(facts) + 1) // 2
-    for row, chunk in ((2, facts[:half]), (3, facts[half:])):
-        ws.cell(row=row, column=1, value=clean(" · ".join(chunk))).alignment = Alignment(wrap_text=True, vertical="top")
+    facts = cover_facts(run, language, today)
+    groups = [
+        (labels.text("title", language), Font(bold=True, size=14), 24),
+        (" · ".join(f"{f.label}: {f.value}" for f in facts if f.key in SYSTEM_FACTS), Font(size=10), 30),
+        (" · ".join(f"{f.label}: {f.value}" for f in facts if f.key not in SYSTEM_FACTS + ("deadline",)), Font(size=10), 30),
+        (" · ".join(f"{f.label}: {f.value}" for f in facts if f.key == "deadline"), Font(bold=True, size=11), 18),
+    ]
+    for row, (text, font, height) in enumerate(groups, start=1):
+        cell = put(ws, row, 1, text)
+        cell.font, cell.alignment = font, Alignment(wrap_text=True, vertical="top")
         ws.merge_cells(f"A{row}:{last_col}{row}")
-        ws.row_dimensions[row].height = 32
+        ws.row_dimensions[row].height = height
+    if is_overdue(run, today):
+        ws.cell(row=4, column=1).fill = PatternFill("solid", fgColor=VERDICT_FILLS["failed"])
 
 
 def write_header(ws: Worksheet, row: int, names: list[str], widths: list[int]) -> None:
@@ -123,7 +137,7 @@ def write_rules_sheet(ws: Worksheet, run: Run, language: str) -> None:
                 values = [row - 1, service.MaDVC, labels.check_name(check.name, language), rule.rule_id, rule.clause,
                           rule.title, labels.verdict_word(rule.verdict, language), rule.expected, rule.actual, rule.where]
                 for col, value in enumerate(values, start=1):
-                    cell = ws.cell(row=row, column=col, value=value if col == 1 else clean(value))
+                    cell = put(ws, row, col, value)
                     cell.border, cell.alignment = BORDER, WRAP_TOP
                 if rule.verdict in VERDICT_FILLS:
                     ws.cell(row=row, column=7).fill = PatternFill("solid", fgColor=VERDICT_FILLS[rule.verdict])

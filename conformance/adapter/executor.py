@@ -30,6 +30,10 @@ INVENTORY_JS = """(kind) => {
 }"""
 
 
+# steps whose effect the next screenshot shows anyway (a screenshot costs ~0.1 s)
+QUIET_STEPS = {"fill", "select", "check", "upload", "inventory", "switch"}
+
+
 class StepFailed(Exception):
     """A step could not be completed: which flow and step, what was expected and what happened."""
 
@@ -124,18 +128,28 @@ class Executor:
             return loc.first
         return loc
 
-    @staticmethod
-    def describe(step: dict[str, Any]) -> str:
+    def describe(self, step: dict[str, Any]) -> str:
+        """The step as a reader would say it, placeholders filled in (a credential never is)."""
         kind = next((k for k in STEP_KINDS if k in step), "?")
         arg = step[kind]
         if isinstance(arg, dict):
             if kind == "within_row":
-                return f"within_row {arg.get('value')}"
+                return f"within_row {self._show(arg.get('value'))}"
             if kind == "fill" and arg.get("sensitive"):
-                return f"fill {arg.get('label') or arg.get('name') or arg.get('css')} (secret)"
-            parts = [f"{k}={v!r}" for k, v in arg.items() if k not in ("steps", "value") or kind == "select"]
+                return f"fill {arg.get('label') or arg.get('name') or arg.get('css')} (credential)"
+            parts = [f"{k}={self._show(v)!r}" for k, v in arg.items() if k not in ("steps",)]
             return f"{kind} " + " ".join(parts)
-        return f"{kind} {arg}"
+        return f"{kind} {self._show(arg)}"
+
+    def _show(self, value: Any) -> Any:
+        if isinstance(value, str) and not self.vars.uses_secret(value):
+            try:
+                return self.vars.expand(value)
+            except AdapterError:
+                return value
+        if isinstance(value, dict):
+            return {k: self._show(v) for k, v in value.items()}
+        return value
 
     # -- flows ----------------------------------------------------------------------------------------------
     def has_flow(self, name: str) -> bool:
@@ -181,7 +195,7 @@ class Executor:
             self.hooks.after_step(flow, step)
             if "within_row" in step:
                 continue
-            if step.get("screenshot", self.shots == "steps") or "screenshot_as" in step:
+            if step.get("screenshot", self.shots == "steps" and not QUIET_STEPS.intersection(step)) or "screenshot_as" in step:
                 self.hooks.screenshot(pages.current, flow, step.get("screenshot_as") or desc)
 
     def _timeout(self, step: dict, arg: Any = None) -> float:
@@ -369,11 +383,12 @@ class Executor:
         except Exception:
             return False
 
-    def first_marker(self, names: list[str], pages: PageSet, timeout_s: float) -> str | None:
+    def first_marker(self, names: list[str], pages: PageSet, timeout_s: float, ignore_page: bool = False) -> str | None:
         """The first of several markers to become visible within `timeout_s` (None if none does)."""
         page = pages.current
         specs = {n: (self.adapter.get("markers") or {}).get(n) for n in names}
-        locs = {n: self.locate(page, s, f"adapter.markers.{n}").first for n, s in specs.items() if s and not s.get("page")}
+        locs = {n: self.locate(page, s, f"adapter.markers.{n}").first for n, s in specs.items()
+                if s and (ignore_page or not s.get("page"))}
         if not locs:
             return None
         combined = None

@@ -125,13 +125,13 @@ def ensure_payment_round_trip(observed: dict[str, Any]) -> None:
 def ensure_ipn_acknowledged(payment: dict | None, ok_code: str) -> None:
     if not payment:
         raise RuleViolation(expected="a payment record at the portal", actual=None)
-    deliveries = payment.get("ipn_deliveries") or payment.get("deliveries") or []
+    deliveries = payment.get("ipn_attempts") or payment.get("ipn_deliveries") or []
     if not deliveries:
         raise RuleViolation(expected="an IPN delivered to the system", actual="none", where="/_mock/payments")
-    acks = [d for d in deliveries if str((d.get("reply") or {}).get("MaLoi")) == ok_code and
-            str((d.get("request") or d.get("message") or {}).get("MaLoi", ok_code)) == ok_code]
+    genuine = [d for d in deliveries if not d.get("adversarial")]
+    acks = [d for d in genuine if isinstance(d.get("reply"), dict) and str(d["reply"].get("MaLoi")) == ok_code]
     if not acks:
-        last = deliveries[-1]
+        last = (genuine or deliveries)[-1]
         raise RuleViolation(expected=f"reply MaLoi {ok_code}", actual=last.get("reply") or last.get("error"),
                             where="/_mock/payments")
 
@@ -172,12 +172,11 @@ def ensure_bad_ipn_refused(mode: str, delivery: dict | None, ok_code: str, shown
 
 
 @rule("DOMAIN 4.2 IPN (idempotent on repeats)", "A repeated payment callback does not record or sync the payment twice")
-def ensure_repeated_ipn_idempotent(syncs: list[dict], payment: dict) -> None:
-    """`syncs`: accepted dossier syncs (DongBoHoSoMC) after the genuine payment began."""
+def ensure_repeated_ipn_idempotent(syncs: list[dict], replay: dict | None) -> None:
+    """`syncs`: accepted dossier syncs (DongBoHoSoMC) since the genuine payment began; `replay`: the resent callback."""
+    if not replay or replay.get("status") is None:
+        raise RuleSkipped("the callback could not be replayed")
     dossier_syncs = [e for e in syncs if e.get("service") == "DongBoHoSoMC"]
-    deliveries = payment.get("ipn_deliveries") or payment.get("deliveries") or payment.get("ipn_attempts") or []
-    if len(deliveries) < 2:
-        raise RuleSkipped("the portal delivered the callback only once")
     if len(dossier_syncs) > 1:
         raise RuleViolation(expected="one payment sync", actual=f"{len(dossier_syncs)} dossier syncs after one payment",
                             where=f"journal entries #{', #'.join(str(e.get('id')) for e in dossier_syncs)}",

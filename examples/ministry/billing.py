@@ -14,7 +14,7 @@ from examples.ministry.timeutil import payment_time
 
 log = logging.getLogger("ministry.billing")
 
-PAID_STATES = {"00", "0", "1", "PAID", "SUCCESS", "THANH_CONG"}
+PAID_STATES = {"1", "00", "PAID", "SUCCESS", "THANH_CONG"}  # mock: 0 chờ, 1 đã thanh toán, 2 lỗi
 
 
 class PaymentError(Exception):

@@ -150,3 +150,12 @@ def make_ministry(tmp_path, monkeypatch):
 @pytest.fixture
 def ministry(make_ministry) -> Harness:
     return make_ministry()
+
+
+@pytest.fixture(scope="session")
+def pair(tmp_path_factory):
+    """The mock portal and the ministry system (no defect) as real processes, shared by the slow tests."""
+    from tests.ministry.pair import running_pair
+
+    with running_pair(tmp_path_factory.mktemp("pair")) as p:
+        yield p

@@ -30,6 +30,16 @@ INIT_FIELDS = ["LoaiBanTin", "PhienBan", "MaDoiTac", "MaThamChieu", "SoTien", "L
                "MaThietBi", "NgonNgu", "MaTienTe", "MaNganHang", "ThongTinGiaoDich", "ThoiGianGD", "Ip"]
 
 
+_KEYS: dict[str, RSAKey] = {}
+
+
+def rsa_key(name: str) -> RSAKey:
+    """RSA keys are slow to generate: one per name for the whole test session."""
+    if name not in _KEYS:
+        _KEYS[name] = RSAKey.generate_key(2048, parameters={"kid": "k1"})
+    return _KEYS[name]
+
+
 def sha(values: list[str], secret: str) -> str:
     return hashlib.sha256("|".join(values + [secret]).encode()).hexdigest()
 
@@ -51,7 +61,7 @@ class FakePortal:
     adapter_user: str = "btp"
     adapter_password: str = "adapter-secret-test"
     dstcode: str = "000.00.00.G15"
-    key: RSAKey = field(default_factory=lambda: RSAKey.generate_key(2048, parameters={"kid": "k1"}))
+    key: RSAKey = field(default_factory=lambda: rsa_key("portal"))
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     token_claims: dict[str, Any] = field(default_factory=dict)      # overrides of the next ID tokens
     sign_with: RSAKey | None = None                                  # another key: a forged signature

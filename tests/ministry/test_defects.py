@@ -12,12 +12,11 @@ from datetime import datetime
 
 import pytest
 from fastapi.testclient import TestClient
-from joserfc.jwk import RSAKey
 
 from examples.ministry.defects import CATALOGUE, CHECKS
 from examples.ministry.payment import INIT_FIELDS, checksum
 from examples.ministry.timeutil import VN_TZ
-from tests.ministry.fakeportal import IDENTITY, PORTAL, query_of
+from tests.ministry.fakeportal import IDENTITY, PORTAL, query_of, rsa_key
 
 CODE_RX = re.compile(r"^000\.00\.00\.G15-\d{6}-\d{4}$")
 PAYMENT = {"payment_link", "init_accepted", "init_amount", "init_checksum_ok", "init_time_24h", "init_ref_is_code",
@@ -67,7 +66,7 @@ def sso_probe(m, *, state: str | None = None, claims: dict | None = None, forged
     r = client.get(m.deep_link("khai-sinh"), follow_redirects=False)
     code, real_state = m.portal.issue_code(r.headers["location"])
     m.portal.token_claims = claims or {}
-    m.portal.sign_with = RSAKey.generate_key(2048, parameters={"kid": "k1"}) if forged else None
+    m.portal.sign_with = rsa_key("attacker") if forged else None
     try:
         cb = client.get(f"/sso/callback?code={code}&state={state or real_state}", follow_redirects=False)
     finally:

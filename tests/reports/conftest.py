@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 from datetime import date
 import json
 import zlib
@@ -194,8 +195,14 @@ def wide_console(monkeypatch):
     monkeypatch.setenv("COLUMNS", "240")
 
 
+@pytest.fixture(scope="session")
+def real_allure() -> str | None:
+    """$KIEMTHU_ALLURE as the test session found it (the fixture below hides it from ordinary tests)."""
+    return os.environ.get("KIEMTHU_ALLURE")
+
+
 @pytest.fixture(autouse=True)
-def no_allure(monkeypatch):
+def no_allure(monkeypatch, real_allure):
     """Builds skip the Allure generator (slow, needs Java) unless a test asks for it."""
     monkeypatch.setenv("KIEMTHU_ALLURE", "/nonexistent/allure")
 
@@ -227,3 +234,24 @@ def built_run(tmp_path_factory) -> Path:
         mp.setenv("KIEMTHU_ALLURE", "/nonexistent/allure")
         build(run, "vi", today=BUILD_DAY, db=root / "history.sqlite")
     return run
+
+
+def requests_made_opening(page: Path) -> list[str]:
+    """Non-local requests Chromium makes while opening a page from disk (skips without a browser)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    from kiemthu.runtime import CHROMIUM_ARGS, chromium_path
+
+    if not Path(chromium_path()).is_file():
+        pytest.skip("Chromium not installed")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        try:
+            tab = browser.new_page()
+            seen: list[str] = []
+            tab.on("request", lambda r: seen.append(r.url))
+            tab.goto(page.as_uri())
+            tab.wait_for_timeout(800)
+            assert tab.title()
+        finally:
+            browser.close()
+    return [u for u in seen if not u.startswith(("file:", "data:", "blob:", "about:"))]

@@ -7,29 +7,30 @@ from typer.testing import CliRunner
 from conftest import sample_summary, write_run_dir
 from kiemthu.cli import app
 from reports.build import build_all, build_cli
+from reports.history import connect, record_run
 
 runner = CliRunner()
 
 
-def test_build_all_writes_every_artefact_manifest_last(run_dir):
+def test_build_all_writes_every_artefact_manifest_last_and_records_history(run_dir, history_db):
     paths = build_all(run_dir)
     assert [p.name for p in paths] == ["report.xlsx", "report.pdf", "report.html", "manifest.json"]
     assert all(p.is_file() for p in paths)
+    with connect(history_db) as conn:
+        recorded = conn.execute("SELECT run_id, artefacts_json FROM runs").fetchall()
+    assert [r[0] for r in recorded] == ["20261116-091502-a3f9"]
+    assert set(json.loads(recorded[0][1])) >= {"report.xlsx", "report.pdf", "report.html", "manifest.json"}
 
 
-def test_cli_report_then_verify(run_dir):
-    result = runner.invoke(app, ["report", str(run_dir)])
+def test_cli_report_in_english_then_verify(run_dir):
+    result = runner.invoke(app, ["report", str(run_dir), "--language", "en"])
     assert result.exit_code == 0, result.output
-    assert "report.pdf" in result.output and "chưa tạo được" in result.output  # Allure note, not a failure
+    assert "report.pdf" in result.output and "not generated" in result.output  # Allure note, not a failure
+    assert "Codes of dossiers that completed testing" in (run_dir / "report.html").read_text(encoding="utf-8")
     assert runner.invoke(app, ["report", "--verify", str(run_dir)]).exit_code == 0
     (run_dir / "summary.json").write_text((run_dir / "summary.json").read_text() + " ", encoding="utf-8")
     result = runner.invoke(app, ["report", "--verify", str(run_dir)])
     assert result.exit_code == 1 and "modified: summary.json" in result.output
-
-
-def test_cli_english(run_dir):
-    assert runner.invoke(app, ["report", str(run_dir), "--language", "en"]).exit_code == 0
-    assert "Codes of dossiers that completed testing" in (run_dir / "report.html").read_text(encoding="utf-8")
 
 
 def test_missing_summary_is_one_line(tmp_path, capsys):
@@ -71,10 +72,26 @@ def test_unknown_language(run_dir, capsys):
 
 
 def test_history_and_from_history_commands(run_dir, tmp_path):
-    build_all(run_dir)
+    record_run(run_dir)
     result = runner.invoke(app, ["history"])
     assert result.exit_code == 0 and "lltp-cap-phieu" in result.output
     out = tmp_path / "sub"
     result = runner.invoke(app, ["report", "--from-history", "-s", "khai-sinh", "-o", str(out)])
     assert result.exit_code == 0, result.output
     assert json.loads((out / "submission.json").read_text())["services"][0]["service"] == "khai-sinh"
+
+
+def test_one_failing_document_does_not_cost_the_others(run_dir, monkeypatch, capsys):
+    import reports.build as build_module
+
+    def broken_pdf(*args, **kwargs):
+        raise OSError("no space left on device")
+
+    documents = tuple((n, broken_pdf if n == "report.pdf" else f) for n, f in build_module.DOCUMENTS)
+    monkeypatch.setattr(build_module, "DOCUMENTS", documents)
+    assert build_cli(run_dir) == 1
+    out = capsys.readouterr().out
+    assert "report.pdf not built" in out and "no space left on device" in out
+    assert (run_dir / "report.xlsx").is_file() and (run_dir / "report.html").is_file()
+    assert not (run_dir / "report.pdf").exists() and (run_dir / "manifest.json").is_file()
+    assert "report.pdf not built" in (run_dir / "report.html").read_text(encoding="utf-8")

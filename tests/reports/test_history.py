@@ -1,12 +1,10 @@
 """Run history: every run recorded; one submission assembled from the latest completed run of each service."""
 
 import json
-from datetime import date
 
 from openpyxl import load_workbook
 
 from conftest import sample_summary, write_run_dir
-from reports.build import build
 from reports.history import connect, history_cli, latest_service_runs, record_run, report_from_history
 from reports.xlsx import HEADER_ROW
 
@@ -27,8 +25,9 @@ def rerun_of_ket_hon_fixed():
     return data
 
 
-def test_build_records_the_run(run_dir, history_db):
-    build(run_dir, today=date(2026, 11, 16))
+def test_record_run(run_dir, history_db):
+    (run_dir / "report.pdf").write_bytes(b"%PDF-1.7")
+    record_run(run_dir)
     with connect(history_db) as conn:
         run = conn.execute("SELECT * FROM runs").fetchone()
         services = conn.execute("SELECT service_id, completed, dossier_codes_json FROM services ORDER BY service_id").fetchall()

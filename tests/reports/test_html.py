@@ -1,12 +1,15 @@
 """report.html: one file that opens from disk, makes no network call, and links the run's files relatively."""
 
 import re
-from datetime import date
 from html.parser import HTMLParser
 from pathlib import Path
 from urllib.parse import unquote
 
-from reports.build import build
+import pytest
+
+from conftest import BUILD_DAY, requests_made_opening
+from reports.model import load_run
+from reports.webpage import build_html
 
 
 class Refs(HTMLParser):
@@ -59,7 +62,7 @@ def test_content_and_allure_note(built_run):
 def test_load_summary_is_linked_when_present(run_dir):
     (run_dir / "load").mkdir()
     (run_dir / "load" / "summary.json").write_text('{"users": 50, "p95_ms": 840, "gate": "passed"}', encoding="utf-8")
-    build(run_dir, today=date(2026, 11, 16))
+    build_html(load_run(run_dir), run_dir / "report.html", "vi", BUILD_DAY)
     page = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "load/summary.json" in refs(run_dir / "report.html").links
     assert "Tóm tắt kiểm thử tải" in page and "p95_ms" in page
@@ -67,7 +70,12 @@ def test_load_summary_is_linked_when_present(run_dir):
 
 def test_missing_evidence_is_flagged_not_linked(run_dir):
     (run_dir / "evidence" / "ket-hon" / "processing" / "trace.zip").unlink()
-    build(run_dir, today=date(2026, 11, 16))
+    build_html(load_run(run_dir), run_dir / "report.html", "vi", BUILD_DAY)
     page = (run_dir / "report.html").read_text(encoding="utf-8")
     assert "evidence/ket-hon/processing/trace.zip" not in refs(run_dir / "report.html").links
     assert "evidence/ket-hon/processing/trace.zip <em>(không tìm thấy)</em>" in page
+
+
+@pytest.mark.browser
+def test_opens_from_disk_in_a_browser_without_network(built_run):
+    assert requests_made_opening(built_run / "report.html") == []

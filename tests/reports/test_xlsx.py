@@ -2,13 +2,11 @@
 completed testing (QT-VPB-16; DOMAIN.md section 2), one row per service, printable."""
 
 import re
-from datetime import date
-
 from openpyxl import load_workbook
 
-from conftest import DOSSIER_PATTERN, sample_summary
-from reports.build import build
-from reports.xlsx import HEADER_ROW
+from conftest import BUILD_DAY, DOSSIER_PATTERN, sample_summary
+from reports.model import load_run
+from reports.xlsx import HEADER_ROW, build_xlsx
 
 VI_HEADERS = [
     "STT", "Tên TTHC", "Mã TTHC", "Tên DVC", "Mã DVC", "Mức độ", "Mã số hồ sơ đã hoàn thành kiểm thử",
@@ -61,8 +59,7 @@ def test_claimed_completion_with_a_failing_check_is_not_trusted(tmp_path):
     data = sample_summary()
     data["services"][2]["completed"] = True  # inconsistent with its failed processing check
     run = write_run_dir(tmp_path / "run", data)
-    build(run, today=date(2026, 11, 16), db=tmp_path / "h.sqlite")
-    _, _, rows = summary_rows(run / "report.xlsx")
+    _, _, rows = summary_rows(build_xlsx(load_run(run), tmp_path / "report.xlsx", "vi", BUILD_DAY))
     assert rows[2]["Mã số hồ sơ đã hoàn thành kiểm thử"] == "—"
     assert "không đạt" in rows[2]["Ghi chú"].lower()
 
@@ -91,9 +88,20 @@ def test_rule_details_sheet(built_run):
     assert [(r[1], r[3], r[8]) for r in failed] == [("1.000894.01", "ensure_status_code_in_range", "11")]
 
 
-def test_english_option(run_dir):
-    build(run_dir, "en", today=date(2026, 11, 16))
-    ws = load_workbook(run_dir / "report.xlsx")["Test results summary"]
+def test_english_option(run_dir, tmp_path):
+    path = build_xlsx(load_run(run_dir), tmp_path / "report.xlsx", "en", BUILD_DAY)
+    ws = load_workbook(path)["Test results summary"]
     header = [c.value for c in ws[HEADER_ROW]]
     assert header[:2] == ["No.", "Procedure name"] and header[6] == "Codes of dossiers that completed testing"
     assert [c.value for c in ws[HEADER_ROW + 3]][10] == "Failed"
+
+
+def test_text_that_looks_like_a_formula_stays_text(run_dir, tmp_path):
+    data = sample_summary()
+    data["services"][2]["notes"] = '=HYPERLINK("http://example.invalid","x")'
+    from conftest import write_run_dir
+
+    run = write_run_dir(tmp_path / "run", data)
+    ws = load_workbook(build_xlsx(load_run(run), tmp_path / "r.xlsx", "vi", BUILD_DAY)).active
+    cell = ws.cell(row=HEADER_ROW + 3, column=12)
+    assert cell.data_type == "s" and "HYPERLINK" in cell.value

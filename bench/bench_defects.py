@@ -1,0 +1,112 @@
+"""Defect-detection yardstick: every catalogued defect of the reference system switched on alone, the suite run
+against it, and a matrix defect × check; plus a no-defect baseline run N times (false positives, flakiness).
+
+    .venv/bin/python bench/bench_defects.py [--baseline 10] [--defect NAME ...] [--service ID ...] [--json OUT]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from conformance.runner import run  # noqa: E402
+from kiemthu.demo import DEMO_TARGET, demo_environment, list_defects, start_reference_system  # noqa: E402
+from kiemthu.runtime import make_run_dir  # noqa: E402
+from kiemthu.target import load_target  # noqa: E402
+
+CHECKS = ("sso", "submission", "payment", "processing")
+FAIL = ("failed", "error")
+
+
+def one_run(defects: list[str], services: list[str], out: Path) -> dict:
+    demo_environment()
+    target = load_target(DEMO_TARGET)
+    run_dir = make_run_dir(out)
+    t0 = time.monotonic()
+    with start_reference_system(target, run_dir, defects):
+        code = run(target=DEMO_TARGET, output=run_dir, services=services, checks=[], headed=False,
+                   build_report=False, defects=defects)
+    summary_path = run_dir / "summary.json"
+    summary = json.loads(summary_path.read_text(encoding="utf-8")) if summary_path.is_file() else {"services": []}
+    cells: dict[str, str] = {}
+    reasons: dict[str, list[str]] = {c: [] for c in CHECKS}
+    rules: dict[str, set[str]] = {c: set() for c in CHECKS}
+    for svc in summary["services"]:
+        for check, item in svc["checks"].items():
+            v = item["verdict"]
+            if v in FAIL:
+                reasons[check].append(f"{svc['id']}: {item.get('reason', '')}")
+                rules[check] |= {r["rule_id"] for r in item.get("rules", []) if r["verdict"] == "failed"}
+            rank = {"failed": 3, "error": 3, "warning": 2, "passed": 1}.get(v, 0)
+            prev = {"F": 3, "W": 2, ".": 1}.get(cells.get(check, ""), 0)
+            if rank > prev:
+                cells[check] = {3: "F", 2: "W", 1: "."}[rank]
+    return {"exit": code, "seconds": round(time.monotonic() - t0, 1), "cells": cells, "reasons": reasons,
+            "rules": {c: sorted(r) for c, r in rules.items()}, "run_dir": str(run_dir)}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--baseline", type=int, default=10, help="no-defect runs (flakiness, false positives)")
+    ap.add_argument("--defect", action="append", default=[], help="only these defects")
+    ap.add_argument("--service", action="append", default=[], help="only these services")
+    ap.add_argument("--json", type=Path, help="write the raw results here")
+    args = ap.parse_args()
+
+    catalogue = list_defects()
+    chosen = [d for d in catalogue if not args.defect or d["name"] in args.defect]
+    tmp = Path(tempfile.mkdtemp(prefix="kiemthu-bench-defects-"))
+    results: dict = {"baseline": [], "defects": {}}
+    t0 = time.monotonic()
+    for i in range(args.baseline):
+        r = one_run([], args.service, tmp / f"baseline-{i:02d}")
+        results["baseline"].append(r)
+        print(f"baseline {i + 1}/{args.baseline}: {''.join(r['cells'].get(c, '-') for c in CHECKS)} "
+              f"exit {r['exit']} {r['seconds']}s", flush=True)
+    for d in chosen:
+        r = one_run([d["name"]], args.service, tmp / d["name"])
+        r["expected"] = d["check"]
+        r["detected"] = r["cells"].get(d["check"]) == "F" and bool(r["rules"].get(d["check"]))
+        results["defects"][d["name"]] = r
+        print(f"{d['name']:34s} {''.join(r['cells'].get(c, '-') for c in CHECKS)}  expected {d['check']:10s} "
+              f"{'DETECTED' if r['detected'] else 'missed'} {r['seconds']}s", flush=True)
+
+    # -- the matrix ---------------------------------------------------------------------------------------------
+    print("\nDefect × check (F failed, W warning, . passed, - not run/n.a.; * = the check expected to fail)")
+    print(f"{'defect':34s} {'sso':>5s} {'subm':>5s} {'pay':>5s} {'proc':>5s}  verdict   failing rules (expected check)")
+    for name, r in results["defects"].items():
+        cells = [(r["cells"].get(c, "-") + ("*" if c == r["expected"] else " ")).rjust(5) for c in CHECKS]
+        rules = ", ".join(r["rules"].get(r["expected"], [])) if r["expected"] in CHECKS else "(security: outside the four checks)"
+        print(f"{name:34s} {' '.join(cells)}  {'detected' if r['detected'] else 'MISSED  '}  {rules[:90]}")
+    in_scope = [n for n, r in results["defects"].items() if r["expected"] in CHECKS]
+    detected = [n for n in in_scope if results["defects"][n]["detected"]]
+    baseline_cells = [tuple(r["cells"].get(c, "-") for c in CHECKS) for r in results["baseline"]]
+    false_pos = sum(1 for cells in baseline_cells if "F" in cells)
+    flaky = len(set(baseline_cells)) > 1
+    collateral = {n: [c for c in CHECKS if c != r["expected"] and r["cells"].get(c) == "F"]
+                  for n, r in results["defects"].items()}
+    print(f"\nDetected: {len(detected)}/{len(in_scope)} catalogued defects of the four checks "
+          f"({len(catalogue) - len(in_scope)} 'security' defects are outside them)")
+    missed = [n for n in in_scope if n not in detected]
+    if missed:
+        print(f"Missed: {', '.join(missed)}")
+    print(f"Baseline: {len(results['baseline'])} runs, false positives (runs with a failed check): {false_pos}, "
+          f"flaky: {'yes' if flaky else 'no'} ({len(set(baseline_cells))} distinct outcomes)")
+    extra = {n: c for n, c in collateral.items() if c}
+    if extra:
+        print("Other checks also failing with a defect on: " + "; ".join(f"{n} → {', '.join(c)}" for n, c in extra.items()))
+    print(f"Total time {time.monotonic() - t0:.0f}s; run directories under {tmp}")
+    if args.json:
+        args.json.write_text(json.dumps(results, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
+    return 0 if len(detected) == len(in_scope) and not false_pos and not flaky else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,108 @@
+"""Start the mock portal and the reference ministry system as two real processes, wired by the target file."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import httpx
+
+from kiemthu.runtime import REPO_ROOT, ManagedProcess, free_port, python_module_cmd, wait_until
+from kiemthu.target import Target, load_target
+
+TARGET_FILE = REPO_ROOT / "examples" / "ministry" / "target.yaml"
+
+
+@dataclass
+class Pair:
+    target: Target
+    mock: ManagedProcess
+    ministry: ManagedProcess
+    portal_url: str
+    ministry_url: str
+    officer_password: str
+
+    def journal(self, **params) -> list[dict]:
+        r = httpx.get(f"{self.portal_url}/_mock/journal", params={"limit": 5000, **params}, timeout=10)
+        r.raise_for_status()
+        return r.json()["entries"]
+
+    def portal_dossier(self, code: str) -> dict | None:
+        r = httpx.get(f"{self.portal_url}/_mock/dossiers/{code}", timeout=10)
+        return r.json() if r.status_code == 200 else None
+
+    def outbox(self) -> dict:
+        return httpx.get(f"{self.ministry_url}/van-hanh/outbox.json", timeout=10).json()
+
+    def outbox_settled(self) -> bool:
+        counts = self.outbox()["counts"]
+        return counts["pending"] == 0
+
+    def fault(self, **spec) -> None:
+        httpx.post(f"{self.portal_url}/_mock/faults", json=spec, timeout=10).raise_for_status()
+
+    def clear_faults(self) -> None:
+        httpx.delete(f"{self.portal_url}/_mock/faults", timeout=10).raise_for_status()
+
+
+def ministry_env(target: Target, db: Path, defects: list[str]) -> dict[str, str]:
+    """MINISTRY_* variables matching the agency's registration on the portal."""
+    portal, system = target["portal"], target["system"]
+    return {
+        "MINISTRY_PUBLIC_URL": system["base_url"],
+        "MINISTRY_PORTAL_URL": portal["base_url"],
+        "MINISTRY_SSO_CLIENT_ID": portal["sso_client"]["client_id"],
+        "MINISTRY_SSO_CLIENT_SECRET": target.secret("portal.sso_client.client_secret"),
+        "MINISTRY_PAYMENT_PARTNER": portal["payment_partner"]["code"],
+        "MINISTRY_PAYMENT_SECRET": target.secret("portal.payment_partner.secret"),
+        "MINISTRY_ADAPTER_USER": portal["adapter_account"]["username"],
+        "MINISTRY_ADAPTER_PASSWORD": target.secret("portal.adapter_account.password"),
+        "MINISTRY_AGENCY_CODE": system["agency_code"],
+        "MINISTRY_OFFICER_USER": target["officer"]["username"],
+        "MINISTRY_OFFICER_PASSWORD": target.secret("officer.password"),
+        "MINISTRY_DB": str(db),
+        "MINISTRY_DEFECTS": ",".join(defects),
+        # a short retry ceiling so a test sees delivery soon after an outage ends
+        "MINISTRY_OUTBOX_BACKOFF_MAX_S": "2",
+        "MINISTRY_PAYMENT_QUERY_AFTER_S": "5",
+    }
+
+
+@contextmanager
+def running_pair(workdir: Path, defects: list[str] | None = None) -> Iterator[Pair]:
+    mock_port, ministry_port = free_port(), free_port()
+    env = {
+        "KIEMTHU_MOCK_PORT": str(mock_port), "KIEMTHU_MINISTRY_PORT": str(ministry_port),
+        "KIEMTHU_SSO_CLIENT_SECRET": secrets.token_urlsafe(16), "KIEMTHU_PAYMENT_SECRET": secrets.token_urlsafe(16),
+        "KIEMTHU_ADAPTER_PASSWORD": secrets.token_urlsafe(16), "KIEMTHU_OFFICER_PASSWORD": secrets.token_urlsafe(12),
+    }
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        target = load_target(TARGET_FILE)
+        portal_url = target["portal"]["base_url"]
+        ministry_url = target["system"]["base_url"]
+        mock = ManagedProcess(
+            "mock", python_module_cmd("mocks", "--target", str(TARGET_FILE), "--port", str(mock_port),
+                                      "--db", str(workdir / "portal.sqlite")),
+            f"{portal_url}/_mock/health", workdir / "logs" / "mock.log", env=env)
+        ministry = ManagedProcess(
+            "ministry", python_module_cmd("examples.ministry", "--port", str(ministry_port)),
+            f"{ministry_url}/health", workdir / "logs" / "ministry.log",
+            env=ministry_env(target, workdir / "ministry" / "ministry.db", defects or []))
+        with mock.start(timeout=30), ministry.start(timeout=30):
+            yield Pair(target, mock, ministry, portal_url, ministry_url, env["KIEMTHU_OFFICER_PASSWORD"])
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def wait_outbox_empty(pair: Pair, timeout: float) -> None:
+    wait_until(pair.outbox_settled, timeout, interval=0.2, what="ministry outbox delivered")
