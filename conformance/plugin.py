@@ -252,7 +252,7 @@ class CheckScope:
                         evidence, duration)
         if verdict == "failed":
             lines = [f"{check} failed for {self.scenario['TenDVC']} ({self.scenario['MaDVC']}):"]
-            lines += [f"  ✗ {r.sentence()}" for r in self.checker.failures]
+            lines += [f"  ✗ {r.sentence()}" for r in sorted(self.checker.failures, key=lambda r: r.rule_id.startswith("complete_"))]
             pytest.fail("\n".join(lines), pytrace=False)
         return False
 
@@ -297,7 +297,7 @@ def pytest_runtest_makereport(item: pytest.Item, call):
     except ImportError:
         return
     kinds = {".png": allure.attachment_type.PNG, ".json": allure.attachment_type.JSON,
-             ".txt": allure.attachment_type.TEXT, ".zip": None}
+             ".txt": allure.attachment_type.TEXT, ".html": allure.attachment_type.HTML, ".zip": None}
     for path in files:
         path = Path(path)
         if not path.is_file():

@@ -47,8 +47,12 @@ def _journey(run) -> None:
 
 @events.init.add_listener
 def _on_init(environment, **_kw):
+    import gevent
     from locust.runners import MasterRunner, WorkerRunner
 
+    # the event loop's clock is stale after the (blocking) import of this file: without a refresh, timers
+    # such as Locust's --run-time fire early by the time the import took
+    gevent.get_hub().loop.update_now()
     RECORDER.attach(environment)
     runner = environment.runner
     if isinstance(runner, MasterRunner):
@@ -82,6 +86,7 @@ def _on_test_start(environment, **_kw):
         CTX.load_dir.mkdir(parents=True, exist_ok=True)
         (CTX.load_dir / "started.json").write_text(json.dumps({"t": time.time(), "pid": os.getpid()}))
     if RUN_TIME_S and isinstance(environment.runner, MasterRunner):
+        gevent.get_hub().loop.update_now()
         gevent.spawn_later(RUN_TIME_S, _drain_then_quit, environment)
 
 

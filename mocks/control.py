@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Body, Query
+from starlette.requests import Request
 from starlette.responses import Response
 
 from mocks.controls import ADVERSARIAL_MODES, FaultError
@@ -13,6 +14,10 @@ from mocks.jsonutil import dumps
 from mocks.portal import Portal, json_response
 
 HEALTH = b'{"status":"ok"}'
+
+
+async def health(request: Request) -> Response:
+    return Response(HEALTH, media_type="application/json")
 
 FAULT_BODY = {
     "type": "object", "required": ["target", "kind"],
@@ -35,9 +40,7 @@ def bad_request(message: str, status: int = 400) -> Response:
 def build_router(portal: Portal) -> APIRouter:
     r = APIRouter(prefix="/_mock", tags=["control"])
 
-    @r.get("/health", summary="Sẵn sàng")
-    async def health() -> Response:
-        return Response(HEALTH, media_type="application/json")
+    r.add_api_route("/health", health, methods=["GET"], summary="Sẵn sàng")
 
     @r.get("/config", summary="Đăng ký của các hệ thống (không có bí mật)")
     async def config() -> Response:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 from typing import Any
 
+from kiemthu import logs
 from kiemthu.logs import MASK, redact
 
 # Fields whose values are credentials (compared case-insensitively).
@@ -24,21 +25,60 @@ def fingerprint(value: str) -> str:
     return f"{MASK}#{hashlib.sha256(value.encode('utf-8', 'replace')).hexdigest()[:8]}"
 
 
+_key_is_secret: dict[str, bool] = {}
+
+
+def _secret_key(key: Any) -> bool:
+    hit = _key_is_secret.get(key)
+    if hit is None:
+        hit = isinstance(key, str) and key.lower() in SECRET_FIELDS
+        if len(_key_is_secret) < 10_000:  # fuzzed input must not grow the memo without bound
+            _key_is_secret[key] = hit
+    return hit
+
+
 def mask(value: Any) -> Any:
     """A copy of a JSON-like value with every credential field replaced by its fingerprint."""
     if isinstance(value, dict):
         out = {}
         for k, v in value.items():
-            if isinstance(k, str) and k.lower() in SECRET_FIELDS and v not in (None, ""):
+            if v.__class__ in (dict, list):
+                out[k] = MASK if _secret_key(k) and v else mask(v)
+            elif _secret_key(k) and v not in (None, ""):
                 out[k] = fingerprint(v) if isinstance(v, str) else MASK
             else:
-                out[k] = mask(v)
+                out[k] = v
         return out
     if isinstance(value, list):
-        return [mask(v) for v in value]
+        return [mask(v) if v.__class__ in (dict, list) else v for v in value]
     return value
+
+
+# Words that must appear in a text for kiemthu.logs' generic credential patterns to match it.
+_GENERIC_HINTS = ("bearer", "eyj", "secret", "password", "token", "code_verifier")
+
+
+def may_hold_credentials(text: str) -> bool:
+    """Cheap pre-check: could redaction change this text? (Most journal texts contain no credential at all, and
+    running every pattern over every message would be the largest cost of journalling.)"""
+    registered = getattr(logs, "_secrets", None)
+    if registered is None:
+        return True
+    lowered = text.lower()
+    return any(h in lowered for h in _GENERIC_HINTS) or any(s in text for s in tuple(registered))
 
 
 def mask_text(text: str) -> str:
     """Registered secrets and credential shapes masked in free text."""
-    return redact(text)
+    return redact(text) if may_hold_credentials(text) else text
+
+
+def redact_leaves(value: Any) -> Any:
+    """Redaction applied to each string of a JSON-like value (redacting serialized JSON could break its quoting)."""
+    if isinstance(value, dict):
+        return {k: redact_leaves(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [redact_leaves(v) for v in value]
+    if isinstance(value, str):
+        return mask_text(value)
+    return value

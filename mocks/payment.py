@@ -12,17 +12,15 @@ import hashlib
 import hmac
 import secrets
 import time
-from datetime import datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
 from fastapi import APIRouter
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from kiemthu.runtime import VN_TZ
+from mocks.clock import portal_time
 from mocks import pages
 from mocks.controls import CALLBACK_FAULT_KINDS
 from mocks.jsonutil import dumpb, loads
@@ -43,10 +41,6 @@ def checksum(fields: list[str], message: dict[str, Any], secret: str, separator:
     return hashlib.sha256(separator.join(parts + [secret]).encode("utf-8")).hexdigest()
 
 
-def portal_time(ts: float | None = None) -> str:
-    return datetime.fromtimestamp(ts if ts is not None else time.time(), VN_TZ).strftime("%Y%m%d%H%M%S")
-
-
 class PaymentPlatform:
     def __init__(self, portal: Portal):
         self.portal = portal
@@ -63,12 +57,14 @@ class PaymentPlatform:
         self.backoff = list(portal.settings.ipn_retry_backoff_s or conf.get("ipn_retry_backoff_s", [0.5, 1, 2]))
         self.retries = int(conf.get("ipn_retries", len(self.backoff)))
         self.ipn_timeout = float(conf.get("ipn_timeout_s", 5))
-        self._client: httpx.AsyncClient | None = None
+        self._client = None
         portal.roles["payment"] = self
 
     @property
-    def client(self) -> httpx.AsyncClient:
+    def client(self):
         if self._client is None:
+            import httpx  # only needed once a payment completes; keeps start-up short
+
             self._client = httpx.AsyncClient(timeout=self.ipn_timeout, trust_env=False)
         return self._client
 
@@ -308,6 +304,8 @@ class PaymentPlatform:
 
     async def _attempt(self, partner: PaymentPartner, pay: dict, attempt: int, ipn: dict, adversarial: str | None) -> bool:
         """One POST of the callback; accepted when the agency answers MaLoi=00 (either reply style)."""
+        import httpx
+
         start = time.perf_counter()
         status, reply, error = None, None, ""
         try:

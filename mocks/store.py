@@ -10,12 +10,11 @@ import sqlite3
 import threading
 import time
 from contextlib import contextmanager
-from datetime import datetime
 from typing import Any, Iterable, Iterator
 
-from kiemthu.runtime import VN_TZ
+from mocks.clock import now_iso
 from mocks.jsonutil import dumps, loads
-from mocks.masking import mask, mask_text
+from mocks.masking import mask, mask_text, may_hold_credentials, redact_leaves
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal(
@@ -53,10 +52,6 @@ JOURNAL_COLUMNS = ["id", "ts", "role", "direction", "method", "path", "service",
                    "payment_ref", "status_code", "request", "response", "duration_ms", "error"]
 
 
-def now_iso() -> str:
-    return datetime.now(VN_TZ).isoformat(timespec="milliseconds")
-
-
 def _text(value: Any) -> str:
     """A journal column value from whatever a client sent (fuzzed input may put lists where names belong)."""
     return value if isinstance(value, str) else ("" if value is None else mask_text(dumps(value))[:200])
@@ -70,38 +65,66 @@ def _encode(value: Any) -> str | None:
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         return dumps(mask_text(value))
-    return mask_text(dumps(mask(value)))
+    masked = mask(value)
+    text = dumps(masked)
+    return dumps(redact_leaves(masked)) if may_hold_credentials(text) else text
 
 
 class Store:
-    def __init__(self, path: str = ":memory:"):
+    """Writes are grouped: one long SQLite transaction is committed at most every `commit_interval` seconds (and
+    by `flush`), each unit of work being a savepoint inside it. Reads use the same connection, so they see every
+    write at once; a crash loses at most the last few milliseconds, which a test mock can afford. A commit per
+    message would cost more than everything else the adapter does."""
+
+    def __init__(self, path: str = ":memory:", commit_interval: float = 0.02):
         self.path = path
+        self.commit_interval = commit_interval
         self.lock = threading.RLock()
         self.conn = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self.conn.execute("PRAGMA journal_mode=WAL")
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=OFF")
         self.conn.executescript(SCHEMA)
-        self._in_tx = False
+        self._depth = 0            # nesting of transaction() blocks
+        self._open = False         # the grouped SQLite transaction is open
+        self._last_commit = time.monotonic()
 
     # -- transactions -------------------------------------------------------------------------------------
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
         """One atomic unit of writes (nested use joins the outer unit)."""
         with self.lock:
-            if self._in_tx:
-                yield self.conn
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield self.conn
+                finally:
+                    self._depth -= 1
                 return
-            self.conn.execute("BEGIN")
-            self._in_tx = True
+            if not self._open:
+                self.conn.execute("BEGIN")
+                self._open = True
+            self.conn.execute("SAVEPOINT unit")
+            self._depth = 1
             try:
                 yield self.conn
-                self.conn.execute("COMMIT")
+                self.conn.execute("RELEASE unit")
             except BaseException:
-                self.conn.execute("ROLLBACK")
+                self.conn.execute("ROLLBACK TO unit")
+                self.conn.execute("RELEASE unit")
                 raise
             finally:
-                self._in_tx = False
+                self._depth = 0
+            if time.monotonic() - self._last_commit >= self.commit_interval:
+                self.flush()
+
+    def flush(self) -> None:
+        """Commit what the grouped transaction holds."""
+        with self.lock:
+            if self._open and not self._depth:
+                self.conn.execute("COMMIT")
+                self._open = False
+                self._last_commit = time.monotonic()
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self.lock:
@@ -114,11 +137,13 @@ class Store:
                 db.execute(f"DELETE FROM {t}")
 
     def checkpoint(self) -> None:
+        self.flush()
         with self.lock:
             if self.path != ":memory:":
                 self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
+        self.flush()
         with self.lock:
             self.conn.close()
 

@@ -87,7 +87,8 @@ def build_cli(run_dir: Path, language: str = "vi") -> int:
     try:
         result = build(Path(run_dir), language)
     except (SummaryError, ValueError) as exc:
-        console.print(f"[red]Không lập được báo cáo / cannot build the report:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        console.print(f"[red]Không lập được báo cáo / cannot build the report:[/red] {escape(str(exc))}",
+                      highlight=False, soft_wrap=True)
         return 2
     for path in result.paths:
         console.print(f"[green]✓[/green] {escape(str(path))}", highlight=False, soft_wrap=True)

@@ -84,6 +84,9 @@ def junit_text(run: Run, language: str) -> str | None:
     return labels.text("pytest_totals", language, **{k: run.junit.get(k, 0) for k in ("tests", "failures", "errors", "skipped")})
 
 
+CHECK_COLUMNS = range(7, 11)  # positions of SSO … Xử lý & đồng bộ in a summary row
+
+
 def summary_row(index: int, service, language: str) -> list[str]:
     """One row of the summary table, in the order of labels.headers()."""
     none = labels.text("none", language)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from kiemthu.runtime import DEFAULT_OUT, VN_TZ
@@ -130,33 +131,36 @@ def history_cli(services: list[str] | None = None, db: Path | None = None) -> in
 
 
 def runs_table(rows: list[sqlite3.Row]) -> Table:
-    table = Table(title="Lần chạy / Runs", title_justify="left")
-    for col in ("Run id", "Kết thúc / Finished", "Hệ thống / Target", "DVC", "Hoàn thành / Completed", "Run directory"):
-        table.add_column(col, overflow="fold")
+    """Three columns, each cell stacked on lines, so it reads in an 80-column terminal."""
+    table = Table(title="Lần chạy / Runs", title_justify="left", show_lines=True)
+    table.add_column("Run id / Kết thúc", no_wrap=True)
+    table.add_column("Cơ quan · DVC (đạt/tổng)")
+    table.add_column("Thư mục / Run directory", overflow="fold")
     for r in rows:
-        table.add_row(r["run_id"], format_time(parse_time(r["finished_at"])), f"{r['target_name']} ({r['agency_code']})",
-                      r["service_ids"] or "", f"{r['n_completed'] or 0}/{r['n_services']}", r["run_dir"])
+        services = escape((r["service_ids"] or "").replace(", ", "\n"))
+        table.add_row(f"{r['run_id']}\n{format_time(parse_time(r['finished_at']))}",
+                      f"{escape(r['agency_code'] or '')} · {r['n_completed'] or 0}/{r['n_services']}\n{services}",
+                      escape(r["run_dir"]))
     return table
 
 
 def services_table(conn: sqlite3.Connection, services: list[str]) -> Table:
     passing = latest_service_runs(conn, services, completed_only=True)
     latest = latest_service_runs(conn, services, completed_only=False)
-    table = Table(title="Mã hồ sơ đạt gần nhất / Latest passing dossier code per service", title_justify="left")
-    for col in ("Service", "Mã DVC", "Tên DVC", "Mã số hồ sơ", "Run id", "Kết thúc / Finished"):
-        table.add_column(col, overflow="fold")
+    table = Table(title="Mã hồ sơ đạt gần nhất / Latest passing dossier code per service", title_justify="left",
+                  show_lines=True)
+    table.add_column("DVC")
+    table.add_column("Mã số hồ sơ", no_wrap=True)
+    table.add_column("Run id / Kết thúc", no_wrap=True)
     for sid in services:
-        row = passing.get(sid)
-        if row is not None:
-            codes = json.loads(row["dossier_codes_json"])
-            table.add_row(sid, row["ma_dvc"], row["ten_dvc"], codes[-1] if codes else "—", row["run_id"],
-                          format_time(parse_time(row["finished_at"])))
-        elif sid in latest:
-            last = latest[sid]
-            table.add_row(sid, last["ma_dvc"], last["ten_dvc"], "[red]chưa đạt / none passing[/red]", last["run_id"],
-                          format_time(parse_time(last["finished_at"])))
-        else:
-            table.add_row(sid, "", "", "[yellow]không có trong lịch sử / not in history[/yellow]", "", "")
+        row = passing.get(sid) or latest.get(sid)
+        if row is None:
+            table.add_row(escape(sid), "[yellow]không có / not in history[/yellow]", "")
+            continue
+        codes = json.loads(row["dossier_codes_json"])
+        code = (codes[-1] if codes else "—") if sid in passing else "[red]chưa đạt / none passing[/red]"
+        table.add_row(f"{escape(sid)} · {escape(row['ma_dvc'])}\n{escape(row['ten_dvc'])}", code,
+                      f"{row['run_id']}\n{format_time(parse_time(row['finished_at']))}")
     return table
 
 
@@ -185,7 +189,7 @@ def report_from_history(services: list[str] | None = None, output: Path | None =
     try:
         labels.check_language(language)
     except ValueError as exc:
-        console.print(f"[red]{exc}[/red]")
+        console.print(f"[red]{escape(str(exc))}[/red]")
         return 2
     if not db_path(db).is_file():
         console.print(f"[red]No run history (chưa có lịch sử): {db_path(db)}[/red]")

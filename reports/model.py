@@ -22,6 +22,7 @@ from reports.guard import clean
 FAILING = ("failed", "error")
 MAX_VALUE_CHARS = 300
 MAX_REASON_CHARS = 400
+MAX_LOAD_FIGURES = 30
 
 
 class SummaryError(ValueError):
@@ -85,11 +86,16 @@ class Service:
                    f"{c.reason or _first_failing_rule(c, language)}" for c in failing]
         if self.claimed_completed and failing:
             reasons.insert(0, labels.text("reason_inconsistent", language))
-        if not reasons:
-            missing = [c for c in self.ordered_checks() if c.verdict is None]
-            reasons = [labels.text("reason_not_tested", language, check=labels.check_name(c.name, language))
-                       for c in missing]
+        if not reasons:  # nothing failed, but a check was skipped or never run
+            reasons = [self._not_run_reason(c, language) for c in self.ordered_checks() if c.verdict in (None, "skipped")]
         return reasons
+
+    @staticmethod
+    def _not_run_reason(check: Check, language: str) -> str:
+        if check.verdict is None:
+            return labels.text("reason_not_tested", language, check=labels.check_name(check.name, language))
+        reason = f" — {check.reason}" if check.reason else ""
+        return f"{labels.check_name(check.name, language)}: {labels.verdict_word(check.verdict, language)}{reason}"
 
     def _warnings(self, language: str) -> list[str]:
         return [f"{labels.check_name(c.name, language)}: {labels.verdict_word(c.verdict, language)} — {c.reason}"
@@ -276,7 +282,7 @@ def read_journal_counts(path: Path) -> dict[str, int]:
 
 
 def read_load_summary(path: Path) -> dict[str, Any] | None:
-    """Top-level scalar figures of the load test's summary, when there is one."""
+    """Scalar figures of the load test's summary, one level of nesting flattened ('throughput.rps')."""
     if not path.is_file():
         return None
     try:
@@ -285,7 +291,17 @@ def read_load_summary(path: Path) -> dict[str, Any] | None:
         return {}
     if not isinstance(data, dict):
         return {}
-    return {k: clean(v) for k, v in data.items() if isinstance(v, (str, int, float, bool))}
+    figures: dict[str, Any] = {}
+    for key, value in data.items():
+        if isinstance(value, dict):
+            figures.update({f"{key}.{k}": v for k, v in value.items() if _is_scalar(v)})
+        elif _is_scalar(value):
+            figures[key] = value
+    return {k: clean(v) for k, v in list(figures.items())[:MAX_LOAD_FIGURES]}
+
+
+def _is_scalar(value: Any) -> bool:
+    return isinstance(value, (str, int, float, bool))
 
 
 def evidence_target(run: Run, service: Service, rel: str) -> Path | None:

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from kiemthu import __version__
 from kiemthu.runtime import VN_TZ
 from reports import labels
-from reports.facts import cover_facts, is_overdue, junit_text, summary_row, totals_text
+from reports.facts import CHECK_COLUMNS, cover_facts, is_overdue, junit_text, summary_row, totals_text
 from reports.guard import clean
 from reports.model import Check, Run, Service, evidence_target
 
@@ -127,8 +127,8 @@ def summary_table(run: Run, language: str) -> str:
         cells = []
         for col, value in enumerate(values):
             cls = f"c{col}"
-            if 7 <= col <= 10:
-                cls += f" v {verdicts[col - 7] or 'none'}"
+            if col in CHECK_COLUMNS:
+                cls += f" v {verdicts[col - CHECK_COLUMNS.start] or 'none'}"
             text = esc(value).replace("\n", "<br>")
             cells.append(f"<td class='{cls}'>{text}</td>")
         state = "done" if service.completed else "notdone"
@@ -216,7 +216,7 @@ def artefacts_block(run: Run, language: str, links: Links) -> str:
         counts = ", ".join(f"{k}: {v}" for k, v in run.journal_counts.items())
         parts.append(f"<p class='muted'>{esc(labels.text('journal_counts', language))} — {esc(counts)}</p>")
     if run.load_summary:
-        rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in list(run.load_summary.items())[:20])
+        rows = "".join(f"<tr><th>{esc(k)}</th><td>{esc(v)}</td></tr>" for k, v in run.load_summary.items())
         parts.append(f"<h3>{esc(labels.text('load_summary', language))}</h3><table class='kv load'>{rows}</table>")
     return "".join(parts)
 
@@ -302,11 +302,11 @@ table.cover tr.deadline th, table.cover tr.deadline td { background: #fff4ce; }
 table.cover tr.deadline.overdue th, table.cover tr.deadline.overdue td { background: #ffd6d6; }
 table.cover small { color: #444; }
 p.totals { margin: 6px 0; font-style: italic; }
-table.summary th { text-align: center; vertical-align: middle; }
+table.summary th { text-align: center; vertical-align: middle; overflow-wrap: normal; hyphens: auto; }
 table.summary td.c0 { text-align: center; }
-table.summary .c0 { width: 3%; } table.summary .c1 { width: 12%; } table.summary .c2 { width: 6%; }
-table.summary .c3 { width: 11%; } table.summary .c4 { width: 7%; } table.summary .c5 { width: 6%; }
-table.summary .c6 { width: 16%; } table.summary .c7, table.summary .c8, table.summary .c9 { width: 6%; }
+table.summary .c0 { width: 3%; } table.summary .c1 { width: 11%; } table.summary .c2 { width: 6.5%; }
+table.summary .c3 { width: 10%; } table.summary .c4 { width: 7%; } table.summary .c5 { width: 6%; }
+table.summary .c6 { width: 16%; } table.summary .c7, table.summary .c8, table.summary .c9 { width: 6.5%; }
 table.summary .c10 { width: 7%; } table.summary .c11 { width: 14%; }
 /* codes break only after a hyphen, never inside a number */
 table.summary td.c6 { font-weight: bold; overflow-wrap: normal; }

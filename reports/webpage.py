@@ -15,7 +15,8 @@ LINKED_FILES = [
     ("summary_json", "summary.json"),
     ("journal", "journal.jsonl"),
     ("load_summary", "load/summary.json"),
-    ("load", "load/report.html"),
+    ("load_summary", "load/summary.md"),
+    ("load", "load/locust.html"),
     ("submission_json", "submission.json"),
     ("manifest", "manifest.json"),
 ]

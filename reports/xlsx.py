@@ -13,12 +13,11 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from kiemthu import __version__
 from reports import labels
-from reports.facts import SYSTEM_FACTS, cover_facts, is_overdue, junit_text, summary_row, totals_text
+from reports.facts import CHECK_COLUMNS, SYSTEM_FACTS, cover_facts, is_overdue, junit_text, summary_row, totals_text
 from reports.guard import clean
 from reports.model import Run
 
 HEADER_ROW = 6  # rows above it: title, system facts, run facts, deadline, a blank row
-FIRST_CHECK_COL = 8  # SSO; the four check columns follow
 WIDTHS = [6, 34, 11, 30, 13, 12, 30, 11, 11, 11, 14, 48]
 RULE_HEADERS = {
     "vi": ["STT", "Mã DVC", "Nội dung", "Quy tắc", "Căn cứ", "Nội dung kiểm tra", "Kết quả", "Mong đợi", "Thực tế", "Bằng chứng"],
@@ -54,7 +53,9 @@ def write_summary_sheet(ws: Worksheet, run: Run, language: str, today: date | No
     write_header(ws, HEADER_ROW, labels.headers(language), WIDTHS)
     for i, service in enumerate(run.services, start=1):
         row = HEADER_ROW + i
-        for col, value in enumerate(summary_row(i, service, language), start=1):
+        values = summary_row(i, service, language)
+        values[0] = i  # a number, so the sheet sorts and filters as officers expect
+        for col, value in enumerate(values, start=1):
             put(ws, row, col, value).border = BORDER
             ws.cell(row=row, column=col).alignment = WRAP_TOP
         colour_verdicts(ws, row, [c.verdict for c in service.ordered_checks()])
@@ -105,7 +106,7 @@ def write_header(ws: Worksheet, row: int, names: list[str], widths: list[int]) -
 
 def colour_verdicts(ws: Worksheet, row: int, verdicts: list[str | None]) -> None:
     for offset, verdict in enumerate(verdicts):
-        cell = ws.cell(row=row, column=FIRST_CHECK_COL + offset)
+        cell = ws.cell(row=row, column=CHECK_COLUMNS.start + 1 + offset)  # openpyxl counts from 1
         cell.alignment = CENTER
         if verdict in VERDICT_FILLS:
             cell.fill = PatternFill("solid", fgColor=VERDICT_FILLS[verdict])

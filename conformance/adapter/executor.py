@@ -195,8 +195,17 @@ class Executor:
             self.hooks.after_step(flow, step)
             if "within_row" in step:
                 continue
-            if step.get("screenshot", self.shots == "steps" and not QUIET_STEPS.intersection(step)) or "screenshot_as" in step:
+            if step.get("screenshot", self.shots == "steps" and self._changes_page(step)) or "screenshot_as" in step:
                 self.hooks.screenshot(pages.current, flow, step.get("screenshot_as") or desc)
+
+    @staticmethod
+    def _changes_page(step: dict) -> bool:
+        """Steps after which the page shows something new: navigation, popups, captured values, buttons, links."""
+        if QUIET_STEPS.intersection(step) or "expect" in step or "wait_until" in step:
+            return False
+        if "click" in step:
+            return step["click"].get("role") not in ("radio", "checkbox", "option", "tab")
+        return True
 
     def _timeout(self, step: dict, arg: Any = None) -> float:
         t = step.get("timeout_s") or (arg.get("timeout_s") if isinstance(arg, dict) else None) or self.step_timeout
@@ -276,6 +285,7 @@ class Executor:
     def fill(self, arg: dict, root, out: FlowOutcome, timeout: float, where: str) -> None:
         if "fields" in arg:
             prefilled = out.observations.setdefault("prefilled", {})
+            filled_any = False
             for f in self.scenario.get("fields", []):
                 if arg["fields"] == "required" and not f.get("required"):
                     continue
@@ -284,9 +294,10 @@ class Executor:
                     continue
                 loc = root.get_by_label(name_pattern(f["label"]))
                 try:
-                    loc.wait_for(state="visible", timeout=timeout)
+                    loc.wait_for(state="visible", timeout=timeout if not filled_any else min(timeout, 2000))
                 except Exception:
                     raise RuntimeError(f"no input labelled '{f['label']}' (published field {f['name']})") from None
+                filled_any = True
                 tag = loc.evaluate("el => el.tagName.toLowerCase()")
                 if tag == "select":
                     loc.select_option(label=value, timeout=timeout)
@@ -322,6 +333,8 @@ class Executor:
             label = self.vars.expand(template, where)
             loc = root.get_by_label(name_pattern(label))
             try:
+                # the form is loaded by now (earlier steps waited for it): a missing input fails fast
+                loc.wait_for(state="attached", timeout=min(timeout, 2000))
                 loc.set_input_files(str(path), timeout=timeout)
             except Exception:
                 raise RuntimeError(f"no file input labelled '{label}' (published document {doc['MaThanhPhanHoSo']})") from None

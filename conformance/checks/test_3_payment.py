@@ -50,6 +50,9 @@ def test_3_payment(kt_check):
                       float(p.get("init_time_window_s", profile["max_clock_skew_s"])))
             c.require(pay.ensure_amount_matches_fee, init, int(scenario["fee"]["amount"]))
             c.require(pay.ensure_reference_tied_to_dossier, init, code)
+            kt_check.suite.sync_journal()
+            others = [e for e in kt_check.suite.journal_cache if e.get("role") == "payment" and e.get("id") != init.get("id") and e.get("path") == init.get("path")]
+            c.require(pay.ensure_reference_unique, init, others)
         c.require(pay.ensure_payment_round_trip, final)
         ref = request_of(init).get("MaThamChieu") if init else None
         record = next(iter(kt_check.suite.portal.payments(ref)), None) if ref else None

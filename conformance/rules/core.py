@@ -137,7 +137,8 @@ class Checker:
         return "warning" if self.warnings else "passed"
 
     def reason(self) -> str:
-        worst = self.failures or self.warnings
+        # a named rule says more than "a step could not be completed", so it leads
+        worst = sorted(self.failures or self.warnings, key=lambda r: r.rule_id.startswith("complete_"))
         if not worst:
             return f"{sum(r.verdict == 'passed' for r in self.results)} rules passed"
         head = worst[0].sentence()

@@ -16,6 +16,18 @@ CITIZEN_COOKIE = "btp_phien"
 OFFICER_COOKIE = "btp_canbo"
 SSO_COOKIE = "btp_sso"
 LOGIN_REQUEST_TTL_S = 600
+ACR_ORDER = ["LoA1", "LoA2", "LoA3", "LoA4"]
+
+
+def acr_rank(acr: str | None) -> int:
+    return ACR_ORDER.index(acr) if acr in ACR_ORDER else -1
+
+
+def acr_satisfies(actual: str | None, required: str | None) -> bool:
+    """An unknown level on either side is not held against the citizen (no endless step-up loop)."""
+    if acr_rank(actual) < 0 or acr_rank(required) < 0:
+        return True
+    return acr_rank(actual) >= acr_rank(required)
 
 
 def safe_return_path(path: str | None) -> str:
@@ -29,8 +41,8 @@ def safe_return_path(path: str | None) -> str:
 def begin_login(ctx, return_to: str, acr: str) -> tuple[str, str]:
     """Store a login request; returns (authorize URL, state to bind to the browser)."""
     request = sso.new_login_request()
-    ctx.db.run("INSERT INTO sso_requests(state, nonce, code_verifier, return_to, created_at) VALUES (?,?,?,?,?)",
-               request.state, request.nonce, request.code_verifier, safe_return_path(return_to), time.time())
+    ctx.db.run("INSERT INTO sso_requests(state, nonce, code_verifier, return_to, acr, created_at) VALUES (?,?,?,?,?,?)",
+               request.state, request.nonce, request.code_verifier, safe_return_path(return_to), acr, time.time())
     return sso.authorize_url(ctx.settings, request, acr, ctx.defects), request.state
 
 
@@ -70,6 +82,9 @@ def complete_login(ctx, params: dict[str, str], cookie_state: str | None) -> Log
     tokens = sso.exchange_code(ctx.settings, ctx.http, code, request["code_verifier"] if request else "")
     claims = sso.verify_id_token(ctx.settings, ctx.jwks, tokens["id_token"],
                                  request["nonce"] if request else None, ctx.defects)
+    if request is not None and not acr_satisfies(claims.get("acr"), request["acr"]):
+        raise SSOError(f"Dịch vụ yêu cầu mức độ xác thực {request['acr']}; tài khoản mới đăng nhập ở mức "
+                       f"{claims.get('acr')}.")
     info = sso.fetch_userinfo(ctx.settings, ctx.http, tokens["access_token"])
     if info.get("sub") and str(info["sub"]) != str(claims["sub"]):
         raise SSOError("Thông tin người dùng không khớp với ID token.")

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 import httpx
 
@@ -14,6 +16,12 @@ from examples.ministry.db import Database
 from examples.ministry.defects import Defects
 from examples.ministry.sso import JWKSCache
 from examples.ministry.timeutil import Clock
+
+
+@lru_cache(maxsize=1)
+def _tls() -> ssl.SSLContext:
+    """Loading the CA bundle is slow; every HTTP client of the process shares one context."""
+    return ssl.create_default_context()
 
 
 @dataclass
@@ -31,8 +39,8 @@ class Ministry:
     @classmethod
     def build(cls, settings: Settings, defects: Defects | None = None) -> "Ministry":
         timeout = httpx.Timeout(settings.http_timeout_s)
-        http = httpx.Client(timeout=timeout, follow_redirects=False)
-        worker_http = httpx.Client(timeout=timeout, follow_redirects=False)
+        http = httpx.Client(timeout=timeout, follow_redirects=False, verify=_tls())
+        worker_http = httpx.Client(timeout=timeout, follow_redirects=False, verify=_tls())
         return cls(
             settings=settings,
             defects=defects or Defects(settings.defects),

@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS sessions (
 );
 CREATE TABLE IF NOT EXISTS sso_requests (
     state TEXT PRIMARY KEY,
-    nonce TEXT, code_verifier TEXT, return_to TEXT,
+    nonce TEXT, code_verifier TEXT, return_to TEXT, acr TEXT,
     created_at REAL, used INTEGER DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS drafts (
@@ -83,6 +83,8 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 CREATE INDEX IF NOT EXISTS outbox_pending ON outbox(status, dossier_code, id);
 """
+# columns added after the first release: (table, column, type)
+ADDED_COLUMNS = [("sso_requests", "acr", "TEXT")]
 
 
 class Database:
@@ -91,6 +93,10 @@ class Database:
         with self.connect() as conn:
             conn.execute("PRAGMA journal_mode=WAL")
             conn.executescript(SCHEMA)
+            for table, column, kind in ADDED_COLUMNS:
+                existing = {r["name"] for r in conn.execute(f"PRAGMA table_info({table})")}
+                if column not in existing:
+                    conn.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
 
     def connect(self) -> sqlite3.Connection:
         conn = sqlite3.connect(self.path, timeout=30, isolation_level=None, check_same_thread=False)

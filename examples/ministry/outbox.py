@@ -55,13 +55,25 @@ class Outbox:
         self.ctx = ctx
 
     # --- queries -----------------------------------------------------------------------------------
-    def ready(self, now: float) -> list[Message]:
-        """The oldest pending message of each dossier, if it is due."""
-        rows = self.ctx.db.all(
-            "SELECT o.* FROM outbox o WHERE o.status='pending' AND o.next_attempt_at <= ? AND o.id = "
-            "(SELECT MIN(p.id) FROM outbox p WHERE p.dossier_code = o.dossier_code AND p.status='pending') "
-            "ORDER BY o.id", now)
-        return [Message.from_row(r) for r in rows]
+    def ready(self, now: float) -> list[list[Message]]:
+        """Per dossier, what may go now: its oldest pending message if due, extended by the progress messages
+        right behind it (they can share one batch without breaking the order)."""
+        rows = self.ctx.db.all("SELECT * FROM outbox WHERE status='pending' ORDER BY id")
+        queues: dict[str, list[sqlite3.Row]] = {}
+        for r in rows:
+            queues.setdefault(r["dossier_code"], []).append(r)
+        runs = []
+        for queue in queues.values():
+            if queue[0]["next_attempt_at"] > now:
+                continue
+            run = [Message.from_row(queue[0])]
+            if run[0].service == PROGRESS:
+                for r in queue[1:]:
+                    if r["service"] != PROGRESS:
+                        break
+                    run.append(Message.from_row(r))
+            runs.append(run)
+        return runs
 
     def counts(self) -> dict[str, int]:
         rows = self.ctx.db.all("SELECT status, COUNT(*) AS n FROM outbox GROUP BY status")
@@ -81,27 +93,30 @@ class Outbox:
     def deliver_ready(self, now: float | None = None) -> int:
         """Send every due message once; returns how many messages were attempted."""
         now = time.time() if now is None else now
-        ready = self.ready(now)
-        progress = [m for m in ready if m.service == PROGRESS]
-        for message in (m for m in ready if m.service != PROGRESS):
-            self._send([message])
-        sendable = [m for m in progress if self._dossier_accepted(m.dossier_code)]
-        for m in progress:
-            if m not in sendable:
-                self._blocked_progress(m)
-        for batch in _batches(sendable, PROGRESS_BATCH_MAX):
-            self._send(batch)
-        return len(ready)
+        runs = self.ready(now)
+        for run in runs:
+            if run[0].service != PROGRESS:
+                self._send(run)
+        progress: list[Message] = []
+        for run in (r for r in runs if r[0].service == PROGRESS):
+            if self._dossier_accepted(run[0].dossier_code):
+                progress += run
+            else:
+                self._blocked_progress(run)
+        for batch in _batches(progress, PROGRESS_BATCH_MAX):
+            if not self._send(batch):
+                break  # later batches may hold the same dossiers: keep their order for the next round
+        return sum(len(r) for r in runs)
 
     def _dossier_accepted(self, code: str) -> bool:
         row = self.ctx.db.one("SELECT portal_accepted FROM dossiers WHERE code=?", code)
         return bool(row and row["portal_accepted"])
 
-    def _blocked_progress(self, message: Message) -> None:
+    def _blocked_progress(self, run: list[Message]) -> None:
         # the dossier message before it failed for good: progress for an unknown dossier would be rejected
-        self._mark_failed([message], "hồ sơ chưa được Cổng DVCQG tiếp nhận")
+        self._mark_failed(run, "hồ sơ chưa được Cổng DVCQG tiếp nhận")
 
-    def _send(self, batch: list[Message]) -> None:
+    def _send(self, batch: list[Message]) -> bool:
         service = batch[0].service
         if service == PROGRESS:
             payload = {"data": [item for m in batch for item in m.payload["data"]]}
@@ -111,8 +126,9 @@ class Outbox:
             self.ctx.adapter.integrate(service, payload)
         except AdapterError as exc:
             self._failed(batch, exc)
-            return
+            return False
         self._mark_sent(batch)
+        return True
 
     def _mark_sent(self, batch: list[Message]) -> None:
         now = time.time()

@@ -109,6 +109,8 @@ def require_citizen(request: Request, acr: str = DEFAULT_ACR):
     if found is None:
         return login_redirect(request, return_to, acr)
     session, user = found
+    if not auth.acr_satisfies(session["acr"], acr):
+        return login_redirect(request, return_to, acr)  # step-up: this service needs a higher assurance level
     if ctx_of(request).defects.on("asks-second-login") and not session["second_login_done"]:
         return redirect("/dang-nhap?" + urlencode({"next": return_to}))
     return found

@@ -90,8 +90,8 @@ CASES = {
     sso.ensure_userinfo_called: ((sso_entries(), "/oauth2/userinfo"), (sso_entries()[:2], "/oauth2/userinfo")),
     sso.ensure_logged_in_as_identity: (({"logged_in": True}, {"HoVaTen": "An"}), ({"logged_in": False}, {"HoVaTen": "An"})),
     sso.ensure_no_second_login: ((1, True), (1, False)),
-    sso.ensure_logout_at_portal: (([entry(5, "sso", "/oidc/logout", {"query": {"id_token_hint": "***#ab",
-                                   "post_logout_redirect_uri": "http://sut/"}}, method="GET")], "/oidc/logout", ["http://sut/"]),
+    sso.ensure_logout_at_portal: (([entry(5, "sso", "/oidc/logout", request={"query": {
+                                   "id_token_hint": "***#ab", "post_logout_redirect_uri": "http://sut/"}}, method="GET")], "/oidc/logout", ["http://sut/"]),
                                   ([], "/oidc/logout", ["http://sut/"])),
     sso.ensure_logged_out: (({"logged_in_after_logout": False},), ({"logged_in_after_logout": True},)),
     sso.ensure_login_refused: (("id_token_wrong_iss", {"logged_in": False}), ("id_token_wrong_iss", {"logged_in": True})),
@@ -196,7 +196,7 @@ def test_checker_records_severity_chosen_by_the_caller():
     assert [r.verdict for r in c.results] == ["failed", "warning", "passed"]
     assert c.verdict() == "failed"
     reason = c.reason()
-    assert "ensure_state_present" in reason and "expected" in reason and "evidence/x/sso/" in reason
+    assert "ensure_state_present" in reason and "expected" in reason and "(see journal entry #1" in reason
 
 
 def test_skipped_rule_is_neither_pass_nor_fail():

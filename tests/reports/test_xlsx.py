@@ -19,7 +19,7 @@ def summary_rows(path):
     header = [c.value for c in ws[HEADER_ROW]]
     rows = []
     for row in ws.iter_rows(min_row=HEADER_ROW + 1, values_only=True):
-        if row[0] is None or not str(row[0]).isdigit():
+        if not isinstance(row[0], int):
             break
         rows.append(dict(zip(header, row)))
     return ws, header, rows
@@ -29,7 +29,7 @@ def test_headers_and_one_row_per_service(built_run):
     ws, header, rows = summary_rows(built_run / "report.xlsx")
     assert header == VI_HEADERS
     assert [r["Mã DVC"] for r in rows] == ["2.001417.01", "1.001193.01", "1.000894.01"]
-    assert [r["STT"] for r in rows] == ["1", "2", "3"]
+    assert [r["STT"] for r in rows] == [1, 2, 3]
     assert rows[0]["Tên TTHC"].startswith("Cấp Phiếu lý lịch tư pháp")
     assert rows[0]["Mức độ"] == "Toàn trình" and rows[2]["Mức độ"] == "Một phần"
 
@@ -105,3 +105,19 @@ def test_text_that_looks_like_a_formula_stays_text(run_dir, tmp_path):
     ws = load_workbook(build_xlsx(load_run(run), tmp_path / "r.xlsx", "vi", BUILD_DAY)).active
     cell = ws.cell(row=HEADER_ROW + 3, column=12)
     assert cell.data_type == "s" and "HYPERLINK" in cell.value
+
+
+def test_service_not_completed_because_a_check_was_skipped_says_so(tmp_path):
+    from conftest import write_run_dir
+
+    data = sample_summary()
+    ks = data["services"][1]
+    ks["checks"]["processing"] = {"verdict": "skipped", "reason": "not selected for this run"}
+    ks["completed"] = False
+    del data["services"][0]["checks"]["payment"]  # a check missing altogether
+    data["services"][0]["completed"] = False
+    run = write_run_dir(tmp_path / "run", data)
+    _, _, rows = summary_rows(build_xlsx(load_run(run), tmp_path / "r.xlsx", "vi", BUILD_DAY))
+    assert rows[1]["Mã số hồ sơ đã hoàn thành kiểm thử"] == "—"
+    assert rows[1]["Ghi chú"] == "Xử lý & đồng bộ: Bỏ qua — not selected for this run"
+    assert rows[0]["Thanh toán"] == "Chưa kiểm thử" and rows[0]["Ghi chú"] == "Thanh toán: chưa kiểm thử"

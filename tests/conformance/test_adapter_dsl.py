@@ -1,0 +1,196 @@
+"""The adapter DSL against a tiny local site (served by Playwright routing, no server): wizards, uploads by
+label, consent, capture, popups, row-scoped actions, waiting with reload, inventory; and its validation."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from conformance.adapter import Executor, FlowOutcome, PageSet, Variables, load_adapter, validate_adapter
+from conformance.adapter.dsl import AdapterError
+from kiemthu.runtime import CHROMIUM_ARGS, REPO_ROOT, chromium_path
+
+BASE = "http://sut.test"
+CODE = "000.00.00.G15-261123-0007"
+PAGES = {
+    "/form": """<h1>Bước 1</h1><form action="/step2"><label for="a">Họ và tên *</label><input id="a" name="a" required value="Nguyễn Văn An">
+        <label for="b">Mục đích</label><input id="b" name="b" required><button>Tiếp tục</button></form>""",
+    "/step2": """<h1>Bước 2</h1><form action="/receipt"><label for="f1">Tờ khai</label><input type="file" id="f1" aria-required="true">
+        <label for="f2">Căn cước</label><input type="file" id="f2"><input type="checkbox" id="k2"><label for="k2">Lấy từ Kho dữ liệu: Căn cước</label>
+        <input type="checkbox" id="c"><label for="c">Tôi cam đoan</label><button>Nộp hồ sơ</button></form>""",
+    "/receipt": f"""<p>Mã số hồ sơ: <strong id="ma-ho-so">{CODE}</strong></p><a href="/pay" target="_blank">Thanh toán trực tuyến</a>""",
+    "/pay": """<label><input type="radio" name="bank">Vietcombank</label><form action="/ok"><button>Xác nhận</button></form>""",
+    "/ok": "<h1>Thanh toán thành công</h1>",
+    "/list": f"""<table><tr><th>Mã</th><th>Trạng thái</th><th></th></tr>
+        <tr><td>000.00.00.G15-261123-0001</td><td class="s">Mới</td><td><button onclick="this.closest('tr').querySelector('.s').textContent='Đã tiếp nhận'">Tiếp nhận</button></td></tr>
+        <tr><td>{CODE}</td><td class="s">Mới</td><td><button onclick="this.closest('tr').querySelector('.s').textContent='Đã tiếp nhận'">Tiếp nhận</button></td></tr></table>""",
+}
+SCENARIO = {
+    "_file": str(REPO_ROOT / "scenarios" / "x.yaml"),
+    "fields": [{"name": "HoVaTen", "label": "Họ và tên", "required": True, "from_identity": "HoVaTen"},
+               {"name": "MucDich", "label": "Mục đích", "required": True, "sample": "Xin việc"}],
+    "documents": [{"MaThanhPhanHoSo": "TP-1", "TenThanhPhanHoSo": "Tờ khai", "required": True, "sample_file": "files/to-khai.pdf"},
+                  {"MaThanhPhanHoSo": "TP-2", "TenThanhPhanHoSo": "Căn cước", "required": True, "sample_file": "files/can-cuoc.pdf",
+                   "khodl_result_code": "KQ.G01.000023"}],
+}
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        yield b
+        b.close()
+
+
+class Hooks:
+    def __init__(self):
+        self.shots, self.marks, self.status = [], [], {}
+
+    def screenshot(self, page, flow, label):
+        self.shots.append(label)
+        return None
+
+    def portal_status(self, code):
+        return self.status.get(code)
+
+    def before_step(self, flow, step):
+        pass
+
+    def after_step(self, flow, step):
+        if step.get("marks_status"):
+            self.marks.append(step["marks_status"])
+
+
+@pytest.fixture
+def site(browser):
+    ctx = browser.new_context()
+    ctx.set_default_timeout(3000)
+    loads = {"n": 0}
+
+    def handle(route):
+        path = route.request.url[len(BASE):].split("?")[0]
+        if path == "/slow":
+            loads["n"] += 1
+            body = "<p>Đã xử lý</p>" if loads["n"] >= 3 else "<p>Đang xử lý</p>"
+        else:
+            body = PAGES.get(path)
+        if body is None:
+            return route.fulfill(status=404, body="not found")
+        route.fulfill(status=200, content_type="text/html; charset=utf-8", body=f"<!doctype html><html><body>{body}</body></html>")
+
+    ctx.route(f"{BASE}/**", handle)
+    yield PageSet(ctx.new_page())
+    ctx.close()
+
+
+def executor(flows: dict, hooks: Hooks, **extra) -> Executor:
+    spec = load_adapter({"flows": {"citizen_login": [{"goto": "{system.base_url}/form"}], "submit": [], **flows},
+                         "timeouts": {"step_s": 3}, **extra})
+    from scenarios import sample_file
+
+    variables = Variables(system={"base_url": BASE}, identity={"HoVaTen": "Nguyễn Văn An"}, payment={"bank": "Vietcombank"})
+    return Executor(spec, variables, scenario=SCENARIO, identity={"HoVaTen": "Nguyễn Văn An"}, base_dir=REPO_ROOT,
+                    hooks=hooks, sample_file=lambda d: sample_file(SCENARIO, d))
+
+
+def test_wizard_with_uploads_consent_capture_and_popup(site):
+    hooks = Hooks()
+    ex = executor({"submit": [
+        {"goto": "{system.base_url}/form"},
+        {"inventory": "fields"},
+        {"fill": {"fields": "all"}},
+        {"click": {"role": "button", "name": "Tiếp tục"}},
+        {"expect": {"role": "heading", "name": "Bước 2"}},
+        {"inventory": "documents"},
+        {"upload": {"documents": "required", "khodl": {"role": "checkbox", "name": "Lấy từ Kho dữ liệu: {document.TenThanhPhanHoSo}"}}},
+        {"check": {"role": "checkbox", "name": "Tôi cam đoan"}},
+        {"click": {"role": "button", "name": "Nộp hồ sơ"}},
+        {"capture": {"name": "dossier_code", "from": {"css": "#ma-ho-so"}, "pattern": r"\S+"}},
+        {"popup": {"click": {"role": "link", "name": "Thanh toán trực tuyến"}}},
+        {"click": {"role": "radio", "name": "{payment.bank}"}},
+        {"click": {"role": "button", "name": "Xác nhận"}},
+        {"expect": {"text": "Thanh toán thành công"}},
+        {"switch": "main"},
+        {"expect": {"css": "#ma-ho-so"}},
+    ]}, hooks)
+    out = ex.run_flow("submit", site)
+    assert out.ok, out.error
+    assert ex.vars.lookup("dossier_code") == CODE
+    assert out.observations["prefilled"] == {"Họ và tên": "Nguyễn Văn An"}
+    assert [f["label"] for f in out.observations["inventory"]["fields"]] == ["Họ và tên *", "Mục đích"]
+    assert [f["label"] for f in out.observations["inventory"]["documents"]] == ["Tờ khai", "Căn cước"]
+    assert out.observations["uploaded"] == ["TP-1"] and out.observations["khodl"] == ["TP-2"]
+    assert site.current is site.main and len(site.context.pages) == 2
+    assert hooks.shots  # screenshots after navigating steps
+
+
+def test_within_row_scopes_actions_to_the_captured_value(site):
+    hooks = Hooks()
+    ex = executor({"officer_process": [
+        {"goto": "{system.base_url}/list"},
+        {"within_row": {"value": "{dossier_code}", "steps": [{"click": {"role": "button", "name": "Tiếp nhận"}, "marks_status": "2"},
+                                                             {"expect": {"text": "Đã tiếp nhận"}}]}},
+    ]}, hooks)
+    ex.vars.set("dossier_code", CODE)
+    out = ex.run_flow("officer_process", site)
+    assert out.ok, out.error
+    rows = site.current.get_by_role("row")
+    assert "Mới" in rows.nth(1).inner_text() and "Đã tiếp nhận" in rows.nth(2).inner_text()
+    assert hooks.marks == ["2"]
+
+
+def test_wait_until_reloads_until_visible_and_portal_status(site):
+    hooks = Hooks()
+    hooks.status[CODE] = "10"
+    ex = executor({"officer_process": [
+        {"goto": "{system.base_url}/slow"},
+        {"wait_until": {"visible": {"text": "Đã xử lý"}, "reload": True, "timeout_s": 5, "interval_s": 0.2}},
+        {"wait_until": {"portal_status": "10", "timeout_s": 1}},
+    ]}, hooks)
+    ex.vars.set("dossier_code", CODE)
+    out = ex.run_flow("officer_process", site)
+    assert out.ok, out.error
+
+
+def test_a_missing_label_fails_the_step_naming_it(site):
+    ex = executor({"submit": [{"goto": "{system.base_url}/step2"}, {"upload": {"label": "Sổ hộ khẩu", "file": "scenarios/files/to-khai.pdf"}, "timeout_s": 0.5}]}, Hooks())
+    out = ex.run_flow("submit", site)
+    assert not out.ok and out.error.index == "2" and "Sổ hộ khẩu" in out.error.description
+
+
+def test_deadline_on_wait_until(site):
+    ex = executor({"officer_process": [{"goto": "{system.base_url}/ok"},
+                                       {"wait_until": {"visible": {"text": "never"}, "timeout_s": 0.5, "interval_s": 0.1}}]}, Hooks())
+    out = ex.run_flow("officer_process", site)
+    assert not out.ok and "within" in out.error.error
+
+
+def test_example_target_adapter_is_valid():
+    data = yaml.safe_load((REPO_ROOT / "examples" / "ministry" / "target.yaml").read_text(encoding="utf-8"))
+    assert validate_adapter(data["adapter"]) == []
+
+
+@pytest.mark.parametrize("spec, expected", [
+    ({"flows": {"citizen_login": [{"clik": {"text": "x"}}], "submit": []}}, "adapter.flows.citizen_login[0]: rule 'step kind'"),
+    ({"flows": {"citizen_login": [{"goto": "x", "click": {"text": "x"}}], "submit": []}}, "one action per step"),
+    ({"flows": {"citizen_login": [{"click": {"rol": "button"}}], "submit": []}}, "adapter.flows.citizen_login[0].click"),
+    ({"flows": {"submit": []}}, "'citizen_login' is a required property"),
+    ({"flows": {"citizen_login": [], "submit": [], "pay_twice": []}}, "unknown key(s) 'pay_twice'"),
+])
+def test_validation_names_the_field(spec, expected):
+    problems = validate_adapter(spec)
+    assert any(expected in p for p in problems), problems
+
+
+def test_unknown_placeholder_is_a_configuration_error():
+    v = Variables(system={"base_url": BASE})
+    assert v.expand("{system.base_url}/x") == f"{BASE}/x"
+    with pytest.raises(AdapterError, match="placeholder {service.MaDVC}"):
+        v.expand("{service.MaDVC}", "adapter.pages.deep_link")

@@ -1,0 +1,80 @@
+"""`conformance.runner.run` against the reference ministry system: all checks pass with no defect, and a
+representative defect per check fails exactly that check with a reason naming the rule."""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from conformance.runner import run
+from kiemthu.demo import DEMO_TARGET, SECRET_VARS, demo_environment, start_reference_system
+from kiemthu.runtime import make_run_dir
+from kiemthu.target import load_target
+from schemas import validator
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+SERVICE = "lltp-cap-phieu"  # toàn trình with a fee: exercises all four checks
+
+
+def run_suite(tmp_path: Path, defects: list[str]) -> tuple[int, dict, Path]:
+    demo_environment()
+    target = load_target(DEMO_TARGET)
+    run_dir = make_run_dir(tmp_path / ("run-" + ("-".join(defects) or "clean")))
+    with start_reference_system(target, run_dir, defects):
+        code = run(target=DEMO_TARGET, output=run_dir, services=[SERVICE], checks=[], headed=False,
+                   build_report=False, defects=defects)
+    return code, json.loads((run_dir / "summary.json").read_text(encoding="utf-8")), run_dir
+
+
+def test_reference_system_passes_every_check(tmp_path):
+    code, summary, run_dir = run_suite(tmp_path, [])
+    assert not list(validator("summary").iter_errors(summary))
+    svc = summary["services"][0]
+    assert code == 0, {k: v.get("reason") for k, v in svc["checks"].items()}
+    assert svc["completed"] and {c["verdict"] for c in svc["checks"].values()} <= {"passed", "warning"}
+    assert len(svc["dossier_codes"]) == 1 and svc["dossier_codes"][0].startswith("000.00.00.G15-")
+    for check in ("sso", "submission", "payment", "processing"):
+        folder = run_dir / "evidence" / SERVICE / check
+        assert (folder / "rules.json").is_file() and (folder / "trace.zip").is_file(), check
+        assert list(folder.glob("*.png")), check
+    assert (run_dir / "journal.jsonl").stat().st_size > 0 and (run_dir / "junit.xml").is_file()
+    assert list((run_dir / "allure-results").glob("*-attachment.png"))
+    # secrets never land in the run directory, not even inside traces
+    secrets = [os.environ[v].encode() for v in SECRET_VARS]
+    for path in run_dir.rglob("*"):
+        if not path.is_file():
+            continue
+        blobs = [path.read_bytes()]
+        if path.suffix == ".zip":
+            with zipfile.ZipFile(path) as z:
+                blobs = [z.read(n) for n in z.namelist()]
+        for blob in blobs:
+            assert not any(s in blob for s in secrets), path
+
+
+@pytest.mark.parametrize("defect, check, rule", [
+    ("id-token-audience-not-verified", "sso", "ensure_login_refused"),
+    ("wrong-kenh-thuc-hien", "submission", "ensure_synced_channel_online"),
+    ("fee-mismatch", "payment", "ensure_amount_matches_fee"),
+    ("status-skipped", "processing", "ensure_each_step_synced"),
+])
+def test_a_seeded_defect_fails_its_check_naming_the_rule(tmp_path, defect, check, rule):
+    code, summary, _ = run_suite(tmp_path, [defect])
+    svc = summary["services"][0]
+    assert code == 1 and not svc["completed"]
+    assert svc["checks"][check]["verdict"] == "failed"
+    assert rule in svc["checks"][check]["reason"] or any(
+        r["rule_id"] == rule and r["verdict"] == "failed" for r in svc["checks"][check]["rules"])
+    assert summary["defects"] == [defect]
+
+
+def test_configuration_errors_exit_2(tmp_path):
+    bad = tmp_path / "target.yaml"
+    data = (DEMO_TARGET).read_text(encoding="utf-8").replace("  flows:\n", "  flows:\n    pay_twice: []\n", 1)
+    bad.write_text(data, encoding="utf-8")
+    demo_environment()
+    assert run(target=bad, output=tmp_path / "out", services=[], checks=[], headed=False, build_report=False) == 2
