@@ -12,7 +12,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from kiemthu.runtime import CHROMIUM_ARGS, DEFAULT_OUT, REPO_ROOT, chromium_path, port_is_free
+from kiemthu.runtime import CHROMIUM_ARGS, DEFAULT_OUT, chromium_path, port_is_free
 
 SETUP = "bash scripts/quickstart setup"
 
@@ -59,17 +59,10 @@ def check_fonts() -> Finding:
                    "" if ok else "apt-get install -y fonts-dejavu-core")
 
 
-def allure_path() -> str | None:
-    """The offline Allure generator: $KIEMTHU_ALLURE, the project's .tools copy, then PATH."""
-    for candidate in (os.environ.get("KIEMTHU_ALLURE"), str(REPO_ROOT / ".tools/allure/node_modules/.bin/allure"),
-                      shutil.which("allure")):
-        if candidate and os.path.isfile(candidate):
-            return candidate
-    return None
-
-
 def check_allure() -> Finding:
-    path = allure_path()
+    from reports.allure import find_generator
+
+    path = find_generator()
     fix = f"{SETUP} (installs npm allure-commandline into .tools/allure; needs Java 17)"
     if not path:
         return Finding("Allure generator", False, "not found", fix)

@@ -22,7 +22,8 @@ from mocks.portal import BadJson, BodyTooLarge, Portal, json_response
 from mocks.rules import (DATE_FIELDS_DOSSIER, DATE_FIELDS_PROGRESS, DATE_FIELDS_STATUS, DossierRules,
                          codes_unique_in_batch, now_epoch, procedure_published)
 from mocks.settings import AdapterAccount
-from mocks.store import now_iso
+from mocks.clock import now_iso
+from mocks.store import Clean
 from mocks.validation import Problem, problem, summary
 
 OK, BAD_SESSION, BAD_LOGIN, UNKNOWN_SERVICE, SCHEMA, RULE, NOT_FOUND, BAD_JSON, TOO_LARGE, UNAVAILABLE = range(10)
@@ -42,7 +43,7 @@ class Outcome:
     status: int
     body: dict[str, Any]
     codes: list[str] = field(default_factory=list)
-    apply: Callable[[Any, int], None] | None = None
+    apply: Callable[[Any, int, str], None] | None = None
 
 
 @dataclass
@@ -61,11 +62,14 @@ def envelope(error_code: int, message: str, result: list | None = None, errors: 
     return body
 
 
-def digest_of(item: dict[str, Any]) -> str:
-    import orjson  # noqa: PLC0415 - optional dependency; jsonutil falls back when missing
+def serialized(item: dict[str, Any]) -> tuple[str, str]:
+    """(JSON text, digest) of a dossier item; the digest tells an identical re-send from a changed dossier."""
+    raw = dumpb(item)
+    return raw.decode("utf-8"), hashlib.blake2b(raw, digest_size=12).hexdigest()
 
-    return hashlib.blake2b(orjson.dumps(item, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS),
-                           digest_size=12).hexdigest()
+
+def digest_of(item: dict[str, Any]) -> str:
+    return serialized(item)[1]
 
 
 class Adapter:
@@ -209,16 +213,20 @@ class Adapter:
         return session
 
     def _finish(self, path: str, service: str, client: str, msg: Any, status: int, body: dict, start: float, *,
-                codes: list[str] | None = None, apply: Callable[[Any, int], None] | None = None, fault=None) -> Response:
+                codes: list[str] | None = None, apply: Callable[[Any, int, str], None] | None = None,
+                fault=None) -> Response:
         payload = dumpb(body)
         store = self.portal.store
+        ts = now_iso()
+        # replies are built here and carry no credential, except the session handed out by auth
+        logged = body if "session" in body else Clean(payload)
         with store.transaction() as db:
             entry_id = store.record(role=ROLE, direction="in", method="POST", path=path, service=service,
                                     client=client, dossier_codes=codes or (), status_code=status, request=msg,
-                                    response=body, duration_ms=(time.perf_counter() - start) * 1000.0,
-                                    error=f"fault:{fault.kind}" if fault else "")
+                                    response=logged, duration_ms=(time.perf_counter() - start) * 1000.0,
+                                    error=f"fault:{fault.kind}" if fault else "", ts=ts)
             if apply is not None:
-                apply(db, entry_id)
+                apply(db, entry_id, ts)
         return Response(payload, status_code=status, media_type="application/json")
 
     @staticmethod
@@ -257,16 +265,17 @@ class Adapter:
         codes = [i["MaHoSo"] for i in items]
         now = now_epoch()
         problems = codes_unique_in_batch(items)
-        digests = []
+        encoded = []
+        limit = self.rules.future_limit(now)
         for i, item in enumerate(items):
             where = f"data[{i}]"
             code = item["MaHoSo"]
-            digest = digest_of(item)
-            digests.append(digest)
+            data, digest = serialized(item)
+            encoded.append((data, digest))
             problems += self.rules.dossier_code_format(f"{where}.MaHoSo", code)
             problems += self.rules.dossier_code_matches_agency(f"{where}.MaHoSo", code, session.dstcode)
             problems += procedure_published(where, item["MaTTHC"], self.portal.catalogue)
-            problems += self.rules.dates_real_and_not_future(where, item, DATE_FIELDS_DOSSIER, now)
+            problems += self.rules.dates_real_and_not_future(where, item, DATE_FIELDS_DOSSIER, limit)
             problems += self.rules.reception_not_before_submission(where, item)
             problems += self.rules.status_carries_required_date(where, item)
             problems += self.online_dossier_owned_by_portal_account(where, item)
@@ -277,22 +286,21 @@ class Adapter:
         if problems:
             return self.rejected(problems, codes)
 
-        def apply(db, entry_id: int) -> None:
-            ts = now_iso()
-            for item, digest in zip(items, digests):
-                self._store_dossier(db, entry_id, ts, item, digest, session, "DongBoHoSoMC")
+        def apply(db, entry_id: int, ts: str) -> None:
+            for item, (data, digest) in zip(items, encoded):
+                self._store_dossier(db, entry_id, ts, item, digest, session, "DongBoHoSoMC", data)
 
         result = [{"MaHoSo": i["MaHoSo"], "TrangThaiHoSo": i["TrangThaiHoSo"], "KetQua": "Thành công"} for i in items]
         return Outcome(200, envelope(OK, "Thành công", result), codes, apply)
 
     def _store_dossier(self, db, entry_id: int, ts: str, item: dict, digest: str, session: Session,
-                       service: str) -> None:
+                       service: str, data: str | None = None) -> None:
         code = item["MaHoSo"]
         known = self.known.get(code)
         if known is not None and known.digest == digest:
             return  # an identical re-send (retry): nothing new
         status = item["TrangThaiHoSo"]
-        data = dumpb(item).decode("utf-8")
+        data = data if data is not None else dumpb(item).decode("utf-8")
         if known is None:
             db.execute("INSERT INTO dossiers(code, agency, client, matthc, status, data, digest, created_ts, updated_ts)"
                        " VALUES (?,?,?,?,?,?,?,?,?)",
@@ -327,12 +335,11 @@ class Adapter:
         for i, item in enumerate(items):
             where = f"data[{i}]"
             problems += self.progress_for_known_dossier(where, item["MaHoSo"], session)
-            problems += self.rules.dates_real_and_not_future(where, item, DATE_FIELDS_PROGRESS, now)
+            problems += self.rules.dates_real_and_not_future(where, item, DATE_FIELDS_PROGRESS, self.rules.future_limit(now))
         if problems:
             return self.rejected(problems, codes)
 
-        def apply(db, entry_id: int) -> None:
-            ts = now_iso()
+        def apply(db, entry_id: int, ts: str) -> None:
             db.executemany("INSERT INTO progress(code, data, ts, journal_id) VALUES (?,?,?,?)",
                            [(i["MaHoSo"], dumpb(i).decode("utf-8"), ts, entry_id) for i in items])
 
@@ -348,7 +355,7 @@ class Adapter:
             where = f"data[{i}]"
             found = self.progress_for_known_dossier(where, item["MaHoSo"], session)
             problems += found
-            problems += self.rules.dates_real_and_not_future(where, item, DATE_FIELDS_STATUS, now)
+            problems += self.rules.dates_real_and_not_future(where, item, DATE_FIELDS_STATUS, self.rules.future_limit(now))
             problems += self.rules.status_carries_required_date(where, item)
             if not found:
                 problems += self.rules.status_transition_allowed(where, self.known[item["MaHoSo"]].status,
@@ -356,8 +363,7 @@ class Adapter:
         if problems:
             return self.rejected(problems, codes)
 
-        def apply(db, entry_id: int) -> None:
-            ts = now_iso()
+        def apply(db, entry_id: int, ts: str) -> None:
             for item in items:
                 code = item["MaHoSo"]
                 row = db.execute("SELECT data FROM dossiers WHERE code=?", (code,)).fetchone()
@@ -379,8 +385,7 @@ class Adapter:
         if problems:
             return self.rejected(problems, codes)
 
-        def apply(db, entry_id: int) -> None:
-            ts = now_iso()
+        def apply(db, entry_id: int, ts: str) -> None:
             db.executemany("INSERT INTO ratings(code, data, ts) VALUES (?,?,?)",
                            [(i["MaHoSo"], dumpb(i).decode("utf-8"), ts) for i in items])
 

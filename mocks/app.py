@@ -58,7 +58,9 @@ def create_app(settings: MockSettings) -> FastAPI:
 
     app = FastAPI(title="Cổng DVCQG giả lập (kiemthu)", version=settings.profile_name,
                   description="SSO, nền tảng thanh toán, adapter đồng bộ hồ sơ, CSDL TTHC, Kho DL; nhật ký và API điều khiển.",
-                  lifespan=lifespan, docs_url="/_mock/docs", redoc_url=None, openapi_url="/_mock/openapi.json")
+                  lifespan=lifespan, docs_url="/_mock/docs", redoc_url=None, openapi_url="/_mock/openapi.json",
+                  # the journal is the mock's observability; per-request telemetry hooks cost as much as a sync
+                  telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     app.state.portal = portal
     # the adapter first: routes are matched in order and its sync endpoint is the hot path
     app.include_router(adapter.build_router(portal))

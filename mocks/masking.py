@@ -54,23 +54,53 @@ def mask(value: Any) -> Any:
     return value
 
 
+_QUOTED_FIELDS = tuple((f, f'"{f}"'.encode()) for f in sorted(SECRET_FIELDS))
 # Words that must appear in a text for kiemthu.logs' generic credential patterns to match it.
-_GENERIC_HINTS = ("bearer", "eyj", "secret", "password", "token", "code_verifier")
+_GENERIC_HINTS = (b"bearer", b"eyj", b"secret", b"password", b"token", b"code_verifier")
 
 
-def may_hold_credentials(text: str) -> bool:
-    """Cheap pre-check: could redaction change this text? (Most journal texts contain no credential at all, and
-    running every pattern over every message would be the largest cost of journalling.)"""
-    registered = getattr(logs, "_secrets", None)
-    if registered is None:
+def masked_json(value: Any, dumpb) -> bytes:
+    """JSON of `value` (bytes) with credential fields masked.
+
+    Top-level credential fields are masked directly; the whole structure is walked only when a credential field
+    name also appears deeper down (checked on the text), which keeps journalling a large dossier cheap."""
+    if not isinstance(value, dict):
+        return dumpb(mask(value))
+    top = {}
+    expected: dict[str, int] = {}
+    for k, v in value.items():
+        if v.__class__ not in (dict, list) and _secret_key(k) and v not in (None, ""):
+            top[k] = fingerprint(v) if isinstance(v, str) else MASK
+            expected[k.lower()] = expected.get(k.lower(), 0) + 1
+        else:
+            top[k] = v
+    raw = dumpb(top)
+    lowered = raw.lower()  # bytes.lower() folds ASCII only: fast, and field names are ASCII
+    for name, quoted in _QUOTED_FIELDS:
+        if quoted in lowered and lowered.count(quoted) != expected.get(name, 0):
+            return dumpb(mask(value))
+    return raw
+
+
+def _registered() -> tuple[bytes, ...]:
+    secrets_ = getattr(logs, "_secrets", None)
+    return tuple(s.encode("utf-8") for s in secrets_) if secrets_ is not None else ()
+
+
+def may_hold_credentials(raw: bytes | str) -> bool:
+    """Cheap pre-check: could redaction change this text? Most journal texts contain no credential, and running
+    every pattern over every message would be the largest cost of journalling."""
+    if getattr(logs, "_secrets", None) is None:
         return True
-    lowered = text.lower()
-    return any(h in lowered for h in _GENERIC_HINTS) or any(s in text for s in tuple(registered))
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "replace")
+    lowered = raw.lower()
+    return any(h in lowered for h in _GENERIC_HINTS) or any(s in raw for s in _registered())
 
 
 def mask_text(text: str) -> str:
     """Registered secrets and credential shapes masked in free text."""
-    return redact(text) if may_hold_credentials(text) else text
+    return redact(text) if text and may_hold_credentials(text) else text
 
 
 def redact_leaves(value: Any) -> Any:

@@ -8,12 +8,23 @@ import time
 from datetime import datetime
 from typing import Any, Iterable
 
-from mocks.clock import VN_TZ
+from mocks.clock import VN_TZ, portal_time
 from mocks.validation import Problem, problem
 
 DATE_FIELDS_DOSSIER = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayTra", "NgayTuChoi")
 DATE_FIELDS_PROGRESS = ("ThoiDiemXuLy", "NgayBatDau", "NgayKetThucTheoQuyDinh")
 DATE_FIELDS_STATUS = ("NgayCapNhat", "NgayTra", "NgayTuChoi")
+
+
+def is_real_portal_date(text: str) -> bool:
+    """A `yyyyMMddHHmmss` string naming a moment that exists on the calendar."""
+    if len(text) != 14 or not text.isdigit():
+        return False
+    try:
+        datetime(int(text[0:4]), int(text[4:6]), int(text[6:8]), int(text[8:10]), int(text[10:12]), int(text[12:14]))
+    except ValueError:
+        return False
+    return True
 
 
 def parse_portal_date(text: str) -> float | None:
@@ -71,19 +82,22 @@ class DossierRules:
                             f"agency part of the code ({m.group('agency')}) differs from the sender (dstcode {dstcode})")]
         return []
 
+    def future_limit(self, now: float) -> str:
+        """The latest acceptable past-or-present date, as a portal date string (they order like the moments)."""
+        return portal_time(now + self.skew)
+
     def dates_real_and_not_future(self, where: str, item: dict[str, Any], fields: Iterable[str],
-                                  now: float) -> list[Problem]:
+                                  limit: str) -> list[Problem]:
         """Date fields are real moments; only appointment/deadline fields may lie in the future."""
         out = []
         for f in fields:
             value = item.get(f)
             if not value:
                 continue
-            ts = parse_portal_date(value)
-            if ts is None:
+            if not is_real_portal_date(value):
                 out.append(problem(f"{where}.{f}", "date_valid", f"'{value}' không phải ngày giờ có thật (yyyyMMddHHmmss)",
                                    f"'{value}' is not a real date-time (yyyyMMddHHmmss)"))
-            elif f not in self.future_ok and ts > now + self.skew:
+            elif f not in self.future_ok and value > limit:
                 out.append(problem(f"{where}.{f}", "date_not_future",
                                    f"'{value}' ở tương lai (quá {int(self.skew)} giây so với giờ của Cổng)",
                                    f"'{value}' is in the future (beyond the allowed {int(self.skew)} s clock skew)"))

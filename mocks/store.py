@@ -13,8 +13,8 @@ from contextlib import contextmanager
 from typing import Any, Iterable, Iterator
 
 from mocks.clock import now_iso
-from mocks.jsonutil import dumps, loads
-from mocks.masking import mask, mask_text, may_hold_credentials, redact_leaves
+from mocks.jsonutil import dumpb, dumps, loads
+from mocks.masking import mask, mask_text, masked_json, may_hold_credentials, redact_leaves
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal(
@@ -57,17 +57,24 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else ("" if value is None else mask_text(dumps(value))[:200])
 
 
+class Clean(bytes):
+    """JSON the mock produced itself and knows holds no credential: journalled as it is."""
+
+
 def _encode(value: Any) -> str | None:
     """Masked JSON text of a request/response (None stays NULL)."""
     if value is None:
         return None
+    if isinstance(value, Clean):
+        return value.decode("utf-8")
     if isinstance(value, (bytes, bytearray)):
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         return dumps(mask_text(value))
-    masked = mask(value)
-    text = dumps(masked)
-    return dumps(redact_leaves(masked)) if may_hold_credentials(text) else text
+    raw = masked_json(value, dumpb)
+    if may_hold_credentials(raw):
+        return dumps(redact_leaves(mask(value)))
+    return raw.decode("utf-8")
 
 
 class Store:
@@ -150,10 +157,11 @@ class Store:
     # -- journal ------------------------------------------------------------------------------------------
     def record(self, *, role: str, direction: str, method: str, path: str, service: str = "", client: str = "",
                dossier_codes: Iterable[str] = (), payment_ref: str = "", status_code: int = 0,
-               request: Any = None, response: Any = None, duration_ms: float = 0.0, error: str = "") -> int:
+               request: Any = None, response: Any = None, duration_ms: float = 0.0, error: str = "",
+               ts: str | None = None) -> int:
         """Append one journal entry (masked) and return its id."""
         codes = [c for c in dict.fromkeys(c for c in dossier_codes if isinstance(c, str)) if c]
-        row = (now_iso(), role, direction, method, mask_text(path), _text(service), _text(client), dumps(codes),
+        row = (ts or now_iso(), role, direction, method, mask_text(path), _text(service), _text(client), dumps(codes),
                _text(payment_ref), int(status_code), _encode(request), _encode(response), round(duration_ms, 3),
                mask_text(error or ""))
         with self.transaction() as db:

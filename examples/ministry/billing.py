@@ -33,13 +33,9 @@ def start_payment(ctx, code: str, user_id: int, ip: str) -> str:
         raise PaymentError("Hồ sơ đã được thanh toán.")
     now = ctx.clock.now()
     amount = int(d.row["fee_amount"])
+    when = payment_time(now, ctx.defects)
     with ctx.db.transaction() as conn:
-        attempt = conn.execute("SELECT COUNT(*) FROM payments WHERE dossier_code=?", (code,)).fetchone()[0] + 1
-        ref = payment.payment_ref(code, attempt, ctx.defects)
-        when = payment_time(now, ctx.defects)
-        conn.execute("INSERT OR REPLACE INTO payments(ref, dossier_code, attempt, amount, status, init_time,"
-                     " created_at) VALUES (?,?,?,?, 'initiated', ?, ?)",
-                     (ref, code, attempt, amount, when, time.time()))
+        ref = _open_payment(conn, code, amount, when, ctx.defects)
     message = payment.build_init(ctx.settings, ctx.defects, ref=ref, amount=amount, when=when, ip=ip,
                                  receipt=_receipt(ctx, d, amount),
                                  description=f"Thanh toan le phi ho so {code}")
@@ -51,6 +47,21 @@ def start_payment(ctx, code: str, user_id: int, ip: str) -> str:
         raise PaymentError(f"Nền tảng thanh toán từ chối giao dịch (mã lỗi {reply.get('MaLoi', '?')}: "
                            f"{reply.get('MoTaLoi', '')}).")
     return str(reply["UrlThanhToan"])
+
+
+def _open_payment(conn, code: str, amount: int, when: str, defects) -> str:
+    """The reference to pay with: the dossier's unfinished payment again (a second click must not open a second
+    payment), else a new attempt."""
+    last = conn.execute("SELECT ref, status, amount FROM payments WHERE dossier_code=? ORDER BY attempt DESC LIMIT 1",
+                        (code,)).fetchone()
+    if last and last["status"] == "initiated" and last["amount"] == amount:
+        conn.execute("UPDATE payments SET init_time=? WHERE ref=?", (when, last["ref"]))
+        return last["ref"]
+    attempt = conn.execute("SELECT COUNT(*) FROM payments WHERE dossier_code=?", (code,)).fetchone()[0] + 1
+    ref = payment.payment_ref(code, attempt, defects)
+    conn.execute("INSERT OR REPLACE INTO payments(ref, dossier_code, attempt, amount, status, init_time, created_at)"
+                 " VALUES (?,?,?,?, 'initiated', ?, ?)", (ref, code, attempt, amount, when, time.time()))
+    return ref
 
 
 def _receipt(ctx, d, amount: int) -> dict[str, Any]:

@@ -53,12 +53,18 @@ class NewDocument:
     khodl_url: str = ""
 
 
+class DraftGone(Exception):
+    """The draft was already submitted (a double click) or never existed."""
+
+
 def receive_online(ctx, service: Service, user: sqlite3.Row, fields: dict[str, str],
-                   documents: list[NewDocument]) -> str:
+                   documents: list[NewDocument], draft_id: str) -> str:
     """Record a submitted dossier (status 1) and queue its sync; returns the dossier code."""
     now = ctx.clock.now()
     early_progress = ctx.defects.on("progress-before-dossier")
     with ctx.db.transaction() as conn:
+        if conn.execute("DELETE FROM drafts WHERE id=? AND user_id=?", (draft_id, user["id"])).rowcount != 1:
+            raise DraftGone(draft_id)
         code = allocate_code(conn, ctx.settings.agency_code, now, ctx.defects)
         due = add_working_days(now, int(service.get("processing_days", 1)))
         conn.execute(

@@ -19,7 +19,7 @@ from examples.ministry.catalogue import form_documents, offers_online_payment
 from examples.ministry.db import dumps, loads
 from examples.ministry.dossiers import STATUS_NAMES, NewDocument
 from examples.ministry.outbox import Outbox
-from examples.ministry.sso import SSOError
+from examples.ministry.sso import SSOError, logout_url
 from examples.ministry.timeutil import parse_iso
 
 log = logging.getLogger("ministry.web")
@@ -167,7 +167,6 @@ def logout(request: Request):
     found = citizen(request)
     auth.end_session(ctx, request.cookies.get(auth.CITIZEN_COOKIE))
     if found and not ctx.defects.on("logout-not-propagated"):
-        from examples.ministry.sso import logout_url
         response = redirect(logout_url(ctx.settings, found[0]["id_token"]))
     else:
         response = redirect("/")
@@ -300,8 +299,11 @@ def _step2_submit(request: Request, fields: dict[str, str], uploads: dict[str, f
         if upload is not None:
             doc.stored_path = forms.store_upload(folder, upload)
             doc.size = len(upload.content)
-    code = dossiers.receive_online(ctx, service, user, loads(draft["fields_json"], {}), [d for d, _ in documents])
-    ctx.db.run("DELETE FROM drafts WHERE id=?", draft_id)
+    try:
+        code = dossiers.receive_online(ctx, service, user, loads(draft["fields_json"], {}),
+                                       [d for d, _ in documents], draft_id)
+    except dossiers.DraftGone:
+        return redirect("/ho-so-cua-toi")  # submitted already (double click): show the dossiers
     return redirect(f"/ho-so/{code}")
 
 

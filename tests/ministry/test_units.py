@@ -367,3 +367,35 @@ def test_no_secret_reaches_the_logs(ministry, caplog):
     for secret in (m.portal.client_secret, m.portal.payment_secret, m.portal.adapter_password, "officer-secret-test"):
         assert secret not in text
     assert "eyJ" not in text     # no token either
+
+
+def test_second_click_on_pay_reuses_the_open_payment(ministry):
+    m = ministry
+    code = m.submit("lltp-cap-phieu")
+    first = m.start_payment(code)
+    assert m.start_payment(code) == first
+    m.ipn(m.portal.callback(first, ma_loi="24"))          # that attempt failed: the next click is a new one
+    assert m.start_payment(code) == f"{code}-02"
+
+
+def test_double_submit_creates_one_dossier(ministry):
+    m = ministry
+    m.login("khai-sinh")
+    draft = query_of(m.step1("khai-sinh").headers["location"])["ho_so_nhap"]
+    assert m.step2(draft, m.all_files("khai-sinh")).headers["location"].startswith("/ho-so/")
+    assert m.step2(draft, m.all_files("khai-sinh")).status_code in (303, 404)
+    assert m.ctx.db.one("SELECT COUNT(*) AS n FROM dossiers")["n"] == 1
+
+
+def test_overdue_payment_is_queried_in_the_background(ministry):
+    from examples.ministry import billing
+
+    m = ministry
+    code = m.submit("lltp-cap-phieu")
+    ref = m.start_payment(code)
+    m.portal.query_paid = True
+    billing.query_late_payments(m.ctx)              # not overdue yet: nothing asked
+    assert m.ctx.db.one("SELECT status FROM payments WHERE ref=?", ref)["status"] == "initiated"
+    m.ctx.db.run("UPDATE payments SET created_at = created_at - 3600 WHERE ref=?", ref)
+    billing.query_late_payments(m.ctx)
+    assert m.ctx.db.one("SELECT status FROM payments WHERE ref=?", ref)["status"] == "paid"
