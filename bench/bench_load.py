@@ -159,7 +159,9 @@ def bench_soak(work: Path, duration_s: int, outage_at: float, outage_s: float, d
 
 def _throughput(s: dict) -> dict:
     t = s.get("throughput") or {}
-    return {"requests": t.get("requests"), "rps": t.get("rps"), "error_rate": t.get("error_rate")}
+    g = s.get("generator") or {}
+    return {"requests": t.get("requests"), "rps": t.get("rps"), "error_rate": t.get("error_rate"),
+            "generator_cpu_share": g.get("cpu_share"), "requests_per_cpu_s": g.get("requests_per_cpu_s")}
 
 
 def _recon(s: dict) -> dict:
@@ -182,14 +184,17 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="kiemthu-bench-load-"))
     (work / "logs").mkdir()
     demo_environment()
-    figures: dict = {"cpus": os.cpu_count()}
+    figures: dict = {"cpus": os.cpu_count(), "load_average_before": os.getloadavg()}
     t0 = time.time()
     if "generator" in only:
         figures["generator_local"] = bench_generator(work, "6s" if args.quick else "15s", master_worker=False)
         figures["generator_worker"] = bench_generator(work, "6s" if args.quick else "15s", master_worker=True)
-        print(f"generator, one local Locust process (FastHttpUser → loopback responder): "
-              f"{figures['generator_local']['rps']} req/s", flush=True)
-        print(f"generator, one Locust worker under a master: {figures['generator_worker']['rps']} req/s", flush=True)
+        for key, label in (("generator_local", "one local Locust process"),
+                           ("generator_worker", "one Locust worker under a master")):
+            g = figures[key]
+            print(f"generator, {label} (FastHttpUser → loopback responder): {g['rps']} req/s measured; "
+                  f"the process got {g['generator_cpu_share']} of a core → {g['requests_per_cpu_s']} req per CPU-second "
+                  f"(= req/s with one full core)", flush=True)
     if "mock" in only:
         figures["mock"] = bench_mock(work, "5s" if args.quick else "10s")
         for label, f in figures["mock"].items():
@@ -208,6 +213,7 @@ def main() -> int:
         print(f"soak {dur}s with a {length}s adapter outage at +{at}s: reconciliation {s['reconciliation']}, "
               f"outbox {s['outbox'] and s['outbox'].get('note')}, rc {s['rc']}", flush=True)
     figures["elapsed_s"] = round(time.time() - t0, 1)
+    figures["load_average_after"] = os.getloadavg()
     print(json.dumps(figures, ensure_ascii=False, indent=1))
     if not args.keep:
         import shutil

@@ -129,6 +129,10 @@ def kt_suite(request: pytest.FixtureRequest):
 
     suite = Suite(state.opts)
     state.suite = suite
+    capture = request.config.pluginmanager.getplugin("capturemanager")
+    if capture is not None:
+        suite.uncaptured = capture.global_and_fixture_disabled
+    request.getfixturevalue("record_testsuite_property")("run_id", suite.run_id)  # the run id in junit.xml too
     try:
         suite.start()
         yield suite
@@ -210,6 +214,9 @@ class CheckScope:
 
     # context manager -----------------------------------------------------------------------------------------
     def __enter__(self) -> Checker:
+        from kiemthu.logs import get_logger
+
+        get_logger("conformance").debug("check %s/%s begins", self.run.id, self.check)
         self._title()
         return self.checker
 
@@ -222,6 +229,7 @@ class CheckScope:
             allure.dynamic.title(f"{doc.splitlines()[0] if doc else fn.__name__} — {self.scenario['TenDVC']}")
             allure.dynamic.description((getattr(self.request.module, "__doc__", "") or "") + "\n\n" + doc)
             allure.dynamic.label("service", self.run.id)
+            allure.dynamic.label("run_id", self.suite.run_id)
             allure.dynamic.tag(self.check)
             allure.dynamic.parameter("MaDVC", self.scenario["MaDVC"])
         except Exception:
@@ -232,6 +240,10 @@ class CheckScope:
         run, check = self.run, self.check
         duration = time.monotonic() - self.t0
         recorder.add_code(run.id, run.dossier_code)
+        for code in run.extra_codes:
+            note = f"Dossier {code} was created only for the lower-amount payment callback case and left unpaid."
+            if note not in recorder.notes.get(run.id, []):
+                recorder.note(run.id, note)
         if exc_type is not None and not issubclass(exc_type, (NotApplicable, Blocked)):
             self._write_evidence()
             recorder.record(run.id, check, "error", f"{exc_type.__name__}: {exc}",
@@ -259,14 +271,15 @@ class CheckScope:
     def _write_evidence(self) -> None:
         ev = self.suite.evidence
         self.run.flush_traces(self.check)
-        ev.write_json(self.run.id, self.check, "rules.json", [r.as_dict() for r in self.checker.results])
+        head = {"run_id": self.suite.run_id, "service": self.run.id, "check": self.check}
+        ev.write_json(self.run.id, self.check, "rules.json", {**head, "rules": [r.as_dict() for r in self.checker.results]})
         if self.journal:
             seen, entries = set(), []
             for e in sorted(self.journal, key=lambda x: x.get("id") or 0):
                 if e.get("id") not in seen:
                     seen.add(e.get("id"))
                     entries.append(e)
-            ev.write_json(self.run.id, self.check, "journal.json", entries)
+            ev.write_json(self.run.id, self.check, "journal.json", {**head, "entries": entries})
         if self.validation or self.journal:
             ev.write_text(self.run.id, self.check, "validation.txt",
                           "\n".join(self.validation) if self.validation else "no schema violations\n")

@@ -12,6 +12,8 @@ from kiemthu.runtime import REPO_ROOT, make_run_dir
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 OK = ("passed", "warning", "not_applicable")
+# pytest plugins installed alongside (load tests, property tests) that cost seconds of start-up and do nothing here
+NOT_NEEDED = ["-p", "no:locust", "-p", "no:respx", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:schemathesis"]
 
 
 def configuration_problems(target: Path) -> list[str]:
@@ -32,7 +34,7 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
                 defects: list[str] | tuple[str, ...] = ()) -> list[str]:
     args = [str(CHECKS_DIR), "--target", str(Path(target).resolve()), "--run-dir", str(run_dir),
             f"--junitxml={run_dir / 'junit.xml'}", f"--alluredir={run_dir / 'allure-results'}",
-            "-p", "no:cacheprovider", "-q", "-rfEs", "--no-header", "-o", "junit_family=xunit2",
+            "-p", "no:cacheprovider", *NOT_NEEDED, "-q", "-rfEs", "--no-header", "-o", "junit_family=xunit2",
             "--rootdir", str(REPO_ROOT)]
     for s in services:
         args += ["--kt-service", s]

@@ -3,6 +3,7 @@ the flows run once, in order, with evidence recorded per check."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import sys
@@ -75,6 +76,8 @@ class Suite:
         self.shared: dict[str, Any] = {}  # results of run-wide cases (SSO negatives, outage), computed once
         self.journal_cursor = 0
         self.journal_cache: list[dict[str, Any]] = []
+        # set by the pytest plugin so a prompt to a person is not swallowed by output capture
+        self.uncaptured = contextlib.nullcontext
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -218,7 +221,7 @@ class ServiceRun:
         self.flows: dict[str, FlowOutcome] = {}
         self.status_actions: list[tuple[str, datetime]] = []
         self.fault: dict[str, Any] = {"injected": False}
-        self.payment: dict[str, Any] = {}
+        self.extra_codes: list[str] = []  # dossiers created only for a negative case
         self.started = datetime.now(VN_TZ)
         self.citizen: PageSet | None = None
         self.officer: PageSet | None = None
@@ -339,7 +342,7 @@ class ServiceRun:
         ctx = self.citizen.context
         if self._tracing is not None:
             self._save_trace(ctx, self._tracing)
-        ctx.tracing.start_chunk(title=f"{self.id} {check}")
+        ctx.tracing.start_chunk(title=f"run {self.suite.run_id} — {self.id} / {check}")
         self._tracing = check
 
     def _save_trace(self, ctx, check: str, final: bool = False) -> None:
@@ -366,7 +369,8 @@ class ServiceRun:
         try:
             path = self.suite.run_dir / "evidence" / self.id / "flows.json"
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(redact(json.dumps(self.timeline(), ensure_ascii=False, indent=2, default=str)), encoding="utf-8")
+            data = {"run_id": self.suite.run_id, "service": self.id, "flows": self.timeline()}
+            path.write_text(redact(json.dumps(data, ensure_ascii=False, indent=2, default=str)), encoding="utf-8")
         except Exception as exc:
             log.warning("flows.json of %s not written: %s", self.id, exc)
         if self.citizen is not None:
@@ -470,14 +474,41 @@ class ServiceRun:
             out.finished = datetime.now(VN_TZ)
             return
         checking = "payment" in self.checks
-        out.observations["negatives"] = [self._pay_attempt(pages, "ipn_lower_amount")] if checking else []
         final = self._pay_attempt(pages, "ipn_bad_checksum" if checking else None)
         final["shown_paid"] = self.paid_shown() if final["flow_ok"] else None
         out.observations["final"] = final
+        # The platform debits the lower amount and closes that transaction, so the dossier it is tried on can no
+        # longer be paid: it gets a dossier of its own, submitted after the genuine payment.
+        out.observations["negatives"] = [self._lower_amount_case(pages)] if checking and final["flow_ok"] else []
         out.steps = final.get("steps", [])
         out.ok = final["flow_ok"] and final["returned"]
         out.error = final.get("error")
         out.finished = datetime.now(VN_TZ)
+
+    def _lower_amount_case(self, pages: PageSet) -> dict[str, Any]:
+        main_code = self.dossier_code
+        deep_link = (self.suite.adapter.get("pages") or {}).get("deep_link")
+        extra = FlowOutcome("submit")
+        try:
+            if not deep_link:
+                return {"mode": "ipn_lower_amount", "skipped": "the adapter declares no deep_link page"}
+            pages.current = pages.main
+            pages.main.goto(self.vars.expand(deep_link, "adapter.pages.deep_link"))
+            if not self.executor.marker("service_form", pages, timeout_s=self.suite.page_s):
+                return {"mode": "ipn_lower_amount", "skipped": "the service form did not open a second time"}
+            self.executor.shots = "failures"
+            try:
+                self.executor.run_flow("submit", pages, extra)
+            finally:
+                self.executor.shots = (self.suite.adapter.get("evidence") or {}).get("screenshots", "steps")
+            if not extra.ok:
+                return {"mode": "ipn_lower_amount", "skipped": f"second dossier not submitted: {extra.error}"}
+            self.extra_codes.append(self.dossier_code)
+            result = self._pay_attempt(pages, "ipn_lower_amount")
+            result["dossier_code"] = self.dossier_code
+            return result
+        finally:
+            self.vars.set("dossier_code", main_code)
 
     def _pay_attempt(self, pages: PageSet, mode: str | None) -> dict[str, Any]:
         portal = self.suite.portal
@@ -549,11 +580,12 @@ class ServiceRun:
         officer = self.suite.target.get("officer") or {}
         deadline = float(officer.get("manual_deadline_s", 1800))
         final = max(self.suite.profile["dossier_status"], key=int)
-        Console(stderr=True).print(
-            f"[bold yellow]Cần cán bộ xử lý / officer action needed[/]: in the back office of "
-            f"{self.suite.target['system']['name']}, process dossier [bold]{code}[/] ({self.scenario['TenDVC']}) "
-            f"through to '{self.suite.profile['dossier_status'][final]}' (status {final}). "
-            f"Waiting up to {deadline:.0f}s, watching the portal journal…")
+        with self.suite.uncaptured():
+            Console(stderr=True).print(
+                f"[bold yellow]Cần cán bộ xử lý / officer action needed[/]: in the back office of "
+                f"{self.suite.target['system']['name']}, process dossier [bold]{code}[/] ({self.scenario['TenDVC']}) "
+                f"through to '{self.suite.profile['dossier_status'][final]}' (status {final}). "
+                f"Waiting up to {deadline:.0f}s, watching the portal journal…")
         try:
             wait_until(lambda: self.hooks.portal_status(code) == final, deadline, interval=2.0,
                        what=f"dossier {code} at status {final} on the portal")

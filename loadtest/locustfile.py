@@ -27,6 +27,17 @@ DRAIN_MESSAGE = "kiemthu_drain"
 _draining = False          # no new journeys once set; journeys under way finish
 _busy = 0                  # users of this process in the middle of a journey
 _reports: dict[str, dict] = {}
+_cpu_start: tuple[float, float] | None = None   # (CPU seconds, wall time) of this process at test start
+
+
+def _cpu_used() -> dict[str, float]:
+    """CPU seconds this process spent generating load, and the wall time: is the generator saturated?"""
+    import resource
+
+    if _cpu_start is None:
+        return {}
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    return {"cpu_s": round(ru.ru_utime + ru.ru_stime - _cpu_start[0], 3), "wall_s": round(time.time() - _cpu_start[1], 3)}
 
 
 def _wait(journey: str):
@@ -68,7 +79,7 @@ def _on_drain(environment, msg, **_kw) -> None:
 
 
 def _on_report_to_master(client_id, data, **_kw) -> None:
-    data["kiemthu_state"] = {"draining": _draining, "busy": _busy}
+    data["kiemthu_state"] = {"draining": _draining, "busy": _busy, **_cpu_used()}
 
 
 def _on_worker_report(client_id, data, **_kw) -> None:
@@ -78,9 +89,14 @@ def _on_worker_report(client_id, data, **_kw) -> None:
 
 @events.test_start.add_listener
 def _on_test_start(environment, **_kw):
+    import resource
+
     import gevent
     from locust.runners import MasterRunner, WorkerRunner
 
+    global _cpu_start
+    ru = resource.getrusage(resource.RUSAGE_SELF)
+    _cpu_start = (ru.ru_utime + ru.ru_stime, time.time())
     # the runner schedules its fault drill from this moment (the load has started)
     if CTX.load_dir and not isinstance(environment.runner, WorkerRunner):
         CTX.load_dir.mkdir(parents=True, exist_ok=True)
@@ -131,6 +147,12 @@ def _on_quitting(environment, **_kw):
         writer.requests_csv(csv.writer(fh))
     with open(CTX.load_dir / "final_failures.csv", "w", newline="", encoding="utf-8") as fh:
         writer.failures_csv(csv.writer(fh))
+    from locust.runners import MasterRunner
+
+    nodes = {"master" if isinstance(environment.runner, MasterRunner) else "local": _cpu_used()}
+    for i, (client_id, rep) in enumerate(sorted(_reports.items())):
+        nodes[f"worker-{i}"] = {k: rep[k] for k in ("cpu_s", "wall_s") if k in rep}
+    (CTX.load_dir / "generator.json").write_text(json.dumps(nodes))
 
 
 class CitizenUser(FastHttpUser):

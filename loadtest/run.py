@@ -318,7 +318,7 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
     env[ENV_DIR] = str(load_dir)
     if master:
         env[ENV_RUN_TIME] = f"{settings.duration_s:g}"
-    for stale in ("records.jsonl", "started.json", "final_stats.csv", "final_failures.csv"):
+    for stale in ("records.jsonl", "started.json", "final_stats.csv", "final_failures.csv", "generator.json"):
         (load_dir / stale).unlink(missing_ok=True)
     started_at = datetime.now(VN_TZ)
     mock: ManagedProcess | None = None
@@ -478,10 +478,29 @@ def build_summary(tgt, target_path, settings: LoadSettings, run_dir: Path, start
         "reconciliation": recon,
         "outbox": outbox,
         "mock": mock_fig,
+        "generator": _generator_figures(run_dir / "load", total.requests, total.rps),
         "files": {"html": "locust.html", "stats_csv": f"{CSV_PREFIX}_stats.csv",
                   "failures_csv": f"{CSV_PREFIX}_failures.csv", "history_csv": f"{CSV_PREFIX}_stats_history.csv",
                   "records": "records.jsonl", "markdown": "summary.md"},
     }
+
+
+def _generator_figures(load_dir: Path, requests: int, rps: float) -> dict[str, Any]:
+    """CPU of the load-generating processes over Locust's measuring window: `cpu_share` near 1.0 means a
+    generator had no spare CPU (it, not the system, set the pace); `requests_per_cpu_s` is what one fully
+    available core drives with this traffic."""
+    path = load_dir / "generator.json"
+    if not path.is_file():
+        return {}
+    nodes = json.loads(path.read_text())
+    out: dict[str, Any] = {"nodes": nodes}
+    generating = [v for k, v in nodes.items() if k != "master" and v.get("cpu_s")]
+    cpu = sum(v["cpu_s"] for v in generating)
+    window = requests / rps if rps else 0.0
+    if cpu and window:
+        out["requests_per_cpu_s"] = round(requests / cpu, 1)
+        out["cpu_share"] = round(cpu / window / max(1, len(generating)), 3)
+    return out
 
 
 def print_verdict(summary: dict[str, Any], load_dir: Path) -> None:

@@ -11,11 +11,16 @@ from scenarios import ROOT as SCENARIOS_ROOT
 from scenarios import ScenarioError
 
 DATA = Path(__file__).resolve().parent / "data"
+Loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(path: Path) -> Any:
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=Loader)
 
 
 def load_identities() -> list[dict[str, Any]]:
     """Test identities (citizens and enterprises) with the DOMAIN 4.1 claim set."""
-    return yaml.safe_load((DATA / "identities.yaml").read_text(encoding="utf-8"))
+    return read_yaml(DATA / "identities.yaml")
 
 
 def load_scenarios_fast(folder: str | Path | None = None) -> list[dict[str, Any]]:
@@ -28,7 +33,7 @@ def load_scenarios_fast(folder: str | Path | None = None) -> list[dict[str, Any]
     validator = jsonschema_rs.validator_for(load_schema("scenario"))
     out = []
     for path in sorted(Path(folder or SCENARIOS_ROOT).glob("*.yaml")):
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        data = read_yaml(path)
         for err in validator.iter_errors(data):
             where = "/".join(str(x) for x in err.instance_path) or "(root)"
             raise ScenarioError(f"{path.name}: field '{where}' breaks rule '{err.kind.name}': {err.message}")
@@ -104,7 +109,7 @@ class DocumentStore:
         self.base_url = base_url
         self.files_path = profile.get("khodl", {}).get("paths", {}).get("files", "/khodl/files")
         self.docs: list[dict[str, Any]] = []
-        seed = yaml.safe_load((DATA / "documents.yaml").read_text(encoding="utf-8"))
+        seed = read_yaml(DATA / "documents.yaml")
         for d in seed + list(extra or []):
             self.add_seed(d)
 

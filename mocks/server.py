@@ -6,6 +6,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from kiemthu.logs import get_logger, install_filter_on_existing_handlers
 from mocks.settings import (DEMO_ADAPTER_PASSWORD, DEMO_PAYMENT_SECRET, DEMO_SSO_CLIENT_SECRET, MockSettings,
@@ -20,6 +21,10 @@ def build_settings(target=None, host: str = "127.0.0.1", port: int = 8800, db_pa
     db = str(db_path) if db_path else default_db_path()
     if target is None:
         return MockSettings.demo(base_url, db, profile)
+    declared = urlsplit(target["portal"]["base_url"])
+    if declared.port == port:
+        # the agency was configured with this URL: issuer and links must use it exactly (localhost vs 127.0.0.1)
+        base_url = f"{declared.scheme}://{declared.netloc}"
     return MockSettings.from_target(target, base_url=base_url, db_path=db, profile=profile)
 
 

@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -113,7 +114,10 @@ class SsoProvider:
         self.code_ttl = int(conf.get("code_ttl_s", 60))
         self.token_ttl = int(conf.get("token_ttl_s", 3600))
         self.claim_names: list[str] = list(conf.get("claims", []))
-        self.key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True)
+        # the signing key is generated in the background: start-up need not wait for it
+        self._key: RSAKey | None = None
+        self._key_thread = threading.Thread(target=self._generate_key, name="sso-key", daemon=True)
+        self._key_thread.start()
         self._foreign_key: RSAKey | None = None
         self.pending: dict[str, AuthRequest] = {}
         self.grants: dict[str, Grant] = {}
@@ -121,6 +125,16 @@ class SsoProvider:
         self.sessions: dict[str, SsoSession] = {}
         self.redeemed: list[str] = []          # codes already exchanged, for the replay_code mode
         portal.roles["sso"] = self
+
+    def _generate_key(self) -> None:
+        self._key = RSAKey.generate_key(2048, parameters={"use": "sig", "alg": "RS256"}, auto_kid=True)
+
+    @property
+    def key(self) -> RSAKey:
+        """This run's signing key (RS256)."""
+        if self._key is None:
+            self._key_thread.join()
+        return self._key
 
     @property
     def issuer(self) -> str:
@@ -189,7 +203,8 @@ class SsoProvider:
         path = self.paths["authorize"]
         fault, status = await self.portal.apply_fault(ROLE, path, "authorize")
         if status:
-            self.record(request, path, status, params, None, error=f"fault:{fault.kind}", start=start)
+            self.record(request, path, status, params, None, error=f"fault:{fault.kind}", start=start,
+                        service="authorize")
             return HTMLResponse(pages.error_page("Lỗi hệ thống", "Cổng tạm thời không phục vụ."), status)
         client_id = params.get("client_id", "")
         client = self.portal.settings.client(client_id)
@@ -206,7 +221,7 @@ class SsoProvider:
         if problem:
             error, description = problem
             self.record(request, path, 302, params, {"error": error, "error_description": description},
-                        client=client_id, start=start)
+                        client=client_id, start=start, service="authorize")
             return self.redirect_back(client, redirect_uri, {"error": error, "error_description": description,
                                                              "state": state}, adversarial=False)
         acr = self._requested_acr(params.get("acr_values"))
@@ -215,7 +230,8 @@ class SsoProvider:
                                "plain" if params.get("code_challenge") else None), time.time() + 600)
         session = self.sessions.get(request.cookies.get(SSO_COOKIE, ""))
         prompt = params.get("prompt", "")
-        self.record(request, path, 302, params, {"sso_session": bool(session)}, client=client_id, start=start)
+        self.record(request, path, 302, params, {"sso_session": bool(session)}, client=client_id, start=start,
+                    service="authorize")
         if session and "login" not in prompt and self.acr_rank(session.acr) >= self.acr_rank(acr):
             return self.issue_code(auth, session)  # already logged in on the portal: no second login
         if "none" in prompt.split():
@@ -253,7 +269,7 @@ class SsoProvider:
     def _authorize_error_page(self, request: Request, path: str, params: dict, start: float, error: str,
                               description: str, client: str = "") -> Response:
         self.record(request, path, 400, params, {"error": error, "error_description": description}, client=client,
-                    start=start)
+                    start=start, service="authorize")
         return HTMLResponse(pages.error_page("Không thể đăng nhập", description, f"error={error}"), 400)
 
     async def login_form(self, request: Request) -> Response:
@@ -278,7 +294,7 @@ class SsoProvider:
         client_id = auth.client.client_id if auth else ""
         record = {"techid": techid, "acr": acr, "sessionDataKey": key}
         if key and auth is None:
-            self.record(request, path, 400, record, {"error": "expired_login"}, start=start)
+            self.record(request, path, 400, record, {"error": "expired_login"}, start=start, service="login")
             return HTMLResponse(pages.error_page("Phiên đăng nhập hết hạn", "Yêu cầu đăng nhập không còn hiệu lực."), 400)
         ident = self.portal.identity_by_techid.get(techid)
         error = ""
@@ -291,13 +307,14 @@ class SsoProvider:
         elif auth and self.acr_rank(acr) < self.acr_rank(auth.acr):
             error = f"Dịch vụ yêu cầu mức độ xác thực tối thiểu {auth.acr}."
         if error:
-            self.record(request, path, 400, record, {"error": error}, client=client_id, start=start)
+            self.record(request, path, 400, record, {"error": error}, client=client_id, start=start, service="login")
             return HTMLResponse(pages.login_page(path, key, self.portal.identities, self.acr_values,
                                                  auth.acr if auth else acr, client_id, error, techid), 400)
         session_id = secrets.token_urlsafe(24)
         session = SsoSession(techid, acr, int(time.time()), secrets.token_hex(8))
         self.sessions[session_id] = session
-        self.record(request, path, 302, record, {"sub": ident["sub"], "acr": acr}, client=client_id, start=start)
+        self.record(request, path, 302, record, {"sub": ident["sub"], "acr": acr}, client=client_id, start=start,
+                    service="login")
         if auth is None:
             response: Response = RedirectResponse("/", 303)
         else:
@@ -379,7 +396,8 @@ class SsoProvider:
         fault, status = await self.portal.apply_fault(ROLE, path, "token")
         if status:
             resp = oauth_error("temporarily_unavailable", "Cổng tạm thời không phục vụ", status)
-            self.record(request, path, status, form, None, client=form.get("client_id", ""), error=f"fault:{fault.kind}", start=start)
+            self.record(request, path, status, form, None, client=form.get("client_id", ""), error=f"fault:{fault.kind}",
+                        start=start, service="token")
             return resp
         client, failure = self.authenticate_client(request, form)
         if failure is None:
@@ -500,7 +518,7 @@ class SsoProvider:
                 return oauth_error("invalid_request", "yêu cầu quá lớn / request too large", 413)
         fault, status = await self.portal.apply_fault(ROLE, path, "userinfo")
         if status:
-            self.record(request, path, status, None, None, error=f"fault:{fault.kind}", start=start)
+            self.record(request, path, status, None, None, error=f"fault:{fault.kind}", start=start, service="userinfo")
             return oauth_error("temporarily_unavailable", "Cổng tạm thời không phục vụ", status)
         raw = self._bearer(request, form)
         token = self.active_token(raw)

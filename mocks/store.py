@@ -92,6 +92,14 @@ class Store:
         self.conn.execute("PRAGMA synchronous=NORMAL")
         self.conn.execute("PRAGMA foreign_keys=OFF")
         self.conn.executescript(SCHEMA)
+        self._checkpointer: threading.Thread | None = None
+        self._closing = threading.Event()
+        if path != ":memory:":
+            # checkpoints fsync; done on the event loop they stall every request for tens of milliseconds
+            self.conn.execute("PRAGMA wal_autocheckpoint=0")
+            self._checkpointer = threading.Thread(target=self._checkpoint_forever, name="sqlite-checkpoint",
+                                                  daemon=True)
+            self._checkpointer.start()
         self._depth = 0            # nesting of transaction() blocks
         self._open = False         # the grouped SQLite transaction is open
         self._last_commit = time.monotonic()
@@ -143,6 +151,17 @@ class Store:
             for t in TABLES:
                 db.execute(f"DELETE FROM {t}")
 
+    def _checkpoint_forever(self, interval: float = 0.5) -> None:
+        conn = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            while not self._closing.wait(interval):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    pass  # busy now; the next round will do it
+        finally:
+            conn.close()
+
     def checkpoint(self) -> None:
         self.flush()
         with self.lock:
@@ -150,6 +169,7 @@ class Store:
                 self.conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def close(self) -> None:
+        self._closing.set()
         self.flush()
         with self.lock:
             self.conn.close()

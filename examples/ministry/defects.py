@@ -77,6 +77,8 @@ CATALOGUE: tuple[Defect, ...] = (
            "Returning the result is synced with status 11."),
     Defect("status-skipped", "processing", "Mỗi bước xử lý được đồng bộ (TrangThaiHoSo)",
            "The 'Xử lý' step (status 4) is never synced; the portal jumps from 2 to 9."),
+    Defect("status-out-of-order", "processing", "TrangThaiHoSo theo đúng trình tự xử lý",
+           "After the result is returned (10), a delayed approval update (9) is synced, moving the dossier back."),
     Defect("progress-before-dossier", "processing", "CapNhatTienDoHoSoMC chỉ sau khi DongBoHoSoMC thành công",
            "The first progress step is sent before the dossier itself exists on the portal."),
     Defect("result-without-file-link", "processing", "DanhSachGiayToKetQua.DuongDanTepTinKetQua",

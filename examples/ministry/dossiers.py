@@ -264,6 +264,13 @@ def queue_sync(ctx, conn: sqlite3.Connection, code: str, content: str, actor: di
     outbox.enqueue(conn, code, outbox.PROGRESS, {"data": [item]}, content)
 
 
+def _queue_late_approval(ctx, conn: sqlite3.Connection, code: str) -> None:
+    """Seeded defect: the approval snapshot (status 9) is synced again after the return (10)."""
+    item = dossier_payload(ctx, load(ctx, code, conn))
+    item.update(TrangThaiHoSo="9", NgayTra="")
+    outbox.enqueue(conn, code, outbox.DOSSIER, {"isUpdating": "True", "data": [item]}, "Đồng bộ lại kết quả phê duyệt")
+
+
 # --- officer transitions ------------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Action:
@@ -325,5 +332,7 @@ def apply_action(ctx, code: str, slug: str, note: str = "") -> str:
         add_history(conn, code, action.to, action.progress, ctx.settings.officer_name, now, note)
         if not (slug == "xu-ly" and ctx.defects.on("status-skipped")):
             queue_sync(ctx, conn, code, action.progress, officer_actor(ctx.settings), now)
+        if slug == "tra-ket-qua" and ctx.defects.on("status-out-of-order"):
+            _queue_late_approval(ctx, conn, code)
     ctx.wake.set()
     return action.to

@@ -50,6 +50,7 @@ CHANGES: dict[str, set[str]] = {
     "payment-status-not-synced": {"payment_syncs", "portal_statuses"},
     "status-out-of-range": {"portal_statuses", "schema_errors"},
     "status-skipped": {"portal_statuses"},
+    "status-out-of-order": {"portal_statuses"},
     "progress-before-dossier": {"first_sync"},
     "result-without-file-link": {"result_link", "schema_errors"},
     "result-without-type-code": {"result_code"},

@@ -20,7 +20,6 @@ from examples.ministry.db import Database
 from examples.ministry.defects import Defects
 from examples.ministry.payment import IPN_FIELDS, checksum, checksum_ok
 from examples.ministry.timeutil import VN_TZ, add_working_days, payment_time, sync_date
-from tests.ministry.conftest import PDF
 from tests.ministry.fakeportal import query_of
 
 REQUIRED_DEFECTS = {

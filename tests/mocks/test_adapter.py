@@ -202,3 +202,23 @@ def test_200_parallel_syncs_of_distinct_dossiers_are_all_journalled(portal, sess
     entries = portal.get("/_mock/journal", params={"service": "DongBoHoSoMC", "limit": 1000}).json()["entries"]
     assert {c for e in entries if e["status_code"] == 200 for c in e["dossier_codes"]} == set(codes)
     assert len(portal.get("/_mock/dossiers").json()["dossiers"]) == 200
+
+
+def test_status_sync_and_ratings_for_known_dossiers(portal, session):
+    code = dossier_code(9)
+    msg = {"session": session, "madonvi": AGENCY}
+    r = portal.post("/adapter/integration", headers=H, json={**msg, "service": "DongBoTrangThaiHoSo",
+                                                              "data": [{"MaHoSo": code, "TrangThaiHoSo": "2"}]})
+    assert r.status_code == 422 and "dossier_exists" in rules_of(r)
+    send(portal, session, [dossier(code, "1")])
+    r = portal.post("/adapter/integration", headers=H, json={**msg, "service": "DongBoTrangThaiHoSo",
+                                                              "data": [{"MaHoSo": code, "TrangThaiHoSo": "10", "NgayTra": stamp()}]})
+    assert r.status_code == 422 and "status_transition" in rules_of(r)
+    r = portal.post("/adapter/integration", headers=H, json={**msg, "service": "DongBoTrangThaiHoSo",
+                                                              "data": [{"MaHoSo": code, "TrangThaiHoSo": "2", "NgayCapNhat": stamp()}]})
+    assert r.status_code == 200, r.text
+    view = portal.get(f"/_mock/dossiers/{code}").json()
+    assert view["TrangThaiHoSo"] == "2" and [h["service"] for h in view["status_history"]] == ["DongBoHoSoMC", "DongBoTrangThaiHoSo"]
+    r = portal.post("/adapter/integration", headers=H, json={**msg, "service": "DongBoDanhGia",
+                                                              "data": [{"MaHoSo": code, "DiemDanhGia": "5"}]})
+    assert r.status_code == 200 and portal.get(f"/_mock/dossiers/{code}").json()["ratings"][0]["DiemDanhGia"] == "5"
