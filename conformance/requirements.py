@@ -13,8 +13,8 @@ from conformance.rules import payment, processing, sso, submission
 
 CHECKS = {"sso": sso, "submission": submission, "payment": payment, "processing": processing}
 NOT_TESTED = [
-    ("Concurrent submissions share a daily sequence number (dossier-code-not-atomic)", "needs parallel load: see `kiemthu load` and its reconciliation"),
-    ("ThoiGianGD with a 12-hour clock", "only visible between 12:00 and 23:59 or at 00:xx Vietnam time; before noon hh == HH"),
+    ("Concurrent submissions never share a daily sequence number", "needs parallel load: see `kiemthu load` and its reconciliation"),
+    ("ThoiGianGD with a 12-hour clock", "checked (ensure_transaction_time_plausible), but a 12-hour clock is only visible from 13:00 to 23:59 and at 00:xx Vietnam time; otherwise hh == HH"),
     ("Bank digital signature on receipts, daily reconciliation, refunds", "outside the four checks (reconciliation: loadtest/)"),
     ("Security of uploads, officer pages, session cookies", "outside the four checks"),
 ]

@@ -8,6 +8,7 @@ import json
 import re
 import sys
 import tempfile
+import threading
 import time
 from datetime import datetime
 from pathlib import Path
@@ -31,6 +32,7 @@ NEEDS = {"open_service": ["citizen_login"], "submit": ["open_service"], "pay": [
 SSO_MODES = ("id_token_foreign_key", "id_token_alg_none", "id_token_wrong_iss", "id_token_wrong_aud",
              "id_token_wrong_nonce", "id_token_expired", "tampered_state", "replay_code")
 IPN_NEGATIVE_MODES = ("ipn_bad_checksum", "ipn_lower_amount")
+SETTLE_S, QUIET_S = 2.5, 0.6  # watch for messages queued behind the last expected one: at most / quiet for
 OUTAGE_S = 1.0  # long enough for several sync attempts to fail, short enough to keep the run quick
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
 
@@ -78,6 +80,10 @@ class Suite:
         self.journal_cache: list[dict[str, Any]] = []
         # set by the pytest plugin so a prompt to a person is not swallowed by output capture
         self.uncaptured = contextlib.nullcontext
+        # armed adversarial modes are global at the portal: one case at a time from arming to consumption
+        self.arming = threading.Lock()
+        self.negatives_thread: threading.Thread | None = None
+        self.negatives_http: dict[str, dict[str, Any]] = {}
 
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
@@ -407,9 +413,15 @@ class ServiceRun:
         seen = self._markers(pages, self.suite.page_s if out.ok else 2)
         seen["where"] = self.suite.evidence.screenshot(pages.current, self.id, "sso", "citizen_login-landing")
         out.observations.update(seen)
-        out.ok = out.ok and seen["logged_in"]
-        if out.ok is False and out.error is None:
-            out.skipped = None
+        if out.ok and seen["logged_in"] and "sso" in self.checks and "sso_negatives" not in self.suite.shared \
+                and self.suite.target["portal"]["mode"] == "mock":
+            start_sso_negatives(self)
+        if out.ok and not seen["logged_in"]:
+            from conformance.adapter import StepFailed
+
+            out.ok = False
+            out.error = StepFailed("citizen_login", "landing", "the logged-in marker after the portal login",
+                                   f"not logged in; landed on {seen['landing']}", seen["where"])
 
     def _open_service(self, pages: PageSet, out: FlowOutcome) -> None:
         if self.executor.has_flow("open_service"):
@@ -514,14 +526,20 @@ class ServiceRun:
         portal = self.suite.portal
         before = self.suite.sync_journal()
         moment = datetime.now(VN_TZ)
-        if mode:
-            portal.arm(mode, self.suite.target["portal"].get("payment_partner", {}).get("code"))
         attempt = FlowOutcome("pay")
         quiet = mode == "ipn_lower_amount"  # its evidence is the return page and the dossier list
         if quiet:
             self.executor.shots = "failures"
+        lock = self.suite.arming if mode else contextlib.nullcontext()
         try:
-            self.executor.run_flow("pay", pages, attempt)
+            with lock:
+                if mode:
+                    portal.arm(mode, self.suite.target["portal"].get("payment_partner", {}).get("code"))
+                try:
+                    self.executor.run_flow("pay", pages, attempt)
+                finally:
+                    if mode and not attempt.ok:
+                        portal.disarm()  # never reached the callback: the mode may still be armed
         finally:
             self.executor.shots = (self.suite.adapter.get("evidence") or {}).get("screenshots", "steps")
         if attempt.ok:
@@ -542,7 +560,6 @@ class ServiceRun:
         if mode == "ipn_lower_amount":
             result["shown_paid"] = self.paid_shown()
             result["portal_paid"] = self.portal_paid()
-        portal.disarm()
         result["journal_until"] = self.suite.sync_journal()
         return result
 
@@ -636,8 +653,23 @@ class ServiceRun:
         try:
             wait_until(reached, timeout, interval=0.25, what="statuses synced")
         except DeadlineExceeded:
+            return entries
+        # until the dossier's traffic has been quiet for a moment: a late update or the last progress step may be
+        # queued behind the last status
+        state = {"n": len(entries), "since": time.monotonic()}
+
+        def quiet() -> bool:
+            n = len(self.suite.portal.journal(dossier=code))
+            if n != state["n"]:
+                state.update(n=n, since=time.monotonic())
+                return False
+            return time.monotonic() - state["since"] >= QUIET_S
+
+        try:
+            wait_until(quiet, SETTLE_S, interval=0.15)
+        except DeadlineExceeded:
             pass
-        return entries
+        return self.suite.portal.journal(dossier=code)
 
 
 class _Lazy:
@@ -663,44 +695,87 @@ def _sso_negatives(run: ServiceRun) -> dict[str, dict[str, Any]]:
     """Each adversarial login case from a fresh session: the citizen must not end up logged in.
 
     They test the system's SSO client, not a service, so they run once per run (on the first service) and the
-    other services' SSO checks reuse the outcome.
+    other services' SSO checks reuse the outcome. The HTTP probes start in the background as soon as the first
+    citizen login succeeded (nothing else talks to the portal's SSO until the logout); a case the HTTP probe cannot
+    post is played in the browser here.
     """
-    from conformance.sso_probe import ProbeUnsupported, attempt_login
-
     suite = run.suite
     if "sso_negatives" in suite.shared:
         first, results = suite.shared["sso_negatives"]
         return {m: {**r, "journal": [], "note": f"evaluated on {first}"} for m, r in results.items()}
-    results: dict[str, dict[str, Any]] = {}
-    try:
-        available = set(suite.portal.adversarial_modes())
-    except Exception:
-        available = set()
-    logged_in_text = _marker_text(run, "logged_in")
-    pages = suite.adapter.get("pages") or {}
-    deep_link = run.vars.expand(pages.get("deep_link", ""), "adapter.pages.deep_link") if pages.get("deep_link") else None
-    protected = run.vars.expand(pages["my_dossiers"], "adapter.pages.my_dossiers") if pages.get("my_dossiers") else None
+    if suite.negatives_thread is None:
+        start_sso_negatives(run)
+    suite.negatives_thread.join(suite.page_s * len(SSO_MODES))
+    results: dict[str, dict[str, Any]] = dict(suite.negatives_http)
     for mode in SSO_MODES:
-        if available and mode not in available:
-            continue
-        before = suite.sync_journal()
-        suite.portal.arm(mode)
-        try:
-            seen = _probe_http(run, deep_link, protected, logged_in_text, mode) if deep_link and logged_in_text else None
-        except ProbeUnsupported:
-            seen = None
-        if seen is None:
-            seen = _probe_browser(run, mode)
-        suite.portal.disarm()
-        seen["journal"] = suite.portal.journal(after_id=before, role="sso")
-        results[mode] = seen
+        if results.get(mode, {}).get("needs_browser"):
+            portal = suite.portal
+            with suite.arming:
+                before = portal.journal(role="sso", after_id=suite.journal_cursor)
+                cursor = max((int(e["id"]) for e in before), default=suite.journal_cursor)
+                portal.arm(mode)
+                try:
+                    seen = _probe_browser(run, mode)
+                finally:
+                    portal.disarm()
+            seen["journal"] = portal.journal(after_id=cursor, role="sso")
+            results[mode] = seen
     log.debug("SSO negatives done")
     suite.shared["sso_negatives"] = (run.id, {m: {k: v for k, v in r.items() if k != "journal"} for m, r in results.items()})
     return results
 
 
-def _probe_http(run: ServiceRun, deep_link: str, protected: str | None, logged_in_text: str, mode: str) -> dict[str, Any]:
-    from conformance.sso_probe import attempt_login, visible_text
+def start_sso_negatives(run: ServiceRun) -> None:
+    """The HTTP probes of the SSO negatives, in a thread with its own portal client."""
+    import threading
+
+    suite = run.suite
+    if suite.negatives_thread is not None:
+        return
+    suite.negatives_thread = threading.Thread(target=_sso_probes, args=(run,), name="sso-negatives", daemon=True)
+    suite.negatives_thread.start()
+
+
+def _sso_probes(run: ServiceRun) -> None:
+    from conformance.sso_probe import ProbeUnsupported
+
+    suite = run.suite
+    portal = PortalClient(suite.target["portal"]["base_url"])
+    try:
+        try:
+            available = set(portal.adversarial_modes())
+        except Exception:
+            available = set()
+        logged_in_text = _marker_text(run, "logged_in")
+        deep_link = (suite.adapter.get("pages") or {}).get("deep_link")
+        deep_link = run.vars.expand(deep_link, "adapter.pages.deep_link") if deep_link else None
+        cursor = max((int(e["id"]) for e in portal.journal(role="sso")), default=0)
+        for mode in SSO_MODES:
+            if available and mode not in available:
+                continue
+            if not (deep_link and logged_in_text):
+                suite.negatives_http[mode] = {"needs_browser": True}
+                continue
+            with suite.arming:
+                portal.arm(mode)
+                try:
+                    seen = _probe_http(run, deep_link, logged_in_text, mode)
+                except ProbeUnsupported:
+                    seen = {"needs_browser": True}
+                except Exception as exc:  # the system did not answer: that is not a refusal we can vouch for
+                    seen = {"logged_in": None, "landing": f"{type(exc).__name__}: {exc}", "via": "http"}
+                finally:
+                    portal.disarm()
+            entries = portal.journal(role="sso", after_id=cursor)
+            cursor = max((int(e["id"]) for e in entries), default=cursor)
+            seen["journal"] = entries
+            suite.negatives_http[mode] = seen
+    finally:
+        portal.close()
+
+
+def _probe_http(run: ServiceRun, deep_link: str, logged_in_text: str, mode: str) -> dict[str, Any]:
+    from conformance.sso_probe import attempt_login
 
     got = attempt_login(deep_link, run.identity["TechID"], run.scenario.get("acr"), timeout=run.suite.page_s)
     # only the landing page counts: a later visit would ride the portal's own (valid) session

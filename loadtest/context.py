@@ -79,7 +79,7 @@ def load_context(target_path: str | Path | None = None, options: dict[str, Any] 
         sc = load_scenario(path)
         by_id[sc["id"]] = sc
     services = []
-    for sid in settings.services:
+    for sid in settings.services or sorted(by_id):
         if sid not in by_id:
             raise ValueError(f"load.journeys.citizen.services: '{sid}' is not a service of the target "
                              f"(known: {', '.join(sorted(by_id))})")

@@ -22,6 +22,15 @@ class JourneyFailed(Exception):
     """A step did not do what the journey needs; the step itself is already marked failed in Locust."""
 
 
+def check_failed(client, step: str, message: str) -> JourneyFailed:
+    """A page lacking what the journey needs: a failed step in Locust's statistics (type CHECK), so a journey
+    that cannot complete counts in the error rate even when every HTTP status was fine."""
+    client.request_event.fire(request_type="CHECK", name=step, response_time=0, response_length=0,
+                              exception=JourneyFailed(message), context={}, response=None, url=None,
+                              start_time=time.time())
+    return JourneyFailed(message)
+
+
 class Browser:
     """A thin browser over a Locust FastHttpSession: named steps, manual redirects, page parsing."""
 
@@ -38,7 +47,8 @@ class Browser:
             if status not in ok:
                 detail = ""
                 if status >= 400 and resp.text:
-                    detail = " — " + " ".join(parse_page(resp.text).text.split())[:160]
+                    # the page title only: stable across users, so Locust groups the failures
+                    detail = " — " + parse_page(resp.text).title[:120]
                 problem = f"{name}: HTTP {status} (expected {'/'.join(map(str, ok))}){detail}"
             elif expect_text and expect_text not in (resp.text or ""):
                 problem = f"{name}: page lacks '{expect_text}'"
@@ -135,13 +145,13 @@ def sso_login(b: Browser, resp, identity: dict[str, Any], acr: str, portal_url: 
         return resp  # already signed in
     where = b.location(resp)
     if not where.startswith(portal_url):
-        raise JourneyFailed(f"sso: the system did not send the citizen to the portal ({urlparse(where).path})")
+        raise check_failed(b.client, "open: deep link", f"the system did not send the citizen to the portal's SSO ({urlparse(where).path})")
     page_resp = b.request("GET", where, "sso: authorize", ok=(200, *REDIRECTS))
     page_resp = b.follow(page_resp, ["sso: login page"])
     page = parse_page(page_resp.text)
     form = page.form_with("techid")
     if form is None:
-        raise JourneyFailed("sso: no login form with a techid field on the portal page")
+        raise check_failed(b.client, "sso: login page", "no login form with a techid field on the portal page")
     data = form.defaults()
     data["techid"] = identity["TechID"]
     if form.named("acr"):
@@ -179,7 +189,7 @@ def citizen_journey(user, ctx, recorder: Recorder) -> None:
         page = parse_page(resp.text)
 
         # step 1: the applicant's fields (prefilled ones kept, the rest from the scenario's samples)
-        form = _wizard_form(page, [f["name"] for f in sc.get("fields", [])])
+        form = _wizard_form(b.client, page, [f["name"] for f in sc.get("fields", [])])
         data = form.defaults()
         for f in sc.get("fields", []):
             if form.named(f["name"]) and not data.get(f["name"]):
@@ -191,7 +201,7 @@ def citizen_journey(user, ctx, recorder: Recorder) -> None:
         # step 2: one file per document input, consent boxes ticked
         form = next((f for f in page.forms if f.file_fields()), None)
         if form is None:
-            raise JourneyFailed("submit: no document upload form after step 1")
+            raise check_failed(b.client, "submit: step 2 page", "no document upload form after step 1")
         data = form.defaults()
         for fld in form.fields:
             if fld.type == "checkbox" and fld.name and not fld.name.startswith("khodl"):
@@ -206,7 +216,7 @@ def citizen_journey(user, ctx, recorder: Recorder) -> None:
         page = parse_page(resp.text)
         m = ctx.code_rx.search(page.text)
         if not m:
-            raise JourneyFailed("submit: the receipt shows no dossier code")
+            raise check_failed(b.client, "submit: receipt", "the receipt shows no dossier code")
         code = m.group(0)
         SUBMITTED.add(code)
         recorder.add({"type": "submission", "sid": new_sid(), "code": code, "service": svc.id,
@@ -222,13 +232,13 @@ def citizen_journey(user, ctx, recorder: Recorder) -> None:
                       "duration_s": round(time.time() - t0, 3), **({"interrupted": True} if interrupted else {})})
 
 
-def _wizard_form(page: Page, field_names: list[str]) -> Form:
+def _wizard_form(client, page: Page, field_names: list[str]) -> Form:
     for f in page.forms:
         if any(f.named(n) for n in field_names):
             return f
     posts = [f for f in page.forms if f.method == "POST"]
     if not posts:
-        raise JourneyFailed("open: the service page has no form")
+        raise check_failed(client, "open: service", "the service page has no form")
     return posts[0]
 
 
@@ -236,16 +246,16 @@ def pay(b: Browser, receipt: Page, code: str, svc, ctx, recorder: Recorder) -> N
     link = next((l for l in receipt.links if code in l.href and ("thanh-toan" in l.href or "pay" in l.href)), None) \
         or receipt.link_matching(r"(?i)thanh toán|thanh-toan|payment")
     if link is None:
-        raise JourneyFailed("pay: the receipt offers no online payment for a fee-charging service")
+        raise check_failed(b.client, "pay: init", "the receipt offers no online payment for a fee-charging service")
     resp = b.request("GET", link.href, "pay: init", ok=REDIRECTS)
     where = b.location(resp)
     if not where.startswith(ctx.settings.portal_url):
-        raise JourneyFailed("pay: INIT did not send the citizen to the portal's payment page")
+        raise check_failed(b.client, "pay: init", "INIT did not send the citizen to the portal's payment page")
     page_resp = b.request("GET", where, "pay: portal page", ok=(200,))
     page = parse_page(page_resp.text)
     form = page.form_with("outcome") or next((f for f in page.forms if f.method == "POST"), None)
     if form is None:
-        raise JourneyFailed("pay: the portal payment page has no form")
+        raise check_failed(b.client, "pay: portal page", "the portal payment page has no form")
     data = form.defaults()
     choice = form.radio_by_label("outcome", ctx.settings.payment_outcome)
     if choice is not None:
@@ -284,18 +294,18 @@ def officer_journey(user, ctx, recorder: Recorder) -> None:
             page_resp = b.request("GET", bo["login_path"], "officer: login page")
             form = parse_page(page_resp.text).form_with(bo["username_field"], bo["password_field"])
             if form is None:
-                raise JourneyFailed("officer: no login form with the configured fields")
+                raise check_failed(b.client, "officer: login page", "no login form with the configured fields")
             data = form.defaults()
             data[bo["username_field"]] = bo["username"]
             data[bo["password_field"]] = ctx.officer_password() or ""
             resp = b.request(form.method, form.url(b.url), "officer: login", ok=REDIRECTS, data=data)
             if urlparse(b.location(resp)).path == urlparse(form.url(b.url)).path:
-                raise JourneyFailed("officer: login refused")
+                raise check_failed(b.client, "officer: login", "login refused (back to the login page)")
             user.officer_logged_in = True
         resp = b.request("GET", bo["list_path"], "officer: list", ok=(200, *REDIRECTS))
         if resp.status_code in REDIRECTS:
             user.officer_logged_in = False  # session ended: log in again next time
-            raise JourneyFailed("officer: the list sent us to log in again")
+            raise check_failed(b.client, "officer: list", "the list sent the officer to log in again")
         page = parse_page(resp.text)
         candidates = []
         wanted = [a.casefold() for a in bo.get("actions") or []]

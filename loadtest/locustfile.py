@@ -21,7 +21,7 @@ from loadtest.recorder import Recorder
 CTX = load_context()
 SETTINGS = CTX.settings
 RECORDER = Recorder(CTX.load_dir / "records.jsonl" if CTX.load_dir else None)
-# set for a master only: it ends the run itself (see _drain_then_quit) instead of Locust's --run-time
+# set by the runner for a master or a local run: the run ends through _drain_then_quit, not Locust's --run-time
 RUN_TIME_S = float(os.environ.get(ENV_RUN_TIME) or 0)
 DRAIN_MESSAGE = "kiemthu_drain"
 _draining = False          # no new journeys once set; journeys under way finish
@@ -62,7 +62,7 @@ def _on_init(environment, **_kw):
     from locust.runners import MasterRunner, WorkerRunner
 
     # the event loop's clock is stale after the (blocking) import of this file: without a refresh, timers
-    # such as Locust's --run-time fire early by the time the import took
+    # started next (the run time) fire early by as long as the import took
     gevent.get_hub().loop.update_now()
     RECORDER.attach(environment)
     runner = environment.runner
@@ -92,7 +92,7 @@ def _on_test_start(environment, **_kw):
     import resource
 
     import gevent
-    from locust.runners import MasterRunner, WorkerRunner
+    from locust.runners import WorkerRunner
 
     global _cpu_start
     ru = resource.getrusage(resource.RUSAGE_SELF)
@@ -101,33 +101,44 @@ def _on_test_start(environment, **_kw):
     if CTX.load_dir and not isinstance(environment.runner, WorkerRunner):
         CTX.load_dir.mkdir(parents=True, exist_ok=True)
         (CTX.load_dir / "started.json").write_text(json.dumps({"t": time.time(), "pid": os.getpid()}))
-    if RUN_TIME_S and isinstance(environment.runner, MasterRunner):
+    if RUN_TIME_S and not isinstance(environment.runner, WorkerRunner):
         gevent.get_hub().loop.update_now()
         gevent.spawn_later(RUN_TIME_S, _drain_then_quit, environment)
 
 
 def _drain_then_quit(environment) -> None:
-    """End of a distributed run: workers start no new journey, finish those under way (within --stop-timeout)
-    and report their last records; then quit. Locust's own --run-time on a master quits at once and loses
-    what workers saw while stopping."""
-    from locust.runners import WORKER_REPORT_INTERVAL
+    """End of the run: no new journeys, those under way finish (within --stop-timeout) and, in a distributed
+    run, every worker reports its last records; then quit. Locust's own --run-time stops users mid-journey,
+    so the system may do something (an officer action, a submission) the records never show."""
+    global _draining
+    from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner
 
     from kiemthu.runtime import DeadlineExceeded, wait_until
 
     runner = environment.runner
     asked = time.time()
-    runner.send_message(DRAIN_MESSAGE)
+    if isinstance(runner, MasterRunner):
+        runner.send_message(DRAIN_MESSAGE)
 
-    def idle() -> bool:
-        return all((r := _reports.get(c.id)) and r["t"] > asked and r["draining"] and r["busy"] == 0
-                   for c in runner.clients.all)
+        def idle() -> bool:
+            return all((r := _reports.get(c.id)) and r["t"] > asked and r["draining"] and r["busy"] == 0
+                       for c in runner.clients.all)
 
+        bound = environment.stop_timeout + 2 * WORKER_REPORT_INTERVAL + 1
+    else:
+        _draining = True
+
+        def idle() -> bool:
+            return _busy == 0
+
+        bound = environment.stop_timeout
     try:
-        wait_until(idle, environment.stop_timeout + 2 * WORKER_REPORT_INTERVAL + 1, interval=0.2,
-                   what="workers idle after drain")
+        wait_until(idle, bound, interval=0.1, what="journeys under way finished")
     except DeadlineExceeded:
-        pass  # a worker still busy or gone: quit with what arrived
+        pass  # journeys still running after --stop-timeout are cut short, as Locust would
     runner.quit()
+    if environment.web_ui is not None:
+        environment.web_ui.stop()  # --ui: the process ends with the run (its HTML report stays)
 
 
 @events.quitting.add_listener
@@ -136,7 +147,7 @@ def _on_quitting(environment, **_kw):
     while at this point every request (and every worker's last report) has been counted."""
     import csv
 
-    from locust.runners import WorkerRunner
+    from locust.runners import MasterRunner, WorkerRunner
     from locust.stats import PERCENTILES_TO_REPORT, StatsCSV
 
     RECORDER.close()
@@ -147,8 +158,6 @@ def _on_quitting(environment, **_kw):
         writer.requests_csv(csv.writer(fh))
     with open(CTX.load_dir / "final_failures.csv", "w", newline="", encoding="utf-8") as fh:
         writer.failures_csv(csv.writer(fh))
-    from locust.runners import MasterRunner
-
     nodes = {"master" if isinstance(environment.runner, MasterRunner) else "local": _cpu_used()}
     for i, (client_id, rep) in enumerate(sorted(_reports.items())):
         nodes[f"worker-{i}"] = {k: rep[k] for k in ("cpu_s", "wall_s") if k in rep}

@@ -1,5 +1,5 @@
-"""Reading the portal's side after a run (over HTTP): the agency's outbox, dossiers and payments on the mock,
-and the mock's own figures. Every wait has a deadline."""
+"""Reading the portal's side after a run (over HTTP): the system's outbox, then dossiers and payments as the
+mock portal holds them. Every wait has a deadline."""
 
 from __future__ import annotations
 
@@ -9,10 +9,7 @@ from typing import Any
 
 import httpx
 
-from kiemthu.logs import get_logger
 from kiemthu.runtime import DeadlineExceeded, wait_until
-
-log = get_logger("loadtest")
 
 
 # --- the system's outbox ---------------------------------------------------------------------------------

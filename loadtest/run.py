@@ -22,7 +22,7 @@ from urllib.parse import urlparse
 
 import httpx
 
-from kiemthu.logs import get_logger, redact
+from kiemthu.logs import redact
 from kiemthu.runtime import (VN_TZ, DeadlineExceeded, ManagedProcess, make_run_dir, port_is_free, python_module_cmd,
                              wait_until)
 from loadtest.context import ENV_DIR, ENV_OPTIONS, ENV_RUN_TIME, ENV_TARGET
@@ -31,7 +31,6 @@ from loadtest.portal_view import fetch_portal_view, wait_outbox_drained
 from loadtest.reconcile import (Reconciliation, dossier_codes, journeys_per_min, paid_refs, read_records, reconcile)
 from loadtest.settings import LoadConfigError, LoadSettings, resolve_settings
 
-log = get_logger("loadtest")
 LOCUSTFILE = Path(__file__).resolve().parent / "locustfile.py"
 EXIT_OK, EXIT_GATE, EXIT_CONFIG, EXIT_RUN = 0, 1, 2, 4
 CSV_PREFIX = "locust"
@@ -188,14 +187,12 @@ def locust_command(settings: LoadSettings, load_dir: Path, run_dir: Path, *, ui:
             "--stop-timeout", f"{settings.stop_timeout_s:g}",
             "--csv", str(load_dir / CSV_PREFIX), "--html", str(load_dir / "locust.html"),
             "--exit-code-on-error", "0"]
+    # the run time is enforced by the locustfile (KIEMTHU_LOAD_RUN_TIME): journeys under way finish first
     if ui:
-        cmd += ["--web-host", "127.0.0.1", "--web-port", str(web_port or 8089), "--autostart", "--autoquit", "5"]
+        cmd += ["--web-host", "127.0.0.1", "--web-port", str(web_port or 8089), "--autostart"]
     else:
         cmd += ["--headless", "--only-summary"]
-    if not master:
-        cmd += ["-t", f"{int(round(settings.duration_s))}s"]
     if master:
-        # the run time is enforced by the locustfile on a master (stop, collect the last reports, quit)
         cmd += ["--master", "--expect-workers", str(expect_workers), "--expect-workers-max-wait", "60"]
         if "--master-bind-host" not in extra:
             cmd += ["--master-bind-host", "127.0.0.1"]
@@ -308,16 +305,16 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
            "PYTHONUNBUFFERED": "1"}
 
     if worker:
-        # a worker only generates load; the master owns the mock, the records and the verdict
+        # a worker only generates load; the master owns the mock, the records, the run time and the verdict
         env.pop(ENV_DIR, None)
+        env.pop(ENV_RUN_TIME, None)
         cmd = locust_command(settings, load_dir, run_dir, ui=False, master=False, worker=True,
                              master_host=master_host, expect_workers=0, extra=extra)
         _say(f"Locust worker → master {master_host}")
         return _run_locust(cmd, env, run_dir / "logs" / "locust-worker.out", settings.duration_s + 3600)
 
     env[ENV_DIR] = str(load_dir)
-    if master:
-        env[ENV_RUN_TIME] = f"{settings.duration_s:g}"
+    env[ENV_RUN_TIME] = f"{settings.duration_s:g}"
     for stale in ("records.jsonl", "started.json", "final_stats.csv", "final_failures.csv", "generator.json"):
         (load_dir / stale).unlink(missing_ok=True)
     started_at = datetime.now(VN_TZ)

@@ -156,7 +156,6 @@ def resolve_settings(target, *, users: int | None = None, spawn_rate: float | No
     if outbox_url and outbox_url.startswith("/"):
         outbox_url = system_url + outbox_url
 
-    scenario_ids = [s["scenario"].rsplit("/", 1)[-1].removesuffix(".yaml") for s in data.get("services", [])]
     citizen = journeys.get("citizen") or {}
     portal = journeys.get("portal") or {}
     gate = dict(section.get("gate") or {})
@@ -172,7 +171,7 @@ def resolve_settings(target, *, users: int | None = None, spawn_rate: float | No
         stop_timeout_s=float(section.get("stop_timeout_s", DEFAULTS["stop_timeout_s"])),
         weights=weights,
         think={name: _think(section, name) for name in DEFAULT_WEIGHTS},
-        services=list(citizen.get("services") or scenario_ids),
+        services=list(citizen.get("services") or []),  # empty: every service of the target
         identities=list(citizen.get("identities") or []),
         pay=bool(citizen.get("pay", True)),
         payment_outcome=citizen.get("payment_outcome", "Thành công"),

@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mocks.jsonutil import dumpb, loads
-from mocks.portal import BadJson, BodyTooLarge, Portal, json_response
+from mocks.portal import BadJson, BodyTooLarge, Portal
 from mocks.rules import (DATE_FIELDS_DOSSIER, DATE_FIELDS_PROGRESS, DATE_FIELDS_STATUS, DossierRules,
                          codes_unique_in_batch, now_epoch, procedure_published)
 from mocks.settings import AdapterAccount

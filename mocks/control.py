@@ -3,6 +3,8 @@ payments, identities, catalogue and reset. Used by the conformance checks and by
 
 from __future__ import annotations
 
+import os
+import time
 from typing import Any
 
 from fastapi import APIRouter, Body, Query
@@ -39,6 +41,7 @@ def bad_request(message: str, status: int = 400) -> Response:
 
 def build_router(portal: Portal) -> APIRouter:
     r = APIRouter(prefix="/_mock", tags=["control"])
+    started = time.monotonic()
 
     r.add_api_route("/health", health, methods=["GET"], summary="Sẵn sàng")
 
@@ -46,6 +49,18 @@ def build_router(portal: Portal) -> APIRouter:
     async def config() -> Response:
         return json_response({**portal.settings.public_summary(), "db_path": portal.store.path,
                               "paths": {k: portal.profile[k]["paths"] for k in ("sso", "payment", "adapter", "khodl")}})
+
+    @r.get("/stats", summary="Số liệu của lượt chạy theo vai trò và dịch vụ")
+    async def stats() -> Response:
+        rows = portal.store.query(
+            "SELECT role, service, direction, COUNT(*), SUM(status_code >= 400 OR status_code = 0), AVG(duration_ms),"
+            " MAX(duration_ms) FROM journal GROUP BY role, service, direction ORDER BY role, service")
+        counts = {t: portal.store.query(f"SELECT COUNT(*) FROM {t}")[0][0] for t in ("journal", "dossiers", "payments")}
+        return json_response({
+            "uptime_s": round(time.monotonic() - started, 3), "pid": os.getpid(), **counts,
+            "by_service": [{"role": role, "service": service, "direction": direction, "count": n, "errors": errors or 0,
+                            "avg_ms": round(avg or 0.0, 3), "max_ms": round(mx or 0.0, 3)}
+                           for role, service, direction, n, errors, avg, mx in rows]})
 
     @r.get("/identities", summary="Tài khoản thử nghiệm")
     async def identities() -> Response:

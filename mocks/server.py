@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import sys
 import time
 from pathlib import Path
@@ -58,16 +59,10 @@ def serve(target=None, host: str = "127.0.0.1", port: int = 8800, db_path: str |
     print(describe(settings, target is None), flush=True)
     config: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False,
                               "lifespan": "on", "workers": 1}
-    try:
-        import uvloop  # noqa: F401
+    if importlib.util.find_spec("uvloop"):
         config["loop"] = "uvloop"
-    except ImportError:
-        pass
-    try:
-        import httptools  # noqa: F401
+    if importlib.util.find_spec("httptools"):
         config["http"] = "httptools"
-    except ImportError:
-        pass
     server = uvicorn.Server(uvicorn.Config(app, **config))
     install_filter_on_existing_handlers()
     log.info("mock portal app built in %.0f ms", (time.perf_counter() - started) * 1000)

@@ -26,7 +26,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from mocks import pages
 from mocks.jsonutil import dumpb
-from mocks.portal import BadJson, BodyTooLarge, Portal, json_response
+from mocks.portal import BodyTooLarge, Portal, json_response
 from mocks.settings import SsoClient
 
 ROLE = "sso"

@@ -47,24 +47,26 @@ def test_sso_probe_reads_the_portal_login_form():
     assert visible_text("<h1>Xin chào, An</h1><script>var a=1</script>") == "Xin chào, An"
 
 
-def fake_suite(tmp_path):
-    scenario = {"id": "svc", "MaTTHC": "2.001417", "TenTTHC": "T", "MaDVC": "2.001417.01", "TenDVC": "D", "level": "toan_trinh"}
-    target = {"system": {"name": "S", "base_url": "http://s", "agency_code": "000.00.00.G15"},
-              "portal": {"base_url": "http://p", "profile": "dvcqg-1.0"}, "report": {"tester": "T"}}
-    return SimpleNamespace(target=SimpleNamespace(get=target.get, __getitem__=target.__getitem__, path=None, **{"data": target}),
-                           services=[({}, scenario)], profile={"name": "dvcqg-1.0"}, run_id="20261123-031200-abcd",
-                           started_at=datetime.now(VN_TZ), opts=SimpleNamespace(defects=["fee-mismatch"], checks=[]),
-                           selected_checks=lambda entry: ["sso", "submission", "payment", "processing"])
-
-
 class T(dict):
+    """A target as the summary reads it (mapping access, no file)."""
+
     path = None
 
 
+def fake_suite(target: dict):
+    scenario = {"id": "svc", "MaTTHC": "2.001417", "TenTTHC": "T", "MaDVC": "2.001417.01", "TenDVC": "D", "level": "toan_trinh"}
+    return SimpleNamespace(target=T(target), services=[({}, scenario)], profile={"name": "dvcqg-1.0"},
+                           run_id="20261123-031200-abcd", started_at=datetime.now(VN_TZ),
+                           opts=SimpleNamespace(defects=["fee-mismatch"], checks=[]),
+                           selected_checks=lambda entry: ["sso", "submission", "payment", "processing"])
+
+
+TARGET = {"system": {"name": "S", "base_url": "http://s", "agency_code": "000.00.00.G15"},
+          "portal": {"base_url": "http://p", "profile": "dvcqg-1.0"}, "report": {"tester": "T"}}
+
+
 def test_summary_validates_and_completion_needs_every_check(tmp_path):
-    suite = fake_suite(tmp_path)
-    suite.target = T({"system": {"name": "S", "base_url": "http://s", "agency_code": "000.00.00.G15"},
-                      "portal": {"base_url": "http://p", "profile": "dvcqg-1.0"}, "report": {"tester": "T"}})
+    suite = fake_suite(TARGET)
     rec = Recorder()
     rec.add_code("svc", "000.00.00.G15-261123-0001")
     for check in ("sso", "submission", "processing"):
@@ -80,10 +82,8 @@ def test_summary_validates_and_completion_needs_every_check(tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["run_id"] == "20261123-031200-abcd"
 
 
-def test_a_check_not_run_is_skipped_and_blocks_completion(tmp_path):
-    suite = fake_suite(tmp_path)
-    suite.target = T({"system": {"name": "S", "base_url": "http://s", "agency_code": "000.00.00.G15"},
-                      "portal": {"base_url": "http://p"}})
+def test_a_check_not_run_is_skipped_and_blocks_completion():
+    suite = fake_suite(TARGET)
     rec = Recorder()
     rec.record("svc", "sso", "passed", "ok")
     summary = build_summary(suite, rec)

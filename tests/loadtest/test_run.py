@@ -25,7 +25,13 @@ OUTAGE = [{"at_s": 1.5, "target": "adapter", "kind": "http_5xx", "value": 503, "
 
 
 def summary_of(run_dir: Path) -> dict:
-    return json.loads((run_dir / "load" / "summary.json").read_text(encoding="utf-8"))
+    """summary.json of a run, checked against schemas/load-summary.schema.json (what reports/ reads)."""
+    from schemas import validator
+
+    summary = json.loads((run_dir / "load" / "summary.json").read_text(encoding="utf-8"))
+    problems = [f"{list(e.absolute_path)}: {e.message}" for e in validator("load-summary").iter_errors(summary)]
+    assert not problems, problems
+    return summary
 
 
 def kiemthu() -> str:
@@ -66,6 +72,7 @@ def test_journeys_reconcile_after_a_portal_outage(demo_env, make_target, referen
     assert s["outbox"]["drained"] is True
     assert {"sso: callback", "submit: step 2", "pay: confirm", "officer: action"} <= set(s["steps"])
     assert s["journeys"]["citizen_completed"] >= 5
+    assert s["journeys"]["citizen_interrupted"] == 0  # the run ends after journeys under way finish
     records = [json.loads(x) for x in (out / "load" / "records.jsonl").read_text().splitlines()]
     assert any(x["type"] == "status" for x in records)  # officers moved dossiers on
 

@@ -25,7 +25,7 @@ def test_defaults_without_a_load_section():
     s = resolve_settings(target())
     assert (s.users, s.spawn_rate, s.duration_s) == (10, 5.0, 30.0)
     assert s.weights == {"citizen": 3, "officer": 0, "portal": 0}  # no back office declared
-    assert s.services == ["lltp-cap-phieu", "khai-sinh"]
+    assert s.services == []  # every service of the target
     assert s.outbox_url == "http://127.0.0.1:9001/van-hanh/outbox.json"
 
 

@@ -97,3 +97,10 @@ def test_journal_filters_masking_and_reset(portal, session):
     portal.post("/_mock/reset")
     assert portal.get("/_mock/journal").json()["entries"] == []
     assert portal.get(f"/_mock/dossiers/{code}").status_code == 404
+
+
+def test_stats_count_by_service(portal, session):
+    portal.post("/adapter/integration", json=sync_message(session, [dossier(dossier_code(4))]), headers=H)
+    stats = portal.get("/_mock/stats").json()
+    row = next(r for r in stats["by_service"] if r["service"] == "DongBoHoSoMC")
+    assert row["count"] == 1 and row["errors"] == 0 and stats["dossiers"] == 1
