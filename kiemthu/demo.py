@@ -9,13 +9,14 @@ from __future__ import annotations
 import json
 import os
 import secrets
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
 from rich.console import Console
 from rich.table import Table
 
-from kiemthu.runtime import REPO_ROOT, ManagedProcess, free_port, make_run_dir, python_module_cmd
+from kiemthu.runtime import VN_TZ, REPO_ROOT, ManagedProcess, free_port, make_run_dir, python_module_cmd
 
 DEMO_TARGET = REPO_ROOT / "examples" / "ministry" / "target.yaml"
 SECRET_VARS = ("KIEMTHU_SSO_CLIENT_SECRET", "KIEMTHU_PAYMENT_SECRET", "KIEMTHU_ADAPTER_PASSWORD", "KIEMTHU_OFFICER_PASSWORD")
@@ -25,6 +26,8 @@ def demo_environment(*, overwrite: bool = True) -> dict[str, str]:
     """Free ports and fresh random secrets for the demo target's placeholders, set in os.environ."""
     env = {"KIEMTHU_MOCK_PORT": str(free_port()), "KIEMTHU_MINISTRY_PORT": str(free_port())}
     env.update({name: secrets.token_urlsafe(18) for name in SECRET_VARS})
+    # the demo pretends the services were published today, so the report shows a live deadline
+    env["KIEMTHU_PUBLICATION_DATE"] = datetime.now(VN_TZ).date().isoformat()
     for k, v in env.items():
         if overwrite or k not in os.environ:
             os.environ[k] = v
@@ -99,12 +102,14 @@ def _print_summary(run_dir: Path, console: Console) -> None:
     words = {"passed": "[green]Đạt[/green]", "failed": "[red]Không đạt[/red]", "warning": "[yellow]Cảnh báo[/yellow]",
              "skipped": "Bỏ qua", "not_applicable": "Không áp dụng", "error": "[red]Lỗi[/red]"}
     table = Table(title=f"Kết quả kiểm thử — run {summary['run_id']}")
-    for col in ("Dịch vụ (MaDVC)", "Mã số hồ sơ", "SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý & đồng bộ", "Hoàn thành"):
+    table.add_column("Dịch vụ (Mã DVC)", no_wrap=True)
+    table.add_column("Mã số hồ sơ", no_wrap=True)
+    for col in ("SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý & đồng bộ", "Hoàn thành"):
         table.add_column(col)
     for svc in summary["services"]:
         checks = svc.get("checks", {})
         cells = [words.get(checks.get(c, {}).get("verdict", "skipped"), "?") for c in ("sso", "submission", "payment", "processing")]
-        table.add_row(f"{svc['TenDVC']} ({svc['MaDVC']})", "\n".join(svc.get("dossier_codes", [])) or "—", *cells,
+        table.add_row(f"{svc['id']}\n{svc['MaDVC']}", "\n".join(svc.get("dossier_codes", [])) or "—", *cells,
                       "[green]Có[/green]" if svc["completed"] else "[red]Không[/red]")
     console.print(table)
     for svc in summary["services"]:

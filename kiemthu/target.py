@@ -150,11 +150,11 @@ def load_target(path: str | Path, *, check_env: bool = True) -> Target:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise TargetError(str(p), [f"YAML syntax error{at}: {getattr(exc, 'problem', exc)}"]) from None
-    problems = validate_target(data, str(p))
-    if problems:
-        raise TargetError(str(p), problems)
     env_problems: list[str] = []
-    data = _expand_env(data, [], env_problems)
+    data = _expand_env(data, [], env_problems)  # before validation, so ${PORT}-style values are checked as used
+    problems = validate_target(data, str(p))
+    if problems or env_problems:
+        raise TargetError(str(p), env_problems + problems)
     target = Target(data=data, path=p.resolve())
     if check_env:
         env_problems += missing_secret_env(data)
