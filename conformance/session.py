@@ -320,6 +320,9 @@ class ServiceRun:
                     out.observations["dossier_code"] = self.dossier_code
         finally:
             out.journal_until = self.suite.sync_journal()
+        if flow == "open_service" and out.ok and "sso" in self.checks and "sso_negatives" not in self.suite.shared:
+            # the login's journal window is closed: the negative logins can run alongside the next flows
+            start_sso_negatives(self)
         return out
 
     def _pages_for(self, flow: str) -> PageSet:
@@ -413,9 +416,6 @@ class ServiceRun:
         seen = self._markers(pages, self.suite.page_s if out.ok else 2)
         seen["where"] = self.suite.evidence.screenshot(pages.current, self.id, "sso", "citizen_login-landing")
         out.observations.update(seen)
-        if out.ok and seen["logged_in"] and "sso" in self.checks and "sso_negatives" not in self.suite.shared \
-                and self.suite.target["portal"]["mode"] == "mock":
-            start_sso_negatives(self)
         if out.ok and not seen["logged_in"]:
             from conformance.adapter import StepFailed
 
@@ -491,7 +491,15 @@ class ServiceRun:
         out.observations["final"] = final
         # The platform debits the lower amount and closes that transaction, so the dossier it is tried on can no
         # longer be paid: it gets a dossier of its own, submitted after the genuine payment.
-        out.observations["negatives"] = [self._lower_amount_case(pages)] if checking and final["flow_ok"] else []
+        # like the SSO negatives, this tests the system's callback handler, not the service: once per run
+        shared = self.suite.shared.get("lower_amount")
+        if shared:
+            out.observations["negatives"] = [{**shared[1], "note": f"evaluated on {shared[0]}"}]
+        elif checking and final["flow_ok"]:
+            out.observations["negatives"] = [self._lower_amount_case(pages)]
+            self.suite.shared["lower_amount"] = (self.id, out.observations["negatives"][0])
+        else:
+            out.observations["negatives"] = []
         out.steps = final.get("steps", [])
         out.ok = final["flow_ok"] and final["returned"]
         out.error = final.get("error")

@@ -99,7 +99,8 @@ class ProcessSampler(threading.Thread):
 
 
 def mock_figures(portal_url: str, started: float, finished: float, sampler: dict[str, Any]) -> dict[str, Any]:
-    """The mock's own view of the run: its counters (when it publishes them) and its CPU use."""
+    """The mock's own view of the run: its counters per role and service (complete, from /_mock/stats), the
+    server-side p95 per role (from a bounded journal sample) and its CPU use."""
     out: dict[str, Any] = {"process": sampler}
     try:
         r = httpx.get(f"{portal_url}/_mock/stats", timeout=10.0)
@@ -107,8 +108,7 @@ def mock_figures(portal_url: str, started: float, finished: float, sampler: dict
             out["stats"] = r.json()
     except (httpx.HTTPError, ValueError):
         pass
-    if "stats" not in out:
-        out.update(_journal_figures(portal_url, started, finished))
+    out.update(_journal_figures(portal_url, started, finished))
     cpu = sampler.get("cpu_percent_p90")
     if cpu is not None:
         out["bottleneck"] = cpu >= 90.0
@@ -269,9 +269,12 @@ def summary_markdown(s: dict[str, Any]) -> str:
                   f"- CPU avg {proc.get('cpu_percent_avg')}% · p90 {proc.get('cpu_percent_p90')}% · "
                   f"max {proc.get('cpu_percent_max')}% · RSS max {proc.get('rss_mb_max')} MB"
                   + (" — **the mock was CPU-bound: figures are a floor**" if m.get("bottleneck") else "")]
+        for row in (m.get("stats") or {}).get("by_service", []):
+            lines.append(f"- {row.get('role')} {row.get('service') or ''} ({row.get('direction')}): {row.get('count')} "
+                         f"exchanges, {row.get('errors')} errors, server avg {row.get('avg_ms')} ms, "
+                         f"max {row.get('max_ms')} ms")
         for role, fig in (m.get("journal_by_role") or {}).items():
-            lines.append(f"- {role}: {fig['entries']} entries, server p95 {fig['server_p95_ms']} ms, "
-                         f"errors {fig['errors']}")
+            lines.append(f"- {role} (last {fig['entries']} journal entries): server p95 {fig['server_p95_ms']} ms")
     lines += ["", "Files: `locust.html`, `locust_stats.csv`, `locust_failures.csv`, `records.jsonl`, `summary.json`."]
     return "\n".join(lines) + "\n"
 
