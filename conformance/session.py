@@ -132,6 +132,8 @@ class Suite:
         return ctx
 
     def close(self) -> None:
+        if self.negatives_thread is not None:
+            self.negatives_thread.join(self.page_s)  # let it finish before the portal goes away
         for run in self.runs.values():
             run.close()
         try:

@@ -136,6 +136,8 @@ def ensure_logged_out(observed: dict[str, Any]) -> None:
 def ensure_login_refused(mode: str, observed: dict[str, Any]) -> None:
     if observed.get("armed") is False:
         raise RuleSkipped(f"the portal did not arm '{mode}'")
+    if observed.get("logged_in") is None:
+        raise RuleSkipped(f"the login attempt did not complete: {observed.get('landing')}")
     if observed.get("logged_in"):
         raise RuleViolation(expected=f"login refused ({mode})", actual="the citizen was logged in",
                             where=observed.get("where"), note=f"adversarial mode {mode}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import secrets
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +10,8 @@ from typing import Iterator
 
 import httpx
 
-from kiemthu.runtime import REPO_ROOT, ManagedProcess, free_port, python_module_cmd, wait_until
+from kiemthu.demo import SECRET_VARS, demo_environment, ministry_environment
+from kiemthu.runtime import REPO_ROOT, ManagedProcess, python_module_cmd, wait_until
 from kiemthu.target import Target, load_target
 
 TARGET_FILE = REPO_ROOT / "examples" / "ministry" / "target.yaml"
@@ -51,21 +51,8 @@ class Pair:
 
 def ministry_env(target: Target, db: Path, defects: list[str]) -> dict[str, str]:
     """MINISTRY_* variables matching the agency's registration on the portal."""
-    portal, system = target["portal"], target["system"]
     return {
-        "MINISTRY_PUBLIC_URL": system["base_url"],
-        "MINISTRY_PORTAL_URL": portal["base_url"],
-        "MINISTRY_SSO_CLIENT_ID": portal["sso_client"]["client_id"],
-        "MINISTRY_SSO_CLIENT_SECRET": target.secret("portal.sso_client.client_secret"),
-        "MINISTRY_PAYMENT_PARTNER": portal["payment_partner"]["code"],
-        "MINISTRY_PAYMENT_SECRET": target.secret("portal.payment_partner.secret"),
-        "MINISTRY_ADAPTER_USER": portal["adapter_account"]["username"],
-        "MINISTRY_ADAPTER_PASSWORD": target.secret("portal.adapter_account.password"),
-        "MINISTRY_AGENCY_CODE": system["agency_code"],
-        "MINISTRY_OFFICER_USER": target["officer"]["username"],
-        "MINISTRY_OFFICER_PASSWORD": target.secret("officer.password"),
-        "MINISTRY_DB": str(db),
-        "MINISTRY_DEFECTS": ",".join(defects),
+        **ministry_environment(target, defects, db),
         # a short retry ceiling so a test sees delivery soon after an outage ends
         "MINISTRY_OUTBOX_BACKOFF_MAX_S": "2",
         "MINISTRY_PAYMENT_QUERY_AFTER_S": "5",
@@ -74,14 +61,10 @@ def ministry_env(target: Target, db: Path, defects: list[str]) -> dict[str, str]
 
 @contextmanager
 def running_pair(workdir: Path, defects: list[str] | None = None) -> Iterator[Pair]:
-    mock_port, ministry_port = free_port(), free_port()
-    env = {
-        "KIEMTHU_MOCK_PORT": str(mock_port), "KIEMTHU_MINISTRY_PORT": str(ministry_port),
-        "KIEMTHU_SSO_CLIENT_SECRET": secrets.token_urlsafe(16), "KIEMTHU_PAYMENT_SECRET": secrets.token_urlsafe(16),
-        "KIEMTHU_ADAPTER_PASSWORD": secrets.token_urlsafe(16), "KIEMTHU_OFFICER_PASSWORD": secrets.token_urlsafe(12),
-    }
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
+    keys = ("KIEMTHU_MOCK_PORT", "KIEMTHU_MINISTRY_PORT", "KIEMTHU_PUBLICATION_DATE", *SECRET_VARS)
+    saved = {k: os.environ.get(k) for k in keys}
+    env = demo_environment()
+    mock_port, ministry_port = int(env["KIEMTHU_MOCK_PORT"]), int(env["KIEMTHU_MINISTRY_PORT"])
     try:
         target = load_target(TARGET_FILE)
         portal_url = target["portal"]["base_url"]

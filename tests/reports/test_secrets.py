@@ -52,8 +52,9 @@ def plant_target_environment(monkeypatch) -> dict[str, str]:
         for part in dotted.split("."):
             node = node[part]
         planted[node["env"]] = f"PLANTED-{node['env']}-s3cr3t-9f8e7d"
+    placeholders = {"KIEMTHU_PUBLICATION_DATE": "2026-11-20"}
     for name in set(ENV_REF.findall(EXAMPLE_TARGET.read_text(encoding="utf-8"))) - set(planted):
-        monkeypatch.setenv(name, "8801")
+        monkeypatch.setenv(name, placeholders.get(name, "8801"))
     for name, value in planted.items():
         monkeypatch.setenv(name, value)
     return planted
