@@ -182,7 +182,7 @@ class CheckScope:
         for f in flows:
             if f is not None and f.skipped and f.name not in ("pay",):
                 raise Blocked(f.skipped)
-            if f is not None and not f.ok and f.error is not None and f.name in ("submit", "citizen_login"):
+            if f is not None and not f.ok and f.error is not None and f.name in ("citizen_login", "open_service", "submit"):
                 raise Blocked(f"{f.name} could not be completed ({f.error})")
 
     def window(self, *outcomes) -> list[dict[str, Any]]:
