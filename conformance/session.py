@@ -414,7 +414,19 @@ class ServiceRun:
                 "landing": pages.current.url if landing is None else landing}
 
     def _citizen_login(self, pages: PageSet, out: FlowOutcome) -> None:
-        self.executor.run_flow("citizen_login", pages, out)
+        base = self.suite.target["system"]["base_url"].rstrip("/")
+        set_cookies: list[str] = []
+
+        def collect(response) -> None:  # the system's own cookies (the portal may share its host)
+            if response.url.startswith(base):
+                set_cookies.extend(h["value"] for h in response.headers_array() if h["name"].lower() == "set-cookie")
+
+        pages.context.on("response", collect)
+        try:
+            self.executor.run_flow("citizen_login", pages, out)
+        finally:
+            pages.context.remove_listener("response", collect)
+        out.observations["set_cookies"] = set_cookies
         seen = self._markers(pages, self.suite.page_s if out.ok else 2)
         seen["where"] = self.suite.evidence.screenshot(pages.current, self.id, "sso", "citizen_login-landing")
         out.observations.update(seen)

@@ -35,6 +35,8 @@ def test_1_sso(kt_check):
             c.require(sso.ensure_code_exchanged, entries, paths["token"], auth)
             c.require(sso.ensure_userinfo_called, entries, paths["userinfo"])
         c.require(sso.ensure_logged_in_as_identity, login.observations, run.identity)
+        if login.ok:
+            c.advise(sso.ensure_session_cookie_protected, login.observations.get("set_cookies", []))
         if login.ok or (auth and not login.observations.get("refused_page")):
             # back from the portal but not logged in, and no failure page: the system asked for another login
             c.require(sso.ensure_no_second_login, sso.authorize_count(entries + kt_check.window(landing), paths["authorize"]),

@@ -74,6 +74,7 @@ def test_4_processing(kt_check):
             tried = proc.status_history(kt_check.suite.portal.journal(after_id=since, role="adapter"), code, dossier_services)
             attempted = [s for s in expected if any(t == s for t, _, _ in tried)]
             c.require(proc.ensure_updates_survive_outage, attempted, after, fault)
+        c.advise(proc.ensure_officer_pages_need_login, _anonymous_probe(kt_check))
         c.require(ensure_message_valid, kt_check.validate_messages(entries), f"evidence/{run.id}/processing/validation.txt")
 
 
@@ -89,6 +90,19 @@ def _declared_statuses(adapter: dict) -> list[str]:
 
     walk((adapter.get("flows") or {}).get("officer_process"))
     return out
+
+
+def _anonymous_probe(kt_check) -> dict | None:
+    """The officers' dossier list asked for without any session."""
+    page = (kt_check.suite.adapter.get("pages") or {}).get("officer_dossiers")
+    if not page:
+        return None
+    url = kt_check.run.vars.expand(page, "adapter.pages.officer_dossiers")
+    try:
+        r = httpx.get(url, timeout=kt_check.suite.page_s, follow_redirects=False)
+    except httpx.HTTPError as exc:
+        return {"status": 0, "url": url, "error": str(exc)}
+    return {"status": r.status_code, "location": r.headers.get("location"), "url": url}
 
 
 def _fetch(url: str | None, kt_check) -> dict | None:

@@ -122,3 +122,15 @@ def ensure_updates_survive_outage(expected: list[str], accepted_after_fault: lis
     if missing:
         raise RuleViolation(expected=expected, actual=accepted_after_fault, where=fault.get("where"),
                             note=f"status(es) {', '.join(missing)} lost after the outage of {fault.get('duration_s')}s")
+
+
+@rule("OWASP ASVS 4.1 (access control) / back office", "The officers' pages ask for a login")
+def ensure_officer_pages_need_login(probe: dict[str, Any] | None) -> None:
+    """`probe`: the officers' dossier list fetched without any session ({status, location, url})."""
+    if not probe:
+        raise RuleSkipped("the adapter names no officer page")
+    status = int(probe.get("status") or 0)
+    if status in (401, 403) or (300 <= status < 400 and probe.get("location")):
+        return
+    raise RuleViolation(expected="a redirect to the login page, or 401/403", actual=f"HTTP {status}",
+                        where=probe.get("url"))

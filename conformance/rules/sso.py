@@ -150,3 +150,21 @@ def authorize_count(entries: list[dict], authorize_path: str) -> int:
 def same_origin(url: str, base: str) -> bool:
     a, b = urlparse(url), urlparse(base)
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
+
+
+@rule("OWASP ASVS 3.4 (cookie-based session management)", "The system's cookies are HttpOnly and SameSite")
+def ensure_session_cookie_protected(set_cookies: list[str]) -> None:
+    """`set_cookies`: raw Set-Cookie headers the system (not the portal) sent during the SSO login."""
+    if not set_cookies:
+        raise RuleSkipped("the system set no cookie")
+    weak = {}
+    for header in set_cookies:
+        name = header.split("=", 1)[0].strip()
+        attrs = {a.strip().split("=", 1)[0].lower(): (a.split("=", 1)[1].strip().lower() if "=" in a else True)
+                 for a in header.split(";")[1:]}
+        if attrs.get("max-age") == "0" or "1970" in str(attrs.get("expires", "")):
+            continue  # a cookie being deleted
+        if "httponly" not in attrs or attrs.get("samesite") not in ("lax", "strict"):
+            weak[name] = {"HttpOnly": "httponly" in attrs, "SameSite": attrs.get("samesite")}
+    if weak:
+        raise RuleViolation(expected="HttpOnly; SameSite=Lax or Strict", actual=weak)
