@@ -32,7 +32,7 @@ NEEDS = {"open_service": ["citizen_login"], "submit": ["open_service"], "pay": [
 SSO_MODES = ("id_token_foreign_key", "id_token_alg_none", "id_token_wrong_iss", "id_token_wrong_aud",
              "id_token_wrong_nonce", "id_token_expired", "tampered_state", "replay_code")
 IPN_NEGATIVE_MODES = ("ipn_bad_checksum", "ipn_lower_amount")
-SETTLE_S, QUIET_S = 2.5, 0.6  # watch for messages queued behind the last expected one: at most / quiet for
+SETTLE_S, QUIET_S = 2.5, 0.5  # watch for messages queued behind the last expected one: at most / quiet for
 OUTAGE_S = 1.0  # long enough for several sync attempts to fail, short enough to keep the run quick
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
 

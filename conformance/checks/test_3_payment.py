@@ -8,9 +8,7 @@ dossier, ThoiGianGD yyyyMMddHHmmss (24-hour); the IPN acknowledged with MaLoi 00
 (bad checksum), an IPN reporting a lower amount and a repeated IPN must not mark the dossier paid (again).
 """
 
-from datetime import datetime
-
-from kiemthu.runtime import VN_TZ, DeadlineExceeded, wait_until
+from kiemthu.runtime import DeadlineExceeded, wait_until
 
 from conformance.journal import accepted, data_items, request_of
 from conformance.plugin import NotApplicable
@@ -51,7 +49,8 @@ def test_3_payment(kt_check):
             c.require(pay.ensure_amount_matches_fee, init, int(scenario["fee"]["amount"]))
             c.require(pay.ensure_reference_tied_to_dossier, init, code)
             kt_check.suite.sync_journal()
-            others = [e for e in kt_check.suite.journal_cache if e.get("role") == "payment" and e.get("id") != init.get("id") and e.get("path") == init.get("path")]
+            others = [e for e in kt_check.suite.journal_cache if e.get("role") == "payment"
+                      and e.get("id") != init.get("id") and e.get("path") == init.get("path")]
             c.require(pay.ensure_reference_unique, init, others)
         c.require(pay.ensure_payment_round_trip, final)
         ref = request_of(init).get("MaThamChieu") if init else None
@@ -65,12 +64,13 @@ def test_3_payment(kt_check):
         c.require(pay.ensure_payment_synced, kt_check.suite.portal.dossier(code))
 
         for attempt in flow.observations.get("negatives", []):
-            c.require(pay.ensure_bad_ipn_refused, attempt["mode"], _adversarial_delivery(attempt.get("deliveries", []), attempt["mode"]),
-                      p["ok_code"], attempt.get("shown_paid"), attempt.get("portal_paid"), attempt.get("where"))
+            delivery = _adversarial_delivery(attempt.get("deliveries", []), attempt["mode"])
+            c.require(pay.ensure_bad_ipn_refused, attempt["mode"], delivery, p["ok_code"], attempt.get("shown_paid"),
+                      attempt.get("portal_paid"), attempt.get("where"))
         if final.get("mode"):
             # the forged callback came first, the genuine one right after: only the reply to the forgery can tell
-            c.require(pay.ensure_bad_ipn_refused, final["mode"], _adversarial_delivery(final.get("deliveries", []), final["mode"]),
-                      p["ok_code"], None, None, final.get("where"))
+            delivery = _adversarial_delivery(final.get("deliveries", []), final["mode"])
+            c.require(pay.ensure_bad_ipn_refused, final["mode"], delivery, p["ok_code"], None, None, final.get("where"))
             if record and run.portal_paid():
                 replay = run.replay_ipn(record)
                 kt_check.journal += kt_check.suite.portal.journal(role="ipn", ref=ref)
@@ -103,7 +103,7 @@ def _payment_syncs(kt_check, code: str, final: dict) -> list[dict]:
                 if e.get("service") in ("DongBoHoSoMC", "CapNhatTienDoHoSoMC") and accepted(e)]
 
     try:
-        wait_until(lambda: len([e for e in syncs() if e.get("service") == "DongBoHoSoMC"]) >= 2, 0.8, interval=0.2)
+        wait_until(lambda: len([e for e in syncs() if e.get("service") == "DongBoHoSoMC"]) >= 2, 0.6, interval=0.15)
     except DeadlineExceeded:
         pass
     return syncs()

@@ -3,12 +3,10 @@ label, consent, capture, popups, row-scoped actions, waiting with reload, invent
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 import yaml
 
-from conformance.adapter import Executor, FlowOutcome, PageSet, Variables, load_adapter, validate_adapter
+from conformance.adapter import Executor, PageSet, Variables, load_adapter, validate_adapter
 from conformance.adapter.dsl import AdapterError
 from kiemthu.runtime import CHROMIUM_ARGS, REPO_ROOT, chromium_path
 
