@@ -78,7 +78,7 @@ def main() -> int:
         r["flagged"] = d["check"] not in CHECKS and any(v in ("W", "F") for v in r["cells"].values())
         results["defects"][d["name"]] = r
         print(f"{d['name']:34s} {''.join(r['cells'].get(c, '-') for c in CHECKS)}  expected {d['check']:10s} "
-              f"{'DETECTED' if r['detected'] else 'missed'} {r['seconds']}s", flush=True)
+              f"{'DETECTED' if r['detected'] else 'flagged' if r['flagged'] else 'missed'} {r['seconds']}s", flush=True)
 
     # -- the matrix ---------------------------------------------------------------------------------------------
     print("\nDefect × check (F failed, W warning, . passed, - not run/n.a.; * = the check expected to fail)")
@@ -99,7 +99,8 @@ def main() -> int:
     outside = [n for n, r in results["defects"].items() if r["expected"] not in CHECKS]
     print(f"\nDetected: {len(detected)}/{len(in_scope)} catalogued defects of the four checks"
           + (f" ({len(outside)} more belong to '{results['defects'][outside[0]]['expected']}', outside them: "
-             f"{', '.join(outside)})" if outside else ""))
+             f"{', '.join(outside)}; flagged by a warning: "
+             f"{sum(1 for n in outside if results['defects'][n].get('flagged'))}/{len(outside)})" if outside else ""))
     missed = [n for n in in_scope if n not in detected]
     if missed:
         print(f"Missed: {', '.join(missed)}")

@@ -12,9 +12,10 @@ from datetime import datetime, timedelta
 
 import httpx
 
-from kiemthu.runtime import VN_TZ
+from kiemthu.runtime import VN_TZ, DeadlineExceeded, wait_until
 
 from conformance.journal import accepted, data_items
+from conformance.plugin import Blocked
 from conformance.rules import processing as proc
 from conformance.rules.submission import ensure_dates_plausible, ensure_message_valid
 
@@ -27,6 +28,10 @@ def test_4_processing(kt_check):
         run, scenario, profile = kt_check.run, kt_check.scenario, kt_check.profile
         adapter_p = profile["adapter"]
         kt_check.blocked_by(run.ensure("submit"))
+        try:
+            wait_until(lambda: kt_check.suite.portal.dossier(run.dossier_code), kt_check.suite.sync_s, interval=0.2)
+        except DeadlineExceeded:
+            raise Blocked(f"the portal never accepted dossier {run.dossier_code} (see the submission check)") from None
         flow = run.ensure("officer_process")
         kt_check.flow(run.flows.get("officer_login"))
         kt_check.flow(flow)
