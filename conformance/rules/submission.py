@@ -84,8 +84,9 @@ def ensure_dossier_synced(entries: list[dict], code: str | None, service: str, d
     ok = [e for e in calls if accepted(e)]
     if not ok:
         last = calls[-1] if calls else None
+        reply = (last or {}).get("response") if isinstance((last or {}).get("response"), dict) else {}
         actual = "no sync call" if not last else \
-            f"HTTP {last.get('status_code')} error_code {(last.get('response') or {}).get('error_code') if isinstance(last.get('response'), dict) else '?'}"
+            f"HTTP {last.get('status_code')} error_code {reply.get('error_code', '?')}: {str(reply.get('message', ''))[:200]}"
         raise RuleViolation(expected=f"{service} accepted within {deadline_s:.0f}s", actual=actual, where=ref(last))
     return ok[0]
 
