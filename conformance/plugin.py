@@ -241,7 +241,8 @@ class CheckScope:
         duration = time.monotonic() - self.t0
         recorder.add_code(run.id, run.dossier_code)
         for code in run.extra_codes:
-            note = f"Dossier {code} was created only for the lower-amount payment callback case and left unpaid."
+            note = (f"Hồ sơ {code} chỉ dùng để kiểm tra IPN sai số tiền, không được thanh toán "
+                    f"(dossier used only for the lower-amount IPN case, left unpaid).")
             if note not in recorder.notes.get(run.id, []):
                 recorder.note(run.id, note)
         if exc_type is not None and not issubclass(exc_type, (NotApplicable, Blocked)):
