@@ -537,18 +537,25 @@ class SsoProvider:
         ident = self.portal.identity_by_techid[techid]
         return {name: ident.get(name, "") for name in self.claim_names}
 
-    async def introspect(self, request: Request) -> Response:
+    async def _client_token_form(self, request: Request, name: str):
+        """Form of an introspect/revoke call from an authenticated client carrying `token`, or the error reply."""
         start = time.perf_counter()
         try:
             form = await self._form(request)
         except BodyTooLarge:
-            return oauth_error("invalid_request", "yêu cầu quá lớn / request too large", 413)
+            return start, None, None, oauth_error("invalid_request", "yêu cầu quá lớn / request too large", 413)
         client, failure = self.authenticate_client(request, form)
         if failure:
-            self.record(request, self.paths["introspect"], 401, form, _json_of(failure), start=start, service="introspect")
-            return failure
+            self.record(request, self.paths[name], 401, form, _json_of(failure), start=start, service=name)
+            return start, form, None, failure
         if not form.get("token"):
-            return oauth_error("invalid_request", "thiếu token / token missing")
+            return start, form, None, oauth_error("invalid_request", "thiếu token / token missing")
+        return start, form, client, None
+
+    async def introspect(self, request: Request) -> Response:
+        start, form, client, failure = await self._client_token_form(request, "introspect")
+        if failure is not None:
+            return failure
         token = self.active_token(form.get("token"))
         if token is None or token.client_id != client.client_id:  # a token of another client is not revealed
             body: dict[str, Any] = {"active": False}
@@ -562,17 +569,9 @@ class SsoProvider:
         return json_response(body)
 
     async def revoke(self, request: Request) -> Response:
-        start = time.perf_counter()
-        try:
-            form = await self._form(request)
-        except BodyTooLarge:
-            return oauth_error("invalid_request", "yêu cầu quá lớn / request too large", 413)
-        client, failure = self.authenticate_client(request, form)
-        if failure:
-            self.record(request, self.paths["revoke"], 401, form, _json_of(failure), start=start, service="revoke")
+        start, form, client, failure = await self._client_token_form(request, "revoke")
+        if failure is not None:
             return failure
-        if not form.get("token"):
-            return oauth_error("invalid_request", "thiếu token / token missing")
         token = self.tokens.get(form["token"])
         revoked = bool(token and token.client_id == client.client_id)
         if revoked:
