@@ -250,7 +250,7 @@ def requests_made_opening(page: Path) -> list[str]:
             seen: list[str] = []
             tab.on("request", lambda r: seen.append(r.url))
             tab.goto(page.as_uri())
-            tab.wait_for_timeout(800)
+            tab.wait_for_load_state("networkidle")  # every request the page starts has been made
             assert tab.title()
         finally:
             browser.close()
