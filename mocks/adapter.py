@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mocks.jsonutil import dumpb, loads
-from mocks.portal import BadJson, BodyTooLarge, Portal
+from mocks.portal import BadJson, BodyTooLarge, Portal, json_bytes_response
 from mocks.rules import (DATE_FIELDS_DOSSIER, DATE_FIELDS_PROGRESS, DATE_FIELDS_STATUS, DossierRules,
                          codes_unique_in_batch, now_epoch, procedure_published)
 from mocks.settings import AdapterAccount
@@ -28,6 +28,13 @@ from mocks.validation import Problem, problem, summary
 
 OK, BAD_SESSION, BAD_LOGIN, UNKNOWN_SERVICE, SCHEMA, RULE, NOT_FOUND, BAD_JSON, TOO_LARGE, UNAVAILABLE = range(10)
 ROLE = "adapter"
+DOSSIER_UPSERT = ("INSERT INTO dossiers(code, agency, client, matthc, status, data, digest, created_ts, updated_ts)"
+                  " VALUES (?,?,?,?,?,?,?,?,?) ON CONFLICT(code) DO UPDATE SET status=excluded.status,"
+                  " data=excluded.data, digest=excluded.digest, updated_ts=excluded.updated_ts, matthc=excluded.matthc")
+RESULT_INSERT = "INSERT INTO results(code, owner, ma_ket_qua, data, ts) VALUES (?,?,?,?,?)"
+RATING_INSERT = "INSERT INTO ratings(code, data, ts) VALUES (?,?,?)"
+STATUS_INSERT = "INSERT INTO dossier_status(code, status, ts, service, journal_id) VALUES (?,?,?,?,?)"
+PROGRESS_INSERT = "INSERT INTO progress(code, data, ts, journal_id) VALUES (?,?,?,?)"
 
 
 @dataclass
@@ -220,14 +227,15 @@ class Adapter:
         ts = now_iso()
         # replies are built here and carry no credential, except the session handed out by auth
         logged = body if "session" in body else Clean(payload)
-        with store.transaction() as db:
+        # every write of the adapter is a queued append: the unit needs no savepoint
+        with store.transaction(savepoint=False) as db:
             entry_id = store.record(role=ROLE, direction="in", method="POST", path=path, service=service,
                                     client=client, dossier_codes=codes or (), status_code=status, request=msg,
                                     response=logged, duration_ms=(time.perf_counter() - start) * 1000.0,
                                     error=f"fault:{fault.kind}" if fault else "", ts=ts)
             if apply is not None:
                 apply(db, entry_id, ts)
-        return Response(payload, status_code=status, media_type="application/json")
+        return json_bytes_response(payload, status)
 
     @staticmethod
     def _codes(msg: dict) -> list[str]:
@@ -301,16 +309,12 @@ class Adapter:
             return  # an identical re-send (retry): nothing new
         status = item["TrangThaiHoSo"]
         data = data if data is not None else dumpb(item).decode("utf-8")
-        if known is None:
-            db.execute("INSERT INTO dossiers(code, agency, client, matthc, status, data, digest, created_ts, updated_ts)"
-                       " VALUES (?,?,?,?,?,?,?,?,?)",
-                       (code, session.dstcode, session.account.username, item["MaTTHC"], status, data, digest, ts, ts))
-        else:
-            db.execute("UPDATE dossiers SET status=?, data=?, digest=?, updated_ts=?, matthc=? WHERE code=?",
-                       (status, data, digest, ts, item["MaTTHC"], code))
+        store = self.portal.store
+        # one upsert statement keeps a dossier's creation and later updates in order in the append queue
+        store.append(DOSSIER_UPSERT, (code, session.dstcode, session.account.username, item["MaTTHC"], status, data,
+                                      digest, ts, ts))
         if known is None or known.status != status:
-            db.execute("INSERT INTO dossier_status(code, status, ts, service, journal_id) VALUES (?,?,?,?,?)",
-                       (code, status, ts, service, entry_id))
+            store.append(STATUS_INSERT, (code, status, ts, service, entry_id))
         owner = self.owner_of(item)
         self._store_results(db, code, owner, item.get("DanhSachGiayToKetQua") or [], ts, session.dstcode)
         self.known[code] = Known(status, digest, session.dstcode, owner)
@@ -318,13 +322,14 @@ class Adapter:
     def _store_results(self, db, code: str, owner: str, results: list[dict], ts: str, agency: str) -> None:
         if not results:
             return
-        have = {(r[0], r[1]) for r in db.execute("SELECT ma_ket_qua, data FROM results WHERE code=?", (code,))}
+        store = self.portal.store
+        have = {(r[0], r[1]) for r in store.query("SELECT ma_ket_qua, data FROM results WHERE code=?", (code,))}
         for r in results:
             data = dumpb(r).decode("utf-8")
             if (r.get("MaGiayToKetQua", ""), data) in have:
                 continue
-            db.execute("INSERT INTO results(code, owner, ma_ket_qua, data, ts) VALUES (?,?,?,?,?)",
-                       (code, owner, r.get("MaGiayToKetQua", ""), data, ts))
+            have.add((r.get("MaGiayToKetQua", ""), data))
+            store.append(RESULT_INSERT, (code, owner, r.get("MaGiayToKetQua", ""), data, ts))
             self.portal.documents.add_result(owner, r, agency, code)
 
     def update_progress(self, msg: dict, session: Session) -> Outcome:
@@ -340,8 +345,8 @@ class Adapter:
             return self.rejected(problems, codes)
 
         def apply(db, entry_id: int, ts: str) -> None:
-            db.executemany("INSERT INTO progress(code, data, ts, journal_id) VALUES (?,?,?,?)",
-                           [(i["MaHoSo"], dumpb(i).decode("utf-8"), ts, entry_id) for i in items])
+            for i in items:
+                self.portal.store.append(PROGRESS_INSERT, (i["MaHoSo"], dumpb(i).decode("utf-8"), ts, entry_id))
 
         result = [{"MaHoSo": c, "KetQua": "Thành công"} for c in codes]
         return Outcome(200, envelope(OK, "Thành công", result), codes, apply)
@@ -366,7 +371,7 @@ class Adapter:
         def apply(db, entry_id: int, ts: str) -> None:
             for item in items:
                 code = item["MaHoSo"]
-                row = db.execute("SELECT data FROM dossiers WHERE code=?", (code,)).fetchone()
+                row = self.portal.store.query("SELECT data FROM dossiers WHERE code=?", (code,))[0]
                 data = loads(row[0])
                 data.update({k: v for k, v in item.items() if k != "DanhSachGiayToKetQua"})
                 if item.get("DanhSachGiayToKetQua"):
@@ -386,8 +391,8 @@ class Adapter:
             return self.rejected(problems, codes)
 
         def apply(db, entry_id: int, ts: str) -> None:
-            db.executemany("INSERT INTO ratings(code, data, ts) VALUES (?,?,?)",
-                           [(i["MaHoSo"], dumpb(i).decode("utf-8"), ts) for i in items])
+            for i in items:
+                self.portal.store.append(RATING_INSERT, (i["MaHoSo"], dumpb(i).decode("utf-8"), ts))
 
         return Outcome(200, envelope(OK, "Thành công", [{"MaHoSo": c} for c in codes]), codes, apply)
 

@@ -54,37 +54,81 @@ def mask(value: Any) -> Any:
     return value
 
 
-_QUOTED_FIELDS = tuple((f, f'"{f}"'.encode()) for f in sorted(SECRET_FIELDS))
 # Words that must appear in a text for kiemthu.logs' generic credential patterns to match it.
 _GENERIC_HINTS = (b"bearer", b"eyj", b"secret", b"password", b"token", b"code_verifier")
 
 
 def masked_json(value: Any, dumpb) -> bytes:
-    """JSON of `value` (bytes) with credential fields masked.
+    """JSON of `value` (bytes) with credential fields masked."""
+    return masked_json_checked(value, dumpb)[0]
 
-    Top-level credential fields are masked directly; the whole structure is walked only when a credential field
-    name also appears deeper down (checked on the text), which keeps journalling a large dossier cheap."""
+
+_plain_keys: set[str] = set()  # field names seen and known not to be credentials
+
+
+def _holds_secret_key(value: Any) -> bool:
+    if isinstance(value, dict):
+        if not value.keys() <= _plain_keys:  # one set operation for the usual case: only known field names
+            for k in value:
+                if _secret_key(k):
+                    return True
+                if isinstance(k, str) and len(_plain_keys) < 10_000:  # fuzzed input must not grow it unbounded
+                    _plain_keys.add(k)
+        for v in value.values():
+            if v.__class__ in (dict, list) and _holds_secret_key(v):
+                return True
+    elif isinstance(value, list):
+        for v in value:
+            if v.__class__ in (dict, list) and _holds_secret_key(v):
+                return True
+    return False
+
+
+def masked_json_checked(value: Any, dumpb) -> tuple[bytes, bool]:
+    """JSON of `value` with credential fields masked, and whether the text may still hold a credential.
+
+    Top-level credential fields are masked directly; the whole structure is copied and masked only when a
+    credential field sits deeper down, which keeps journalling a large dossier cheap."""
     if not isinstance(value, dict):
-        return dumpb(mask(value))
+        raw = dumpb(mask(value))
+        return raw, may_hold_credentials(raw)
     top = {}
-    expected: dict[str, int] = {}
     for k, v in value.items():
-        if v.__class__ not in (dict, list) and _secret_key(k) and v not in (None, ""):
+        if v.__class__ in (dict, list):
+            if _secret_key(k) or _holds_secret_key(v):
+                raw = dumpb(mask(value))
+                return raw, may_hold_credentials(raw)
+            top[k] = v
+        elif _secret_key(k) and v not in (None, ""):
             top[k] = fingerprint(v) if isinstance(v, str) else MASK
-            expected[k.lower()] = expected.get(k.lower(), 0) + 1
         else:
             top[k] = v
     raw = dumpb(top)
-    lowered = raw.lower()  # bytes.lower() folds ASCII only: fast, and field names are ASCII
-    for name, quoted in _QUOTED_FIELDS:
-        if quoted in lowered and lowered.count(quoted) != expected.get(name, 0):
-            return dumpb(mask(value))
-    return raw
+    return raw, _hints(raw, raw.lower())
+
+
+_registered_cache: tuple[int, tuple[bytes, ...]] = (-1, ())
 
 
 def _registered() -> tuple[bytes, ...]:
+    """Registered secrets as bytes (re-encoded only when one was added: the set only grows)."""
+    global _registered_cache
     secrets_ = getattr(logs, "_secrets", None)
-    return tuple(s.encode("utf-8") for s in secrets_) if secrets_ is not None else ()
+    if secrets_ is None:
+        return ()
+    if _registered_cache[0] != len(secrets_):
+        _registered_cache = (len(secrets_), tuple(s.encode("utf-8") for s in secrets_))
+    return _registered_cache[1]
+
+
+def _hints(raw: bytes, lowered: bytes) -> bool:
+    for h in _GENERIC_HINTS:
+        if h in lowered:
+            return True
+    for s in _registered():
+        if s in raw:
+            return True
+    return False
 
 
 def may_hold_credentials(raw: bytes | str) -> bool:
@@ -94,8 +138,7 @@ def may_hold_credentials(raw: bytes | str) -> bool:
         return True
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "replace")
-    lowered = raw.lower()
-    return any(h in lowered for h in _GENERIC_HINTS) or any(s in raw for s in _registered())
+    return _hints(raw, raw.lower())
 
 
 def mask_text(text: str) -> str:

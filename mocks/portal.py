@@ -32,6 +32,21 @@ def json_response(content: Any, status: int = 200, headers: dict[str, str] | Non
     return Response(dumpb(content), status_code=status, media_type=JSON, headers=headers)
 
 
+class JsonBytes(Response):
+    media_type = JSON
+
+    def __init__(self, body: bytes, status: int):  # headers built directly: this runs on every adapter reply
+        self.status_code = status
+        self.body = body
+        self.background = None
+        self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+
+
+def json_bytes_response(body: bytes, status: int = 200) -> Response:
+    """A reply whose JSON is already serialised."""
+    return JsonBytes(body, status)
+
+
 class Portal:
     def __init__(self, settings: MockSettings):
         self.settings = settings
@@ -76,14 +91,18 @@ class Portal:
     # -- request helpers ------------------------------------------------------------------------------------
     async def read_body(self, request: Request) -> bytes:
         """The request body, refusing anything over the size limit without buffering it all."""
-        length = request.headers.get("content-length")
+        length = None
+        for name, value in request.scope["headers"]:
+            if name == b"content-length":
+                length = value
+                break
         if length is not None:
             try:
                 if int(length) > self.max_body:
                     raise BodyTooLarge()
             except ValueError:
                 raise BadJson("Content-Length không hợp lệ / invalid Content-Length") from None
-            return await request.body()
+            return await request.body()  # kept on the request: a form parser may read it again
         chunks, size = [], 0
         async for chunk in request.stream():
             size += len(chunk)

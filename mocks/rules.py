@@ -8,7 +8,9 @@ import time
 from datetime import datetime
 from typing import Any, Iterable
 
-from mocks.clock import VN_TZ, portal_time
+from functools import lru_cache
+
+from mocks.clock import VN_TZ, portal_time, today_vn
 from mocks.validation import Problem, problem
 
 DATE_FIELDS_DOSSIER = ("NgayNopHoSo", "NgayTiepNhan", "NgayHenTra", "NgayTra", "NgayTuChoi")
@@ -18,6 +20,11 @@ DATE_FIELDS_STATUS = ("NgayCapNhat", "NgayTra", "NgayTuChoi")
 
 def is_real_portal_date(text: str) -> bool:
     """A `yyyyMMddHHmmss` string naming a moment that exists on the calendar."""
+    return isinstance(text, str) and _is_real(text)
+
+
+@lru_cache(maxsize=8192)  # dates repeat across messages; fuzzed strings cannot grow the memo past its size
+def _is_real(text: str) -> bool:
     if len(text) != 14 or not text.isdigit():
         return False
     try:
@@ -29,6 +36,11 @@ def is_real_portal_date(text: str) -> bool:
 
 def parse_portal_date(text: str) -> float | None:
     """Epoch seconds of a `yyyyMMddHHmmss` Vietnam-time string, or None when it is not a real moment."""
+    return _parse(text) if isinstance(text, str) else None
+
+
+@lru_cache(maxsize=8192)
+def _parse(text: str) -> float | None:
     if len(text) != 14 or not text.isdigit():
         return None
     try:
@@ -68,7 +80,7 @@ class DossierRules:
         except ValueError:
             return [problem(where, "dossier_code_date", f"phần ngày '{m.group('date')}' của mã hồ sơ không phải ngày hợp lệ",
                             f"date part '{m.group('date')}' of the dossier code is not a valid date")]
-        if day.date() > datetime.now(VN_TZ).date():
+        if day.date() > today_vn():
             return [problem(where, "dossier_code_date", "ngày trong mã hồ sơ ở tương lai",
                             "the date in the dossier code is in the future")]
         return []

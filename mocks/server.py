@@ -57,7 +57,8 @@ def serve(target=None, host: str = "127.0.0.1", port: int = 8800, db_path: str |
     settings = build_settings(target, host, port, db_path, profile)
     app = create_app(settings)
     print(describe(settings, target is None), flush=True)
-    config: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False,
+    # proxy_headers off: the mock serves loopback clients directly, and the middleware costs on every request
+    config: dict[str, Any] = {"host": host, "port": port, "log_level": "warning", "access_log": False, "proxy_headers": False,
                               "lifespan": "on", "workers": 1}
     if importlib.util.find_spec("uvloop"):
         config["loop"] = "uvloop"

@@ -14,7 +14,7 @@ from typing import Any, Iterable, Iterator
 
 from mocks.clock import now_iso
 from mocks.jsonutil import dumpb, dumps, loads
-from mocks.masking import mask, mask_text, masked_json, may_hold_credentials, redact_leaves
+from mocks.masking import mask, mask_text, masked_json_checked, redact_leaves
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal(
@@ -71,17 +71,23 @@ def _encode(value: Any) -> str | None:
         value = value.decode("utf-8", "replace")
     if isinstance(value, str):
         return dumps(mask_text(value))
-    raw = masked_json(value, dumpb)
-    if may_hold_credentials(raw):
+    raw, suspicious = masked_json_checked(value, dumpb)
+    if suspicious:
         return dumps(redact_leaves(mask(value)))
     return raw.decode("utf-8")
 
 
+JOURNAL_INSERT = ("INSERT INTO journal(id, ts, role, direction, method, path, service, client, dossier_codes,"
+                  " payment_ref, status_code, request, response, duration_ms, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+JOURNAL_DOSSIER_INSERT = "INSERT INTO journal_dossier(code, entry_id) VALUES (?, ?)"
+
+
 class Store:
     """Writes are grouped: one long SQLite transaction is committed at most every `commit_interval` seconds (and
-    by `flush`), each unit of work being a savepoint inside it. Reads use the same connection, so they see every
-    write at once; a crash loses at most the last few milliseconds, which a test mock can afford. A commit per
-    message would cost more than everything else the adapter does."""
+    by `flush`), each unit of work being a savepoint inside it. Append-only rows (the journal, status history,
+    progress) are buffered and written with one `executemany` per table when the group is committed or before any
+    read, so every read still sees every write. A crash loses at most the last few milliseconds, which a test mock
+    can afford; a statement per row would cost more than everything else the adapter does."""
 
     def __init__(self, path: str = ":memory:", commit_interval: float = 0.02):
         self.path = path
@@ -103,11 +109,39 @@ class Store:
         self._depth = 0            # nesting of transaction() blocks
         self._open = False         # the grouped SQLite transaction is open
         self._last_commit = time.monotonic()
+        self._appends: dict[str, list[tuple]] = {}   # INSERT statement -> rows not yet written
+        self._pending = 0
+        self._spilled: list[tuple[str, list[tuple]]] = []
+        self._next_id = (self.conn.execute("SELECT MAX(id) FROM journal").fetchone()[0] or 0) + 1
 
     # -- transactions -------------------------------------------------------------------------------------
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
-        """One atomic unit of writes (nested use joins the outer unit)."""
+    def transaction(self, savepoint: bool = True) -> Iterator[sqlite3.Connection]:
+        """One atomic unit of writes (nested use joins the outer unit). A unit that only queues appends needs no
+        savepoint: if it fails, its queued rows are dropped (rows a read inside it already wrote stay)."""
+        if not savepoint:
+            with self.lock:
+                if self._depth:
+                    self._depth += 1
+                    try:
+                        yield self.conn
+                    finally:
+                        self._depth -= 1
+                    return
+                marks = {sql: len(rows) for sql, rows in self._appends.items()}
+                self._depth = 1
+                try:
+                    yield self.conn
+                except BaseException:
+                    for sql, rows in self._appends.items():
+                        del rows[marks.get(sql, 0):]
+                    self._pending = sum(len(rows) for rows in self._appends.values())
+                    raise
+                finally:
+                    self._depth = 0
+                if time.monotonic() - self._last_commit >= self.commit_interval:
+                    self.flush()
+            return
         with self.lock:
             if self._depth:
                 self._depth += 1
@@ -121,33 +155,74 @@ class Store:
                 self._open = True
             self.conn.execute("SAVEPOINT unit")
             self._depth = 1
+            marks = {sql: len(rows) for sql, rows in self._appends.items()}
+            self._spilled = []
             try:
                 yield self.conn
                 self.conn.execute("RELEASE unit")
             except BaseException:
                 self.conn.execute("ROLLBACK TO unit")
                 self.conn.execute("RELEASE unit")
+                self._undo_appends(marks)
                 raise
             finally:
                 self._depth = 0
+                self._spilled = []
             if time.monotonic() - self._last_commit >= self.commit_interval:
                 self.flush()
+
+    def append(self, sql: str, row: tuple) -> None:
+        """Queue one row of an append-only table (written in order, before any read and at each commit)."""
+        with self.lock:
+            rows = self._appends.get(sql)
+            if rows is None:
+                rows = self._appends[sql] = []
+            rows.append(row)
+            self._pending += 1
+            if not self._depth and time.monotonic() - self._last_commit >= self.commit_interval:
+                self.flush()
+
+    def _write_appends(self) -> None:
+        if not self._pending:
+            return
+        if not self._open:
+            self.conn.execute("BEGIN")
+            self._open = True
+        for sql, rows in self._appends.items():
+            if rows:
+                self.conn.executemany(sql, rows)
+                if self._depth:  # inside a unit: a rollback would take these rows with it
+                    self._spilled.append((sql, rows[:]))
+                rows.clear()
+        self._pending = 0
+
+    def _undo_appends(self, marks: dict[str, int]) -> None:
+        """After a rolled-back unit: rows queued before it stay queued (even if written meanwhile), its own go."""
+        for sql in set(self._appends) | {sql for sql, _ in self._spilled}:
+            written = [row for spilled_sql, rows in self._spilled if spilled_sql == sql for row in rows]
+            self._appends[sql] = (written + self._appends.get(sql, []))[:marks.get(sql, 0)]
+        self._pending = sum(len(rows) for rows in self._appends.values())
 
     def flush(self) -> None:
         """Commit what the grouped transaction holds."""
         with self.lock:
-            if self._open and not self._depth:
+            if self._depth:
+                return
+            self._write_appends()
+            if self._open:
                 self.conn.execute("COMMIT")
                 self._open = False
                 self._last_commit = time.monotonic()
 
     def query(self, sql: str, params: Iterable[Any] = ()) -> list[sqlite3.Row]:
         with self.lock:
+            self._write_appends()
             cur = self.conn.execute(sql, tuple(params))
             return cur.fetchall()
 
     def reset(self) -> None:
         with self.transaction() as db:
+            self._write_appends()
             for t in TABLES:
                 db.execute(f"DELETE FROM {t}")
 
@@ -181,17 +256,15 @@ class Store:
                ts: str | None = None) -> int:
         """Append one journal entry (masked) and return its id."""
         codes = [c for c in dict.fromkeys(c for c in dossier_codes if isinstance(c, str)) if c]
-        row = (ts or now_iso(), role, direction, method, mask_text(path), _text(service), _text(client), dumps(codes),
-               _text(payment_ref), int(status_code), _encode(request), _encode(response), round(duration_ms, 3),
-               mask_text(error or ""))
-        with self.transaction() as db:
-            cur = db.execute(
-                "INSERT INTO journal(ts, role, direction, method, path, service, client, dossier_codes, payment_ref,"
-                " status_code, request, response, duration_ms, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", row)
-            entry_id = cur.lastrowid
-            if codes:
-                db.executemany("INSERT INTO journal_dossier(code, entry_id) VALUES (?, ?)",
-                               [(c, entry_id) for c in codes])
+        with self.lock:
+            entry_id = self._next_id
+            self._next_id += 1
+            self.append(JOURNAL_INSERT, (
+                entry_id, ts or now_iso(), role, direction, method, mask_text(path), _text(service), _text(client),
+                dumps(codes), _text(payment_ref), int(status_code), _encode(request), _encode(response),
+                round(duration_ms, 3), mask_text(error or "")))
+            for c in codes:
+                self.append(JOURNAL_DOSSIER_INSERT, (c, entry_id))
         return entry_id
 
     def journal(self, *, dossier: str | None = None, ref: str | None = None, client: str | None = None,

@@ -15,7 +15,8 @@ SECRETS = {"KIEMTHU_SSO_CLIENT_SECRET": "sso-secret-xyz-123", "KIEMTHU_PAYMENT_S
 
 def test_with_target_file_prints_registrations_without_secrets(tmp_path):
     port = free_port()
-    env = {**SECRETS, "KIEMTHU_MOCK_PORT": str(port), "KIEMTHU_MINISTRY_PORT": "8801"}
+    env = {**SECRETS, "KIEMTHU_MOCK_PORT": str(port), "KIEMTHU_MINISTRY_PORT": "8801",
+           "KIEMTHU_PUBLICATION_DATE": "2026-11-02"}
     db = tmp_path / "portal.sqlite"
     log = tmp_path / "mock.log"
     cmd = python_module_cmd("mocks", "--target", str(REPO_ROOT / "examples/ministry/target.yaml"), "--port", str(port),
