@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import unicodedata
@@ -54,9 +55,12 @@ class Evidence:
     def screenshot(self, page, service: str, check: str, stem: str) -> str | None:
         path = self.next_name(service, check, stem, "png")
         try:
-            page.screenshot(path=str(path), timeout=5000)
-        except Exception:  # a closed page or crashed tab must not hide the real finding
-            return None
+            path.write_bytes(_fast_png(page))
+        except Exception:
+            try:
+                page.screenshot(path=str(path), timeout=5000)
+            except Exception:  # a closed page or crashed tab must not hide the real finding
+                return None
         return self._add(service, check, path)
 
     def write_json(self, service: str, check: str, name: str, data: Any) -> str:
@@ -106,3 +110,14 @@ def scrub_zip(path: Path, secrets: list[str]) -> int:
             for info, data in out:
                 z.writestr(info, data)
     return changed
+
+
+def _fast_png(page) -> bytes:
+    """The viewport as PNG through Chromium's DevTools protocol with its fast encoder: half the time of
+    `page.screenshot`, which matters with a screenshot after every step."""
+    sessions = page.context.__dict__.setdefault("_kt_cdp", {})
+    cdp = sessions.get(page)
+    if cdp is None:
+        cdp = sessions[page] = page.context.new_cdp_session(page)
+    shot = cdp.send("Page.captureScreenshot", {"format": "png", "optimizeForSpeed": True})
+    return base64.b64decode(shot["data"])

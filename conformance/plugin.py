@@ -241,8 +241,9 @@ class CheckScope:
         duration = time.monotonic() - self.t0
         recorder.add_code(run.id, run.dossier_code)
         for code in run.extra_codes:
-            note = (f"Hồ sơ {code} chỉ dùng để kiểm tra IPN sai số tiền, không được thanh toán "
-                    f"(dossier used only for the lower-amount IPN case, left unpaid).")
+            note = run.extra_notes.get(code) or (
+                f"Hồ sơ {code} chỉ dùng cho một tình huống kiểm tra phủ định "
+                f"(dossier created only for a negative case).")
             if note not in recorder.notes.get(run.id, []):
                 recorder.note(run.id, note)
         if exc_type is not None and not issubclass(exc_type, (NotApplicable, Blocked)):

@@ -22,6 +22,7 @@ from conformance.adapter import Executor, FlowOutcome, PageSet, Variables, load_
 from conformance.evidence import CHECK_OF_FLOW, Evidence, scrub_zip
 from conformance.journal import accepted, data_items
 from conformance.portal import PortalClient
+from conformance.upload_probe import disallowed_upload
 
 log = get_logger("conformance")
 
@@ -230,6 +231,7 @@ class ServiceRun:
         self.status_actions: list[tuple[str, datetime]] = []
         self.fault: dict[str, Any] = {"injected": False}
         self.extra_codes: list[str] = []  # dossiers created only for a negative case
+        self.extra_notes: dict[str, str] = {}  # why such a dossier exists
         self.started = datetime.now(VN_TZ)
         self.citizen: PageSet | None = None
         self.officer: PageSet | None = None
@@ -320,6 +322,8 @@ class ServiceRun:
                 self.executor.run_flow(flow, pages, out)
                 if flow == "submit" and out.ok:
                     out.observations["dossier_code"] = self.dossier_code
+                    if "submission" in self.checks:  # while the citizen is still logged in
+                        out.observations["upload_probe"] = disallowed_upload(self)
         finally:
             out.journal_until = self.suite.sync_journal()
         if flow == "open_service" and out.ok and "sso" in self.checks and "sso_negatives" not in self.suite.shared:
@@ -455,7 +459,9 @@ class ServiceRun:
                 url = self.vars.expand((self.suite.adapter.get("pages") or {}).get("my_dossiers", "{system.base_url}/"))
                 check.goto(url)
                 probe = PageSet(check)
-                out.observations["logged_in_after_logout"] = bool(self.executor.marker("logged_in", probe, timeout_s=1.5))
+                # a page may render late: wait for a sign either way (only the logged-in one without a logged_out marker)
+                seen = self.executor.first_marker(["logged_in", "logged_out"], probe, 1.5)
+                out.observations["logged_in_after_logout"] = seen == "logged_in"
                 out.observations["where"] = self.suite.evidence.screenshot(check, self.id, "sso", "after-logout")
             finally:
                 check.close()
@@ -490,7 +496,8 @@ class ServiceRun:
 
     def _pay(self, pages: PageSet, out: FlowOutcome) -> None:
         """Pay the fee. With the payment check selected, first a callback reporting a lower amount (the dossier must
-        stay unpaid), then the genuine payment preceded by a forged callback (which must be refused)."""
+        stay unpaid and the next try must work), then the genuine payment preceded by a forged callback (which must
+        be refused)."""
         out.started = datetime.now(VN_TZ)
         pages.current = pages.main
         offered = self.executor.marker("payment_offered", pages, timeout_s=2)
@@ -500,49 +507,33 @@ class ServiceRun:
             out.finished = datetime.now(VN_TZ)
             return
         checking = "payment" in self.checks
-        final = self._pay_attempt(pages, "ipn_bad_checksum" if checking else None)
-        final["shown_paid"] = self.paid_shown() if final["flow_ok"] else None
-        out.observations["final"] = final
-        # The platform debits the lower amount and closes that transaction, so the dossier it is tried on can no
-        # longer be paid: it gets a dossier of its own, submitted after the genuine payment.
-        # like the SSO negatives, this tests the system's callback handler, not the service: once per run
+        # like the SSO negatives, the lower amount tests the system's callback handler, not the service: once per run
         shared = self.suite.shared.get("lower_amount")
+        lower = None
         if shared:
             out.observations["negatives"] = [{**shared[1], "note": f"evaluated on {shared[0]}"}]
-        elif checking and final["flow_ok"]:
-            out.observations["negatives"] = [self._lower_amount_case(pages)]
-            self.suite.shared["lower_amount"] = (self.id, out.observations["negatives"][0])
+        elif checking:
+            lower = self._pay_attempt(pages, "ipn_lower_amount")
+            lower["dossier_code"] = self.dossier_code
+            out.observations["negatives"] = [lower]
+            self.suite.shared["lower_amount"] = (self.id, lower)
         else:
             out.observations["negatives"] = []
+        if lower is not None and (lower.get("shown_paid") or lower.get("portal_paid")):
+            # the system took the lower amount as payment: the dossier cannot be paid again, and its flow goes on
+            final = {**lower, "mode": None, "returned": lower["flow_ok"], "shown_paid": lower.get("shown_paid"),
+                     "note": "the dossier was marked paid by the callback reporting a lower amount"}
+        else:
+            final = self._pay_attempt(pages, "ipn_bad_checksum" if checking else None)
+            final["shown_paid"] = self.paid_shown() if final["flow_ok"] else None
+            if checking and final["flow_ok"]:
+                # replayed now, so a duplicate sync has had time to show by the time the payment check reads it
+                out.observations["replay"] = self._replay_genuine(final)
+        out.observations["final"] = final
         out.steps = final.get("steps", [])
         out.ok = final["flow_ok"] and final["returned"]
         out.error = final.get("error")
         out.finished = datetime.now(VN_TZ)
-
-    def _lower_amount_case(self, pages: PageSet) -> dict[str, Any]:
-        main_code = self.dossier_code
-        deep_link = (self.suite.adapter.get("pages") or {}).get("deep_link")
-        extra = FlowOutcome("submit")
-        try:
-            if not deep_link:
-                return {"mode": "ipn_lower_amount", "skipped": "the adapter declares no deep_link page"}
-            pages.current = pages.main
-            pages.main.goto(self.vars.expand(deep_link, "adapter.pages.deep_link"))
-            if not self.executor.marker("service_form", pages, timeout_s=self.suite.page_s):
-                return {"mode": "ipn_lower_amount", "skipped": "the service form did not open a second time"}
-            self.executor.shots = "failures"
-            try:
-                self.executor.run_flow("submit", pages, extra)
-            finally:
-                self.executor.shots = (self.suite.adapter.get("evidence") or {}).get("screenshots", "steps")
-            if not extra.ok:
-                return {"mode": "ipn_lower_amount", "skipped": f"second dossier not submitted: {extra.error}"}
-            self.extra_codes.append(self.dossier_code)
-            result = self._pay_attempt(pages, "ipn_lower_amount")
-            result["dossier_code"] = self.dossier_code
-            return result
-        finally:
-            self.vars.set("dossier_code", main_code)
 
     def _pay_attempt(self, pages: PageSet, mode: str | None) -> dict[str, Any]:
         portal = self.suite.portal
@@ -584,6 +575,15 @@ class ServiceRun:
             result["portal_paid"] = self.portal_paid()
         result["journal_until"] = self.suite.sync_journal()
         return result
+
+    def _replay_genuine(self, final: dict[str, Any]) -> dict[str, Any] | None:
+        for delivered in final.get("deliveries") or []:
+            ref = delivered.get("MaThamChieu")
+            record = next(iter(self.suite.portal.payments(ref)), None) if ref else None
+            replay = self.replay_ipn(record) if record else None
+            if replay is not None:
+                return {**replay, "ref": ref, "at": time.monotonic()}
+        return None
 
     def replay_ipn(self, payment: dict[str, Any]) -> dict[str, Any] | None:
         """Send the genuine, accepted callback of a payment to the system once more (a replay)."""

@@ -4,7 +4,8 @@ Rule (DOMAIN 2.4.2): "submit a dossier online. Any step that cannot be completed
 document/field that does not match the published procedure, is a failure to be fixed." The dossier code
 follows Circular 01/2018/TT-VPCP art. 19 (`<agency>-<YYMMDD>-<4-digit daily sequence>`), and the dossier
 reaches the portal through `DongBoHoSoMC` with consistent fields: MaTTHC, KenhThucHien (online),
-MaDoiTuong (= the citizen's TechID), the documents, dates in yyyyMMddHHmmss Vietnam time.
+MaDoiTuong (= the citizen's TechID), the documents, dates in yyyyMMddHHmmss Vietnam time. Security (a warning):
+the same submission with every attachment replaced by a disallowed file (a program, not a PDF/JPG/PNG) is refused.
 """
 
 from datetime import datetime
@@ -73,3 +74,4 @@ def test_2_submission(kt_check):
                       profile["date_format"], (submit.started, datetime.now(VN_TZ)), float(profile["max_clock_skew_s"]),
                       profile["adapter"].get("future_date_fields", []), at)
         c.require(sub.ensure_message_valid, kt_check.validate_messages(mine), where + "validation.txt")
+        c.advise(sub.ensure_disallowed_upload_refused, submit.observations.get("upload_probe"))

@@ -81,6 +81,30 @@ def ensure_transaction_time_plausible(init: dict, date_format: str, moment: date
                             note="a 12-hour clock (hh) or a wrong time zone shifts the time by hours")
 
 
+@rule("DOMAIN 4 ThoiGianGD (24-hour clock) / DOMAIN 6 (12-hour clock seen in real integrations)",
+      "The run saw ThoiGianGD at an hour where a 12-hour clock would differ (13:00–00:59 Vietnam time)")
+def ensure_24h_clock_verifiable(observed: list[tuple[Any, datetime]], date_format: str) -> None:
+    """`observed`: (ThoiGianGD sent, moment of the transaction in Vietnam time) per payment.
+
+    From 01:00 to 12:59 `hh` and `HH` write the same digits, so a 12-hour clock only shows at 13:00–00:59. A sent
+    hour of 00 or 13–23 proves a 24-hour clock; a transaction made at such an hour lets the time rule decide."""
+    if not observed:
+        raise RuleSkipped("no transaction observed")
+    for value, moment in observed:
+        try:
+            sent_hour = datetime.strptime(str(value), date_format).hour
+        except ValueError:
+            sent_hour = None
+        if not 1 <= moment.hour <= 12 or (sent_hour is not None and not 1 <= sent_hour <= 12):
+            return
+    value, moment = observed[-1]
+    at = f"{moment:%H:%M}"
+    raise RuleViolation(expected="a transaction between 13:00 and 00:59 Vietnam time", actual=f"{value} (made at {at})",
+                        note=f"Không kiểm chứng được đồng hồ 24 giờ: giao dịch lúc {at} giờ Việt Nam; chạy lại trong "
+                             f"khoảng 13:00–00:59 / 24-hour clock not verifiable: transaction made at {at} Vietnam "
+                             f"time; rerun between 13:00 and 00:59")
+
+
 @rule("DOMAIN 4.2 SoTien / CSDLQG fee", "The amount charged equals the published fee")
 def ensure_amount_matches_fee(init: dict, fee_amount: int) -> None:
     value = request_of(init).get("SoTien")
@@ -104,14 +128,21 @@ def ensure_reference_tied_to_dossier(init: dict, code: str) -> None:
                             note="a reference that does not carry the whole dossier code can collide between dossiers")
 
 
-@rule("DOMAIN 4.2 MaThamChieu unique", "Each dossier's payment uses its own reference")
-def ensure_reference_unique(init: dict, other_inits: list[dict]) -> None:
+@rule("DOMAIN 4.2 MaThamChieu unique", "Each payment uses its own reference")
+def ensure_reference_unique(init: dict, other_inits: list[dict], ok_code: str = "00") -> None:
     mine = request_of(init).get("MaThamChieu")
+    dossier = (request_of(init).get("ThongTinBienLai") or {}).get("MaHoSo")
+    refused = str(response_of(init).get("MaLoi")) != ok_code
     for other in other_inits:
         body = request_of(other)
-        if body.get("MaThamChieu") == mine and (body.get("ThongTinBienLai") or {}).get("MaHoSo") != \
-                (request_of(init).get("ThongTinBienLai") or {}).get("MaHoSo"):
+        if body.get("MaThamChieu") != mine:
+            continue
+        if (body.get("ThongTinBienLai") or {}).get("MaHoSo") != dossier:
             raise RuleViolation(expected="a reference no other dossier uses", actual=mine, where=ref(other))
+        if refused and str(response_of(other).get("MaLoi")) == ok_code and other.get("id", 0) < init.get("id", 0):
+            # the platform refuses a reference whose transaction it already closed: a new try needs a new one
+            raise RuleViolation(expected="a new reference for a new payment attempt", actual=mine, where=ref(other),
+                                note="this reference was already used by an earlier, closed attempt")
 
 
 @rule("DOMAIN 3 (INIT → payment page → return)", "The payment page round trip ends on the system's success page")

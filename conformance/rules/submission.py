@@ -172,3 +172,17 @@ def ensure_khodl_reuse_marked(record: dict, reused: list[dict], where: str | Non
                                 actual={"DuocLayTuKhoDMQG": item.get("DuocLayTuKhoDMQG"),
                                         "MaKetQuaThayThe": item.get("MaKetQuaThayThe")}, where=where,
                                 note=f"document {doc['MaThanhPhanHoSo']} was taken from Kho DL")
+
+
+@rule("OWASP ASVS 12.2.1 (file type by content) / tệp đính kèm chỉ PDF, JPG, PNG ≤ 5 MB",
+      "A dossier whose attachments are of a disallowed type is refused")
+def ensure_disallowed_upload_refused(probe: dict[str, Any] | None) -> None:
+    """`probe`: the submit flow played again with every uploaded document replaced by a disallowed file
+    ({outcome: refused|accepted, file, codes, where}, or {skipped: why})."""
+    if not probe or not probe.get("outcome"):
+        raise RuleSkipped((probe or {}).get("skipped") or "the disallowed-upload probe did not run")
+    if probe["outcome"] != "refused":
+        codes = probe.get("codes") or []
+        raise RuleViolation(expected=f"{probe.get('file')} refused, no dossier created",
+                            actual=f"dossier {', '.join(codes) or '(code not shown)'} created", where=probe.get("where"),
+                            note="Hệ thống nhận tệp không được phép / the system accepted a disallowed file type")

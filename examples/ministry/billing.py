@@ -51,7 +51,7 @@ def start_payment(ctx, code: str, user_id: int, ip: str) -> str:
 
 def _open_payment(conn, code: str, amount: int, when: str, defects) -> str:
     """The reference to pay with: the dossier's unfinished payment again (a second click must not open a second
-    payment), else a new attempt."""
+    payment), else a new attempt (after a failed, cancelled or wrongly-debited one)."""
     last = conn.execute("SELECT ref, status, amount FROM payments WHERE dossier_code=? ORDER BY attempt DESC LIMIT 1",
                         (code,)).fetchone()
     if last and last["status"] == "initiated" and last["amount"] == amount:
@@ -118,6 +118,8 @@ def _process_callback(ctx, message: dict[str, Any], source: str) -> Verdict:
     if row is None:
         return Verdict(False, "Không tìm thấy giao dịch")
     if not defects.on("ipn-amount-not-checked") and payment.amount_of(message.get("SoTien")) != row["amount"]:
+        # the platform closed this reference with a wrong amount: the citizen's next try needs a new one
+        ctx.db.run("UPDATE payments SET status='amount_mismatch' WHERE ref=? AND status='initiated'", ref)
         return Verdict(False, "Số tiền không khớp")
     ctx.db.run("UPDATE payments SET ipn_count = ipn_count + 1 WHERE ref=?", ref)
     if str(message.get("MaLoi")) != payment.OK:

@@ -20,12 +20,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SERVICE = "lltp-cap-phieu"  # toàn trình with a fee: exercises all four checks
 
 
-def run_suite(tmp_path: Path, defects: list[str]) -> tuple[int, dict, Path]:
+def run_suite(tmp_path: Path, defects: list[str], checks: tuple[str, ...] = ()) -> tuple[int, dict, Path]:
     demo_environment()
     target = load_target(DEMO_TARGET)
     run_dir = make_run_dir(tmp_path / ("run-" + ("-".join(defects) or "clean")))
     with start_reference_system(target, run_dir, defects):
-        code = run(target=DEMO_TARGET, output=run_dir, services=[SERVICE], checks=[], headed=False,
+        code = run(target=DEMO_TARGET, output=run_dir, services=[SERVICE], checks=list(checks), headed=False,
                    build_report=False, defects=defects)
     return code, json.loads((run_dir / "summary.json").read_text(encoding="utf-8")), run_dir
 
@@ -37,6 +37,10 @@ def test_reference_system_passes_every_check(tmp_path):
     assert code == 0, {k: v.get("reason") for k, v in svc["checks"].items()}
     assert svc["completed"] and {c["verdict"] for c in svc["checks"].values()} <= {"passed", "warning"}
     assert len(svc["dossier_codes"]) == 1 and svc["dossier_codes"][0].startswith("000.00.00.G15-")
+    # the disallowed-upload probe ran and was refused: no warning, and its generated file is gone
+    rules = {r["rule_id"]: r["verdict"] for r in svc["checks"]["submission"]["rules"]}
+    assert rules["ensure_disallowed_upload_refused"] == "passed"
+    assert not (run_dir / "evidence" / "tmp").exists()
     for check in ("sso", "submission", "payment", "processing"):
         folder = run_dir / "evidence" / SERVICE / check
         assert (folder / "rules.json").is_file() and (folder / "trace.zip").is_file(), check
@@ -70,6 +74,18 @@ def test_a_seeded_defect_fails_its_check_naming_the_rule(tmp_path, defect, check
     assert rule in svc["checks"][check]["reason"] or any(
         r["rule_id"] == rule and r["verdict"] == "failed" for r in svc["checks"][check]["rules"])
     assert summary["defects"] == [defect]
+
+
+def test_an_accepted_disallowed_upload_is_a_warning_naming_the_rule(tmp_path):
+    code, summary, run_dir = run_suite(tmp_path, ["upload-type-not-checked"], checks=("submission",))
+    svc = summary["services"][0]
+    check = svc["checks"]["submission"]
+    assert code == 0 and check["verdict"] == "warning", check.get("reason")
+    assert "ensure_disallowed_upload_refused" in check["reason"]
+    assert {r["rule_id"]: r["verdict"] for r in check["rules"]}["ensure_disallowed_upload_refused"] == "warning"
+    probe = json.loads((run_dir / "evidence" / SERVICE / "submission" / "upload-probe.json").read_text(encoding="utf-8"))
+    assert probe["outcome"] == "accepted" and probe["codes"] and probe["codes"][0] in svc["notes"]
+    assert (run_dir / probe["where"]).is_file()  # the one screenshot the probe takes: the dossier that should not exist
 
 
 def test_configuration_errors_exit_2(tmp_path):

@@ -18,6 +18,7 @@ from schemas import load_profile
 
 P = load_profile()
 NOW = datetime(2026, 11, 23, 14, 30, 0, tzinfo=VN_TZ)
+MORNING = NOW.replace(hour=9)
 FMT = P["date_format"]
 CODE = "000.00.00.G15-261123-0001"
 SECRET = "s3cr3t-value"
@@ -117,6 +118,8 @@ CASES = {
                                  (record(NgayNopHoSo=(NOW - timedelta(hours=7)).strftime(FMT)), ["NgayNopHoSo"], FMT, WINDOW,
                                   P["max_clock_skew_s"])),
     sub.ensure_message_valid: (([],), (["data/0/MaHoSo: required"],)),
+    sub.ensure_disallowed_upload_refused: (({"outcome": "refused", "file": "to-khai.exe", "codes": []},),
+                                           ({"outcome": "accepted", "file": "to-khai.exe", "codes": [CODE]},)),
     pay.ensure_online_payment_offered: ((True, "toan_trinh", {"amount": 200000}), (False, "toan_trinh", {"amount": 200000})),
     pay.ensure_init_sent: (([init_msg()], "/paymentplatform/init", CODE), ([], "/paymentplatform/init", CODE)),
     pay.ensure_init_fields: ((init_msg(), "INIT", P["payment"]["version"], "BTP", P["payment"]["checksum"]["INIT"]),
@@ -126,6 +129,7 @@ CASES = {
     pay.ensure_init_accepted: ((init_msg(), "00", {}), (entry(1, response={"MaLoi": "01"}), "00", P["payment"]["error_codes"])),
     pay.ensure_transaction_time_plausible: ((init_msg(), FMT, NOW, 900),
                                             (init_msg(ThoiGianGD=NOW.strftime("%Y%m%d%I%M%S")), FMT, NOW, 900)),
+    pay.ensure_24h_clock_verifiable: (([(NOW.strftime(FMT), NOW)], FMT), ([(MORNING.strftime(FMT), MORNING)], FMT)),
     pay.ensure_amount_matches_fee: ((init_msg(), 200000), (init_msg(SoTien="250000"), 200000)),
     pay.ensure_reference_tied_to_dossier: ((init_msg(), CODE), (init_msg(MaThamChieu=CODE[:20]), CODE)),
     pay.ensure_reference_unique: ((init_msg(), [init_msg(MaThamChieu="other", ThongTinBienLai={"MaHoSo": "x"})]),
@@ -186,9 +190,47 @@ def test_every_rule_has_a_case_and_a_clause():
 
 
 def test_twelve_hour_clock_is_caught_in_the_afternoon_only():
-    morning = NOW.replace(hour=9)
-    ok = init_msg(ThoiGianGD=morning.strftime("%Y%m%d%I%M%S"))
-    pay.ensure_transaction_time_plausible(ok, FMT, morning, 900)  # 09 == 09: indistinguishable
+    ok = init_msg(ThoiGianGD=MORNING.strftime("%Y%m%d%I%M%S"))
+    pay.ensure_transaction_time_plausible(ok, FMT, MORNING, 900)  # 09 == 09: indistinguishable
+
+
+def test_a_morning_run_says_the_24_hour_clock_was_not_verified():
+    twelve_hour = MORNING.strftime("%Y%m%d%I%M%S")
+    with pytest.raises(RuleViolation) as info:
+        pay.ensure_24h_clock_verifiable([(twelve_hour, MORNING)], FMT)
+    note = info.value.note
+    assert "giao dịch lúc 09:30 giờ Việt Nam" in note and "13:00–00:59" in note
+    assert "24-hour clock not verifiable: transaction made at 09:30 Vietnam time; rerun between 13:00 and 00:59" in note
+    c = Checker()
+    c.advise(pay.ensure_24h_clock_verifiable, [(twelve_hour, MORNING)], FMT)
+    assert c.verdict() == "warning" and "09:30" in c.reason()
+    for moment in (NOW.replace(hour=12, minute=59), NOW.replace(hour=1, minute=0)):  # the edges of hh == HH
+        with pytest.raises(RuleViolation):
+            pay.ensure_24h_clock_verifiable([(moment.strftime(FMT), moment)], FMT)
+
+
+def test_an_afternoon_run_verifies_the_24_hour_clock():
+    for moment in (NOW, NOW.replace(hour=13, minute=0), NOW.replace(hour=0, minute=15)):
+        pay.ensure_24h_clock_verifiable([(moment.strftime(FMT), moment)], FMT)
+    # in the afternoon a 12-hour clock is the time rule's to catch, not an unverifiable hour
+    pay.ensure_24h_clock_verifiable([(NOW.strftime("%Y%m%d%I%M%S"), NOW)], FMT)
+    with pytest.raises(RuleViolation):
+        pay.ensure_transaction_time_plausible(init_msg(ThoiGianGD=NOW.strftime("%Y%m%d%I%M%S")), FMT, NOW, 900)
+    # an hour a 12-hour clock never writes proves a 24-hour one, whatever the time of the run
+    pay.ensure_24h_clock_verifiable([(MORNING.replace(hour=22).strftime(FMT), MORNING)], FMT)
+    with pytest.raises(RuleSkipped):
+        pay.ensure_24h_clock_verifiable([], FMT)
+
+
+def test_upload_probe_that_did_not_conclude_is_skipped_not_passed():
+    c = Checker()
+    c.advise(sub.ensure_disallowed_upload_refused, {"skipped": "the submit flow uploads no document"})
+    c.advise(sub.ensure_disallowed_upload_refused, None)
+    c.advise(sub.ensure_disallowed_upload_refused, {"outcome": "accepted", "file": "to-khai.exe", "codes": [CODE],
+                                                    "where": "evidence/x/submission/04-upload-probe-accepted.png"})
+    assert [r.verdict for r in c.results] == ["skipped", "skipped", "warning"]
+    assert c.results[0].note == "the submit flow uploads no document"
+    assert CODE in c.reason() and "04-upload-probe-accepted.png" in c.reason()
 
 
 def test_checker_records_severity_chosen_by_the_caller():
@@ -208,3 +250,14 @@ def test_skipped_rule_is_neither_pass_nor_fail():
     assert c.results[0].verdict == "skipped" and c.verdict() == "passed"
     with pytest.raises(RuleSkipped):
         proc.ensure_updates_survive_outage(["4"], [], {"injected": False})
+
+
+def test_a_reference_reused_after_a_closed_attempt_is_named():
+    """A second attempt refused by the platform because it reuses the first attempt's (closed) reference."""
+    first = init_msg()
+    second = {**init_msg(), "id": 20, "response": {"MaLoi": "04"}}
+    with pytest.raises(RuleViolation) as info:
+        pay.ensure_reference_unique(second, [first])
+    assert "new reference" in str(info.value.expected)
+    # a retried INIT of an unfinished attempt (accepted again) is fine
+    pay.ensure_reference_unique({**init_msg(), "id": 20}, [first])

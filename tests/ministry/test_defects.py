@@ -20,7 +20,7 @@ from tests.ministry.fakeportal import IDENTITY, PORTAL, query_of, rsa_key
 
 CODE_RX = re.compile(r"^000\.00\.00\.G15-\d{6}-\d{4}$")
 PAYMENT = {"payment_link", "init_accepted", "init_amount", "init_checksum_ok", "init_time_24h", "init_ref_is_code",
-           "ipn_bad_checksum", "ipn_wrong_amount", "payment_syncs", "paid_shown", "portal_statuses"}
+           "ipn_bad_checksum", "ipn_wrong_amount", "new_ref_after_wrong_amount", "payment_syncs", "paid_shown", "portal_statuses"}
 
 # defect -> observations it is allowed (and expected) to change
 CHANGES: dict[str, set[str]] = {
@@ -42,9 +42,10 @@ CHANGES: dict[str, set[str]] = {
     "fee-mismatch": {"init_amount", "fee_items"},
     "payment-checksum-wrong": {"init_checksum_ok", "init_accepted"},
     "thoigiangd-12h-clock": {"init_time_24h"},
-    "payment-ref-truncated": {"init_ref_is_code"},
-    "ipn-checksum-not-verified": {"ipn_bad_checksum"},
-    "ipn-amount-not-checked": {"ipn_wrong_amount"},
+    "payment-ref-truncated": {"init_ref_is_code", "new_ref_after_wrong_amount"},
+    # a callback wrongly taken as payment leaves nothing to retry
+    "ipn-checksum-not-verified": {"ipn_bad_checksum", "new_ref_after_wrong_amount"},
+    "ipn-amount-not-checked": {"ipn_wrong_amount", "new_ref_after_wrong_amount"},
     "duplicate-ipn-processed": {"payment_syncs", "portal_statuses"},
     "no-online-payment": PAYMENT | {"fee_items"},
     "payment-status-not-synced": {"payment_syncs", "portal_statuses"},
@@ -142,6 +143,11 @@ def trace(m) -> dict:
         bad = m.portal.callback(ref, secret="sai-bi-mat")
         t["ipn_bad_checksum"] = m.ipn(bad)["MaLoi"]
         t["ipn_wrong_amount"] = m.ipn(m.portal.callback(ref, amount=1000))["MaLoi"]
+        # the platform closed that reference with a wrong amount: the citizen's next try opens a new one
+        m.client.get(f"/thanh-toan/khoi-tao/{dossier}", follow_redirects=False)
+        retry = [i for i in m.portal.inits.values() if i["ThongTinBienLai"]["MaHoSo"] == dossier][-1]
+        t["new_ref_after_wrong_amount"] = retry["MaThamChieu"] != ref
+        ref = retry["MaThamChieu"]
         good = m.portal.callback(ref)
         assert m.ipn(good)["MaLoi"] == "00"
         assert m.ipn(good)["MaLoi"] == "00"      # a repeat is acknowledged
@@ -216,7 +222,7 @@ def test_baseline_is_correct(baseline):
         "sync_dates_vn": True, "khodl_flags": ("True", "KQ.G01.000023"), "fee_items": [("LP-LLTP", "200000")],
         "payment_link": True, "init_accepted": True, "init_amount": "200000", "init_checksum_ok": True,
         "init_time_24h": True, "init_ref_is_code": True, "ipn_bad_checksum": "99", "ipn_wrong_amount": "99",
-        "payment_syncs": 1, "paid_shown": True,
+        "new_ref_after_wrong_amount": True, "payment_syncs": 1, "paid_shown": True,
         "portal_statuses": ["1", "1", "2", "4", "9", "10"], "outbox_failed": False,
         "result_link": True, "result_code": "KQ.G15.000007",
         "officer_list_anonymous": 303, "bad_upload_accepted": False, "schema_errors": False, "logout": True,
