@@ -6,14 +6,20 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
+from urllib.parse import urlparse
 
 from kiemthu.runtime import REPO_ROOT, make_run_dir
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 OK = ("passed", "warning", "not_applicable")
 # pytest plugins installed alongside (load tests, property tests) that cost seconds of start-up and do nothing here
-NOT_NEEDED = ["-p", "no:locust", "-p", "no:respx", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:schemathesis"]
+NOT_NEEDED = ["-p", "no:locust", "-p", "no:respx", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:schemathesis",
+              # the suite drives its own browser; the checks report through rules, not assert introspection
+              "-p", "no:playwright", "--assert=plain"]
+# set for the pytest process when the runner has already started the mock portal (while pytest starts up)
+MOCK_PROVIDED = "KIEMTHU_MOCK_PROVIDED"
 
 
 def configuration_problems(target: Path) -> list[str]:
@@ -47,6 +53,24 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
     return args
 
 
+def _spawn_mock(target: Path, run_dir: Path):
+    """The mock portal of a `mode: mock` target, started now so that it boots while pytest starts up (the suite
+    waits for it to answer); None when the target uses another portal."""
+    from kiemthu.runtime import ManagedProcess
+    from kiemthu.target import load_target
+
+    t = load_target(target)
+    portal = t["portal"]
+    if portal.get("mode") != "mock":
+        return None
+    port = urlparse(portal["base_url"]).port or 80
+    db = Path(tempfile.mkdtemp(prefix="kiemthu-mock-")) / "portal.sqlite"
+    return ManagedProcess(
+        name="mock portal", health_url=f"{portal['base_url'].rstrip('/')}/_mock/health",
+        cmd=[sys.executable, "-m", "mocks", "--target", str(Path(target).resolve()), "--port", str(port), "--db", str(db)],
+        log_path=run_dir / "logs" / "mock.log").spawn()
+
+
 def run(target: Path, output: Path | None, services: list[str], checks: list[str], headed: bool,
         build_report: bool = True, defects: list[str] | tuple[str, ...] = ()) -> int:
     """Run the four checks; 0 when every selected service passed its selected checks, 1 otherwise, 2 on bad config."""
@@ -67,12 +91,20 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     print(f"Run directory: {run_dir}", flush=True)
     cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects)]
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    with open(run_dir / "logs" / "pytest.log", "w", encoding="utf-8") as log:
-        proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        for line in proc.stdout:
-            log.write(line)
-            sys.stdout.write(line)
-        code = proc.wait()
+    mock = _spawn_mock(target, run_dir)
+    if mock is not None:
+        env[MOCK_PROVIDED] = mock.health_url
+    try:
+        with open(run_dir / "logs" / "pytest.log", "w", encoding="utf-8") as log:
+            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True)
+            for line in proc.stdout:
+                log.write(line)
+                sys.stdout.write(line)
+            code = proc.wait()
+    finally:
+        if mock is not None:
+            mock.stop()
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():
         console.print(f"no summary.json was written (pytest exit {code}); see {run_dir / 'logs' / 'pytest.log'}")

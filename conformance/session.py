@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import re
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from conformance.adapter import Executor, FlowOutcome, PageSet, Variables, load_
 from conformance.evidence import CHECK_OF_FLOW, Evidence, scrub_zip
 from conformance.journal import accepted, data_items
 from conformance.portal import PortalClient
+from conformance.runner import MOCK_PROVIDED
 from conformance.upload_probe import disallowed_upload
 
 log = get_logger("conformance")
@@ -89,7 +91,11 @@ class Suite:
     # -- lifecycle ------------------------------------------------------------------------------------------
     def start(self) -> None:
         portal = self.target["portal"]
-        if portal["mode"] == "mock":
+        health = f"{portal['base_url'].rstrip('/')}/_mock/health"
+        if portal["mode"] == "mock" and os.environ.get(MOCK_PROVIDED) == health:
+            self.browser()  # launched while the mock, started by `kiemthu run`, finishes booting
+            wait_until(self.portal.health, 30, interval=0.05, what=f"mock portal ready at {health}")
+        elif portal["mode"] == "mock":
             port = urlparse(portal["base_url"]).port or 80
             db = Path(tempfile.mkdtemp(prefix="kiemthu-mock-")) / "portal.sqlite"
             self.mock = ManagedProcess(

@@ -84,13 +84,18 @@ class ManagedProcess:
     env: dict[str, str] = field(default_factory=dict)
     proc: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 20.0) -> "ManagedProcess":
+    def spawn(self) -> "ManagedProcess":
+        """Start the process without waiting for it to be ready."""
         self.log_path.parent.mkdir(parents=True, exist_ok=True)
-        log = open(self.log_path, "ab")
-        env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
-        self.proc = subprocess.Popen(
-            self.cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, start_new_session=True
-        )
+        with open(self.log_path, "ab") as log:
+            env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
+            self.proc = subprocess.Popen(
+                self.cmd, stdout=log, stderr=subprocess.STDOUT, env=env, cwd=REPO_ROOT, start_new_session=True
+            )
+        return self
+
+    def start(self, timeout: float = 20.0) -> "ManagedProcess":
+        self.spawn()
 
         def healthy() -> bool:
             if self.proc.poll() is not None:

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from kiemthu.logs import register_secret
+from schemas import SAFE_LOADER
 
 SECRET_KEY = re.compile(r"(?i)(secret|password|passwd|token|api_?key|private_?key)$")
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -145,7 +146,7 @@ def load_target(path: str | Path, *, check_env: bool = True) -> Target:
     if not p.is_file():
         raise TargetError(str(p), ["file not found"])
     try:
-        data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        data = yaml.load(p.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""

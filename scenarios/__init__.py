@@ -7,6 +7,8 @@ from typing import Any
 
 import yaml
 
+from schemas import SAFE_LOADER
+
 ROOT = Path(__file__).resolve().parent
 
 
@@ -21,7 +23,7 @@ def load_scenario(path: str | Path) -> dict[str, Any]:
     p = Path(path)
     if not p.is_absolute() and not p.exists():
         p = ROOT / p
-    data = yaml.safe_load(p.read_text(encoding="utf-8"))
+    data = yaml.load(p.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
     errors = sorted(validator("scenario").iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         e = errors[0]

@@ -9,6 +9,9 @@ from typing import Any
 
 import yaml
 
+# libyaml's loader when present: the same documents, ten times faster to parse
+SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 ROOT = Path(__file__).resolve().parent
 DEFAULT_PROFILE = "dvcqg-1.0"
 
@@ -31,7 +34,7 @@ def load_profile(name: str | None = None) -> dict[str, Any]:
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in (ROOT / "profiles").glob("*.yaml")))
         raise FileNotFoundError(f"unknown contract profile '{name}' (known: {known})")
-    return yaml.safe_load(path.read_text(encoding="utf-8"))
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
 
 
 def validator(name: str, profile: str | None = None):
