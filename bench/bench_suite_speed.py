@@ -45,8 +45,9 @@ def timed_suite(target_file: Path, services: list[str], out: Path) -> float:
 
 def bare_playwright(target, out: Path, same_clicks: bool = True) -> float:
     """The browser clicks of the suite with nothing else: no rules, no evidence, no journal, no waiting on the
-    portal. `same_clicks` adds what the suite also clicks through: a first payment try (the lower-amount callback
-    case) before the genuine one, on the same dossier; without it, only the happy path."""
+    portal. `same_clicks` adds what the suite also clicks through: the wizard once more with a disallowed file (the
+    upload probe), a first payment try (the lower-amount callback case) before the genuine one, the citizen's
+    dossier list after each, and the page opened after logout; without it, only the happy path."""
     import tempfile as tf
 
     from playwright.sync_api import sync_playwright
@@ -54,6 +55,8 @@ def bare_playwright(target, out: Path, same_clicks: bool = True) -> float:
     scenario = yaml.safe_load((SCENARIOS / f"{SERVICE}.yaml").read_text(encoding="utf-8"))
     base = target["system"]["base_url"]
     portal = target["portal"]["base_url"]
+    bad = Path(tf.mkdtemp()) / "to-khai.exe"
+    bad.write_bytes(b"MZ" + bytes(510))
     t0 = time.monotonic()
     mock = ManagedProcess("mock portal", [sys.executable, "-m", "mocks", "--target", str(DEMO_TARGET), "--port",
                                           str(urlparse(portal).port), "--db", str(Path(tf.mkdtemp()) / "p.sqlite")],
@@ -69,16 +72,31 @@ def bare_playwright(target, out: Path, same_clicks: bool = True) -> float:
             page.get_by_label("Mức độ xác thực").select_option("LoA2")
             page.get_by_role("button", name="Đăng nhập").click()
 
-            def submit_and_pay() -> str:
-                page.get_by_role("heading", name="Bước 1: Thông tin người nộp").wait_for()
-                page.get_by_label("Mục đích sử dụng Phiếu").fill("Bổ sung hồ sơ xin việc")
-                page.get_by_label("Số lượng bản").fill("1")
-                page.get_by_role("button", name="Tiếp tục").click()
+            def fill_wizard(tab, file_of) -> None:
+                tab.get_by_role("heading", name="Bước 1: Thông tin người nộp").wait_for()
+                tab.get_by_label("Mục đích sử dụng Phiếu").fill("Bổ sung hồ sơ xin việc")
+                tab.get_by_label("Số lượng bản").fill("1")
+                tab.get_by_role("button", name="Tiếp tục").click()
                 for d in scenario["documents"]:
-                    page.get_by_label(d["TenThanhPhanHoSo"], exact=True).set_input_files(str(SCENARIOS / d["sample_file"]))
-                page.get_by_role("checkbox", name="Tôi xin cam đoan những thông tin khai trên là đúng sự thật").check()
-                page.get_by_role("button", name="Nộp hồ sơ").click()
+                    tab.get_by_label(d["TenThanhPhanHoSo"], exact=True).set_input_files(str(file_of(d)))
+                tab.get_by_role("checkbox", name="Tôi xin cam đoan những thông tin khai trên là đúng sự thật").check()
+                tab.get_by_role("button", name="Nộp hồ sơ").click()
+
+            def dossier_list(row_text: str) -> None:
+                tab = page.context.new_page()
+                tab.goto(f"{base}/ho-so-cua-toi")
+                tab.get_by_text(row_text).first.wait_for()
+                tab.close()
+
+            def submit_and_pay() -> str:
+                fill_wizard(page, lambda d: SCENARIOS / d["sample_file"])
                 code = page.locator("#ma-ho-so").inner_text()
+                if same_clicks:
+                    probe = page.context.new_page()
+                    probe.goto(deep_link)
+                    fill_wizard(probe, lambda d: bad)
+                    probe.get_by_text("không đúng định dạng").first.wait_for()
+                    probe.close()
                 for attempt in range(2 if same_clicks else 1):
                     if attempt == 0 and same_clicks:  # the platform reports a lower amount: the dossier stays unpaid
                         httpx.post(f"{portal}/_mock/adversarial", json={"mode": "ipn_lower_amount"}, trust_env=False)
@@ -91,13 +109,21 @@ def bare_playwright(target, out: Path, same_clicks: bool = True) -> float:
                     pay.wait_for_url(lambda url: url.startswith(base))
                     if attempt == 0 and same_clicks:
                         pay.close()
+                        dossier_list("Chưa thanh toán")
                         continue
                     pay.get_by_text("Thanh toán thành công").wait_for()
                     pay.close()
+                    if same_clicks:
+                        dossier_list("Đã thanh toán")
                 return code
 
             code = submit_and_pay()
             page.get_by_role("button", name="Đăng xuất").click()
+            if same_clicks:
+                after = page.context.new_page()
+                after.goto(f"{base}/ho-so-cua-toi")
+                after.get_by_role("button", name="Đăng nhập").first.wait_for()
+                after.close()
             officer = browser.new_context().new_page()
             officer.goto(f"{base}/can-bo/dang-nhap")
             officer.get_by_label("Tên đăng nhập").fill(target["officer"]["username"])

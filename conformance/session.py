@@ -36,7 +36,9 @@ SSO_MODES = ("id_token_foreign_key", "id_token_alg_none", "id_token_wrong_iss", 
              "id_token_wrong_nonce", "id_token_expired", "tampered_state", "replay_code")
 IPN_NEGATIVE_MODES = ("ipn_bad_checksum", "ipn_lower_amount")
 SETTLE_S, QUIET_S = 2.5, 0.5  # watch for messages queued behind the last expected one: at most / quiet for
-OUTAGE_S = 1.0  # long enough for several sync attempts to fail, short enough to keep the run quick
+# the outage: the adapter refuses the next request (whenever the system sends it), and lapses after OUTAGE_S anyway;
+# a count rather than a time span fails the same sync on a slow or a fast machine, and costs one retry interval
+OUTAGE_REQUESTS, OUTAGE_S = 1, 5.0
 RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
 
 
@@ -653,9 +655,10 @@ class ServiceRun:
                 self.fault = {"injected": False, "why": f"outage case run once per run, on {self.suite.shared['outage_done']}"}
             return
         duration = OUTAGE_S
-        self.suite.portal.fault(target="adapter", kind="http_5xx", value=503, duration_s=duration)
+        self.suite.portal.fault(target="adapter", kind="http_5xx", value=503, count=OUTAGE_REQUESTS,
+                                duration_s=duration)
         self.suite.shared["outage_done"] = self.id
-        self.fault = {"injected": True, "duration_s": duration, "at_status": status, "from": datetime.now(VN_TZ),
+        self.fault = {"injected": True, "duration_s": duration, "requests": OUTAGE_REQUESTS, "at_status": status, "from": datetime.now(VN_TZ),
                       "journal_after": self.suite.sync_journal(), "where": "journal.json (entries with error fault:http_5xx)"}
 
     # -- what the checks read -------------------------------------------------------------------------------

@@ -121,7 +121,8 @@ def ensure_updates_survive_outage(expected: list[str], accepted_after_fault: lis
     missing = [s for s in expected if s not in accepted_after_fault]
     if missing:
         raise RuleViolation(expected=expected, actual=accepted_after_fault, where=fault.get("where"),
-                            note=f"status(es) {', '.join(missing)} lost after the outage of {fault.get('duration_s')}s")
+                            note=f"status(es) {', '.join(missing)} lost after the outage (the portal answered 503 to "
+                                 f"{fault.get('requests') or 'every'} request(s), for at most {fault.get('duration_s')}s)")
 
 
 @rule("OWASP ASVS 4.1 (access control) / back office", "The officers' pages ask for a login")
