@@ -772,6 +772,7 @@ def _sso_probes(run: ServiceRun) -> None:
 
     suite = run.suite
     portal = PortalClient(suite.target["portal"]["base_url"])
+    started, waited = time.monotonic(), 0.0
     try:
         try:
             available = set(portal.adversarial_modes())
@@ -787,7 +788,9 @@ def _sso_probes(run: ServiceRun) -> None:
             if not (deep_link and logged_in_text):
                 suite.negatives_http[mode] = {"needs_browser": True}
                 continue
+            t = time.monotonic()
             with suite.arming:
+                waited += time.monotonic() - t
                 portal.arm(mode)
                 try:
                     seen = _probe_http(run, deep_link, logged_in_text, mode)
@@ -803,6 +806,8 @@ def _sso_probes(run: ServiceRun) -> None:
             suite.negatives_http[mode] = seen
     finally:
         portal.close()
+        log.debug("SSO probes over HTTP took %.1fs (%.1fs waiting for the portal's adversarial switch)",
+                  time.monotonic() - started, waited)
 
 
 def _probe_http(run: ServiceRun, deep_link: str, logged_in_text: str, mode: str) -> dict[str, Any]:

@@ -8,6 +8,7 @@ catches registered secrets and credential shapes anywhere else in the text.
 from __future__ import annotations
 
 import hashlib
+from functools import lru_cache
 from typing import Any
 
 from kiemthu import logs
@@ -20,6 +21,7 @@ SECRET_FIELDS = frozenset({
 })
 
 
+@lru_cache(maxsize=1024)  # the same session or token comes back with every message of a client
 def fingerprint(value: str) -> str:
     """A masked stand-in that still tells equal values apart: `***#1a2b3c4d`."""
     return f"{MASK}#{hashlib.sha256(value.encode('utf-8', 'replace')).hexdigest()[:8]}"

@@ -119,29 +119,6 @@ class Store:
     def transaction(self, savepoint: bool = True) -> Iterator[sqlite3.Connection]:
         """One atomic unit of writes (nested use joins the outer unit). A unit that only queues appends needs no
         savepoint: if it fails, its queued rows are dropped (rows a read inside it already wrote stay)."""
-        if not savepoint:
-            with self.lock:
-                if self._depth:
-                    self._depth += 1
-                    try:
-                        yield self.conn
-                    finally:
-                        self._depth -= 1
-                    return
-                marks = {sql: len(rows) for sql, rows in self._appends.items()}
-                self._depth = 1
-                try:
-                    yield self.conn
-                except BaseException:
-                    for sql, rows in self._appends.items():
-                        del rows[marks.get(sql, 0):]
-                    self._pending = sum(len(rows) for rows in self._appends.values())
-                    raise
-                finally:
-                    self._depth = 0
-                if time.monotonic() - self._last_commit >= self.commit_interval:
-                    self.flush()
-            return
         with self.lock:
             if self._depth:
                 self._depth += 1
@@ -150,20 +127,23 @@ class Store:
                 finally:
                     self._depth -= 1
                 return
-            if not self._open:
-                self.conn.execute("BEGIN")
-                self._open = True
-            self.conn.execute("SAVEPOINT unit")
+            if savepoint:
+                if not self._open:
+                    self.conn.execute("BEGIN")
+                    self._open = True
+                self.conn.execute("SAVEPOINT unit")
             self._depth = 1
             marks = {sql: len(rows) for sql, rows in self._appends.items()}
             self._spilled = []
             try:
                 yield self.conn
-                self.conn.execute("RELEASE unit")
+                if savepoint:
+                    self.conn.execute("RELEASE unit")
             except BaseException:
-                self.conn.execute("ROLLBACK TO unit")
-                self.conn.execute("RELEASE unit")
-                self._undo_appends(marks)
+                if savepoint:
+                    self.conn.execute("ROLLBACK TO unit")
+                    self.conn.execute("RELEASE unit")
+                self._undo_appends(marks, rolled_back=savepoint)
                 raise
             finally:
                 self._depth = 0
@@ -196,11 +176,15 @@ class Store:
                 rows.clear()
         self._pending = 0
 
-    def _undo_appends(self, marks: dict[str, int]) -> None:
-        """After a rolled-back unit: rows queued before it stay queued (even if written meanwhile), its own go."""
+    def _undo_appends(self, marks: dict[str, int], rolled_back: bool) -> None:
+        """After a failed unit: rows queued before it stay queued (re-queued if the rollback took them back), its
+        own go. Without a rollback, rows a read inside the unit wrote are written for good."""
         for sql in set(self._appends) | {sql for sql, _ in self._spilled}:
             written = [row for spilled_sql, rows in self._spilled if spilled_sql == sql for row in rows]
-            self._appends[sql] = (written + self._appends.get(sql, []))[:marks.get(sql, 0)]
+            if rolled_back:
+                self._appends[sql] = (written + self._appends.get(sql, []))[:marks.get(sql, 0)]
+            else:  # what is left queued was all added after the write, by this unit
+                self._appends[sql] = [] if written else self._appends.get(sql, [])[:marks.get(sql, 0)]
         self._pending = sum(len(rows) for rows in self._appends.values())
 
     def flush(self) -> None:
