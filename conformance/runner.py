@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -22,13 +23,13 @@ NOT_NEEDED = ["-p", "no:locust", "-p", "no:respx", "-p", "no:hypothesispytest", 
 MOCK_PROVIDED = "KIEMTHU_MOCK_PROVIDED"
 
 
-def configuration_problems(target: Path) -> list[str]:
+def configuration_problems(target: Path, loaded=None) -> list[str]:
     """Everything wrong with the target file and its adapter section, before anything starts."""
     from conformance.adapter import validate_adapter
     from kiemthu.target import TargetError, load_target
 
     try:
-        t = load_target(target)
+        t = loaded if loaded is not None else load_target(target)
     except TargetError as exc:
         return exc.problems
     if not t.get("adapter"):
@@ -53,13 +54,11 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
     return args
 
 
-def _spawn_mock(target: Path, run_dir: Path):
+def _spawn_mock(t, target: Path, run_dir: Path):
     """The mock portal of a `mode: mock` target, started now so that it boots while pytest starts up (the suite
     waits for it to answer); None when the target uses another portal."""
     from kiemthu.runtime import ManagedProcess
-    from kiemthu.target import load_target
 
-    t = load_target(target)
     portal = t["portal"]
     if portal.get("mode") != "mock":
         return None
@@ -76,28 +75,42 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     """Run the four checks; 0 when every selected service passed its selected checks, 1 otherwise, 2 on bad config."""
     from rich.console import Console
 
+    from kiemthu.target import TargetError, load_target
+
     console = Console(stderr=True)
     target = Path(target)
-    problems = configuration_problems(target)
-    unknown = [c for c in checks if c not in ("sso", "submission", "payment", "processing")]
-    if unknown:
-        problems.append(f"--check: unknown check(s) {', '.join(unknown)}")
-    if problems:
+
+    def refuse(problems: list[str]) -> int:
         console.print(f"Cấu hình không hợp lệ / invalid configuration: {target}", markup=False)
         for p in problems:
             console.print(f"  - {p}", markup=False)
         return 2
-    run_dir = make_run_dir(output)
-    print(f"Run directory: {run_dir}", flush=True)
-    cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects)]
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    mock = _spawn_mock(target, run_dir)
-    if mock is not None:
-        env[MOCK_PROVIDED] = mock.health_url
+
+    unknown = [c for c in checks if c not in ("sso", "submission", "payment", "processing")]
     try:
+        loaded = load_target(target)
+    except TargetError as exc:
+        return refuse(exc.problems + ([f"--check: unknown check(s) {', '.join(unknown)}"] if unknown else []))
+    fresh = output is None or not Path(output).exists()
+    run_dir = make_run_dir(output)
+    # the mock portal and pytest start first: the rest of the configuration is checked while they boot
+    mock = _spawn_mock(loaded, target, run_dir) if not unknown else None
+    try:
+        cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects)]
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **({MOCK_PROVIDED: mock.health_url} if mock else {})}
         with open(run_dir / "logs" / "pytest.log", "w", encoding="utf-8") as log:
-            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                    text=True)
+            proc = None if unknown else subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
+                                                         stderr=subprocess.STDOUT, text=True)
+            problems = configuration_problems(target, loaded) + (
+                [f"--check: unknown check(s) {', '.join(unknown)}"] if unknown else [])
+            if problems:
+                if proc is not None:
+                    proc.kill()
+                    proc.wait()
+                if fresh:  # nothing ran: leave no empty run behind (a folder the user gave stays)
+                    shutil.rmtree(run_dir, ignore_errors=True)
+                return refuse(problems)
+            print(f"Run directory: {run_dir}", flush=True)
             for line in proc.stdout:
                 log.write(line)
                 sys.stdout.write(line)

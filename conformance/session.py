@@ -35,7 +35,7 @@ NEEDS = {"open_service": ["citizen_login"], "submit": ["open_service"], "pay": [
 SSO_MODES = ("id_token_foreign_key", "id_token_alg_none", "id_token_wrong_iss", "id_token_wrong_aud",
              "id_token_wrong_nonce", "id_token_expired", "tampered_state", "replay_code")
 IPN_NEGATIVE_MODES = ("ipn_bad_checksum", "ipn_lower_amount")
-SETTLE_S, QUIET_S = 2.5, 0.5  # watch for messages queued behind the last expected one: at most / quiet for
+SETTLE_S, QUIET_S = 2.5, 0.3  # watch for messages queued behind the last expected one: at most / quiet for
 # the outage: the adapter refuses the next request (whenever the system sends it), and lapses after OUTAGE_S anyway;
 # a count rather than a time span fails the same sync on a slow or a fast machine, and costs one retry interval
 OUTAGE_REQUESTS, OUTAGE_S = 1, 5.0

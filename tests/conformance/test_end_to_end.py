@@ -94,3 +94,4 @@ def test_configuration_errors_exit_2(tmp_path):
     bad.write_text(data, encoding="utf-8")
     demo_environment()
     assert run(target=bad, output=tmp_path / "out", services=[], checks=[], headed=False, build_report=False) == 2
+    assert not (tmp_path / "out").exists()  # refused before anything ran: no run directory, no mock left running
