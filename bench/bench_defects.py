@@ -30,7 +30,7 @@ FAIL = ("failed", "error")
 INCONCLUSIVE = {"ensure_24h_clock_verifiable"}
 # the catalogue's security defects are caught by warning-level rules citing the ASVS, in whichever check calls them
 SECURITY, SECURITY_CLAUSE = "security", "OWASP ASVS"
-RANK = {"F": 4, "W": 3, "?": 2, ".": 1}  # '?' = only an inconclusive warning
+X
 
 
 def one_run(defects: list[str], services: list[str], out: Path) -> dict:
@@ -52,13 +52,15 @@ def one_run(defects: list[str], services: list[str], out: Path) -> dict:
         for check, item in svc["checks"].items():
             v = item["verdict"]
             raised = [r for r in item.get("rules", []) if r["verdict"] in ("failed", "warning")]
-            unobserved[check] |= {r["rule_id"] for r in raised if r["rule_id"] in INCONCLUSIVE}
+            unobserved[check] |= {r["rule_id"] for r in item.get("rules", [])
+                                  if r["rule_id"] in INCONCLUSIVE and r["verdict"] in ("skipped", "warning")}
             security |= {r["rule_id"] for r in raised if str(r.get("clause", "")).startswith(SECURITY_CLAUSE)}
             findings = [r for r in raised if r["rule_id"] not in INCONCLUSIVE]
             if v in FAIL or v == "warning" and findings:
                 reasons[check].append(f"{svc['id']}: {item.get('reason', '')}")
                 rules[check] |= {r["rule_id"] for r in findings}
-            cell = "F" if v in FAIL else ("W" if findings else "?") if v == "warning" else "." if v == "passed" else ""
+            cell = "F" if v in FAIL else ("W" if findings else "?") if v == "warning" else \
+                ("?" if unobserved[check] else ".") if v == "passed" else ""
             if RANK.get(cell, 0) > RANK.get(cells.get(check, ""), 0):
                 cells[check] = cell
     return {"exit": code, "seconds": round(time.monotonic() - t0, 1), "cells": cells, "reasons": reasons,
@@ -108,7 +110,7 @@ def main() -> int:
               f"{verdict_of(r)} {r['seconds']}s", flush=True)
 
     # -- the matrix ---------------------------------------------------------------------------------------------
-    print("\nDefect × check (F failed, W warning, ? only an inconclusive warning, . passed, - not run/n.a.; "
+    print("\nDefect × check (F failed, W warning, ? passed but not everything verifiable at this hour, . passed, - not run/n.a.; "
           "* = the check expected to fail)")
     print(f"{'defect':34s} {'sso':>5s} {'subm':>5s} {'pay':>5s} {'proc':>5s}  {'verdict':12s}  rules (expected check)")
     for name, r in results["defects"].items():

@@ -14,7 +14,7 @@ from conformance.rules import payment, processing, sso, submission
 CHECKS = {"sso": sso, "submission": submission, "payment": payment, "processing": processing}
 NOT_TESTED = [
     ("Concurrent submissions never share a daily sequence number", "needs parallel load: see `kiemthu load` and its reconciliation"),
-    ("ThoiGianGD with a 12-hour clock, in a run between 01:00 and 12:59 Vietnam time", "not observable: hh == HH at those hours (ensure_transaction_time_plausible catches it from 13:00 to 00:59); the payment check says so with a warning (ensure_24h_clock_verifiable) naming the hour"),
+    ("ThoiGianGD with a 12-hour clock, in a run between 01:00 and 12:59 Vietnam time", "not observable: hh == HH at those hours (ensure_transaction_time_plausible catches it from 13:00 to 00:59); the payment check says so: ensure_24h_clock_verifiable is reported as not verified (skipped), naming the hour and when to rerun"),
     ("Bank digital signature on receipts, daily reconciliation, refunds", "outside the four checks (reconciliation: loadtest/)"),
     ("Attachment size limit (5 MB)", "not probed: a file over 5 MB per run costs more than it shows; the type check is probed (ensure_disallowed_upload_refused)"),
 ]

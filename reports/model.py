@@ -39,6 +39,12 @@ class Rule:
     expected: str = ""
     actual: str = ""
     where: str = ""
+    note: str = ""  # why it was not verified (skipped), or what else a finding means
+
+    @property
+    def observed(self) -> str:
+        """What the report shows as the actual result: the value seen, else the note."""
+        return self.actual or self.note
 
 
 @dataclass
@@ -224,7 +230,7 @@ def rule_from_summary(data: dict[str, Any]) -> Rule:
         rule_id=clean(data["rule_id"]), clause=clean(data["clause"]), title=clean(data["title"]),
         verdict=data["verdict"], severity=data.get("severity"),
         expected=format_value(data.get("expected")), actual=format_value(data.get("actual")),
-        where=clean(data.get("where") or ""),
+        where=clean(data.get("where") or ""), note=_one_line(clean(data.get("note") or ""), MAX_VALUE_CHARS),
     )
 
 

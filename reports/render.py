@@ -181,7 +181,7 @@ def rules_table(check: Check, language: str) -> str:
         rows.append(
             f"<tr><td class='mono'>{esc(rule.rule_id)}</td><td>{esc(rule.clause)}</td><td>{esc(rule.title)}</td>"
             f"<td class='v {rule.verdict}'>{esc(labels.verdict_word(rule.verdict, language))}</td>"
-            f"<td class='val'>{esc(rule.expected)}</td><td class='val'>{esc(rule.actual)}</td>"
+            f"<td class='val'>{esc(rule.expected)}</td><td class='val'>{esc(rule.observed)}</td>"
             f"<td class='mono'>{esc(rule.where)}</td></tr>"
         )
     return f"<table class='rules'><thead><tr>{head}</tr></thead><tbody>{''.join(rows)}</tbody></table>"

@@ -136,7 +136,7 @@ def write_rules_sheet(ws: Worksheet, run: Run, language: str) -> None:
             for rule in check.rules:
                 row += 1
                 values = [row - 1, service.MaDVC, labels.check_name(check.name, language), rule.rule_id, rule.clause,
-                          rule.title, labels.verdict_word(rule.verdict, language), rule.expected, rule.actual, rule.where]
+                          rule.title, labels.verdict_word(rule.verdict, language), rule.expected, rule.observed, rule.where]
                 for col, value in enumerate(values, start=1):
                     cell = put(ws, row, col, value)
                     cell.border, cell.alignment = BORDER, WRAP_TOP

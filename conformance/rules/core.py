@@ -60,6 +60,8 @@ class RuleResult:
             out.update(expected=_jsonable(self.expected), actual=_jsonable(self.actual))
         if self.where:
             out["where"] = self.where
+        if self.note:
+            out["note"] = self.note
         return out
 
     def sentence(self) -> str:
