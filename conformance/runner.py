@@ -113,6 +113,7 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
             print(f"Run directory: {run_dir}", flush=True)
             for line in proc.stdout:
                 log.write(line)
+                log.flush()  # a person tailing the log sees a prompt (manual officer mode) at once
                 sys.stdout.write(line)
             code = proc.wait()
     finally:

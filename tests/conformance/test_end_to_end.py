@@ -95,3 +95,49 @@ def test_configuration_errors_exit_2(tmp_path):
     demo_environment()
     assert run(target=bad, output=tmp_path / "out", services=[], checks=[], headed=False, build_report=False) == 2
     assert not (tmp_path / "out").exists()  # refused before anything ran: no run directory, no mock left running
+
+
+def test_manual_officer_mode_waits_for_a_person_in_the_back_office(tmp_path):
+    """With `officer.mode: manual` the suite prompts and watches the portal journal while a person (here a thread
+    using the back office over HTTP) processes the dossier; the processing check then passes on what reached the
+    portal."""
+    import re
+    import threading
+
+    import httpx
+
+    from kiemthu.runtime import wait_until
+    from tests.ministry.driver import Officer
+
+    demo_environment()
+    text = DEMO_TARGET.read_text(encoding="utf-8").replace("  mode: automated\n", "  mode: manual\n  manual_deadline_s: 90\n", 1)
+    manual = tmp_path / "target.yaml"
+    manual.write_text(text, encoding="utf-8")
+    target = load_target(manual)
+    run_dir = make_run_dir(tmp_path / "run-manual")
+    done: list[str] = []
+
+    def person() -> None:
+        log = run_dir / "logs" / "pytest.log"
+        wait_until(lambda: log.is_file() and "officer action needed" in log.read_text(encoding="utf-8"), 120,
+                   interval=0.2, what="the prompt to the officer")
+        synced = httpx.get(f"{target['portal']['base_url']}/_mock/journal", params={"service": "DongBoHoSoMC"},
+                           trust_env=False).json()
+        entries = synced.get("entries", synced) if isinstance(synced, dict) else synced
+        codes = sorted({c for e in entries for c in e.get("dossier_codes", [])
+                        if re.fullmatch(r"\S+-\d{6}-\d{4}", c)})
+        officer = Officer(target["system"]["base_url"], target["officer"]["username"],
+                          target.secret("officer.password"))
+        for action in ("tiep-nhan", "xu-ly", "phe-duyet", "tra-ket-qua"):
+            officer.act(codes[-1], action)
+        done.append(codes[-1])
+
+    with start_reference_system(target, run_dir, []):
+        helper = threading.Thread(target=person, daemon=True)
+        helper.start()
+        code = run(target=manual, output=run_dir, services=[SERVICE], checks=[], headed=False, build_report=False)
+        helper.join(5)
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    check = summary["services"][0]["checks"]["processing"]
+    assert done and code == 0 and check["verdict"] == "passed", check.get("reason")
+    assert summary["services"][0]["dossier_codes"] == done
