@@ -7,10 +7,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
+from unittest.mock import patch
 
 import httpx
 
-from kiemthu.demo import SECRET_VARS, demo_environment, ministry_environment
+from kiemthu.demo import demo_environment, ministry_environment
 from kiemthu.runtime import REPO_ROOT, ManagedProcess, python_module_cmd, wait_until
 from kiemthu.target import Target, load_target
 
@@ -61,30 +62,21 @@ def ministry_env(target: Target, db: Path, defects: list[str]) -> dict[str, str]
 
 @contextmanager
 def running_pair(workdir: Path, defects: list[str] | None = None) -> Iterator[Pair]:
-    keys = ("KIEMTHU_MOCK_PORT", "KIEMTHU_MINISTRY_PORT", "KIEMTHU_PUBLICATION_DATE", *SECRET_VARS)
-    saved = {k: os.environ.get(k) for k in keys}
-    env = demo_environment()
-    mock_port, ministry_port = int(env["KIEMTHU_MOCK_PORT"]), int(env["KIEMTHU_MINISTRY_PORT"])
-    try:
+    with patch.dict(os.environ):  # the demo variables set here are undone on the way out
+        env = demo_environment()
         target = load_target(TARGET_FILE)
         portal_url = target["portal"]["base_url"]
         ministry_url = target["system"]["base_url"]
         mock = ManagedProcess(
-            "mock", python_module_cmd("mocks", "--target", str(TARGET_FILE), "--port", str(mock_port),
+            "mock", python_module_cmd("mocks", "--target", str(TARGET_FILE), "--port", env["KIEMTHU_MOCK_PORT"],
                                       "--db", str(workdir / "portal.sqlite")),
             f"{portal_url}/_mock/health", workdir / "logs" / "mock.log", env=env)
         ministry = ManagedProcess(
-            "ministry", python_module_cmd("examples.ministry", "--port", str(ministry_port)),
+            "ministry", python_module_cmd("examples.ministry", "--port", env["KIEMTHU_MINISTRY_PORT"]),
             f"{ministry_url}/health", workdir / "logs" / "ministry.log",
             env=ministry_env(target, workdir / "ministry" / "ministry.db", defects or []))
         with mock.start(timeout=30), ministry.start(timeout=30):
             yield Pair(target, mock, ministry, portal_url, ministry_url, env["KIEMTHU_OFFICER_PASSWORD"])
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
 
 
 def wait_outbox_empty(pair: Pair, timeout: float) -> None:

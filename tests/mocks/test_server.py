@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import httpx
@@ -13,7 +12,7 @@ SECRETS = {"KIEMTHU_SSO_CLIENT_SECRET": "sso-secret-xyz-123", "KIEMTHU_PAYMENT_S
            "KIEMTHU_ADAPTER_PASSWORD": "adapter-secret-xyz-123", "KIEMTHU_OFFICER_PASSWORD": "officer-secret-xyz"}
 
 
-def test_with_target_file_prints_registrations_without_secrets(tmp_path):
+def test_with_target_file_prints_registrations_without_secrets(tmp_path, monkeypatch):
     port = free_port()
     env = {**SECRETS, "KIEMTHU_MOCK_PORT": str(port), "KIEMTHU_MINISTRY_PORT": "8801",
            "KIEMTHU_PUBLICATION_DATE": "2026-11-02"}
@@ -21,23 +20,16 @@ def test_with_target_file_prints_registrations_without_secrets(tmp_path):
     log = tmp_path / "mock.log"
     cmd = python_module_cmd("mocks", "--target", str(REPO_ROOT / "examples/ministry/target.yaml"), "--port", str(port),
                             "--db", str(db))
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)  # the target file expands ${KIEMTHU_*} when loaded by the child
-    try:
-        t0 = time.perf_counter()
-        with ManagedProcess("mock", cmd, f"http://127.0.0.1:{port}/_mock/health", log, env=env):
-            ready = time.perf_counter() - t0
-            r = httpx.post(f"http://127.0.0.1:{port}/adapter/auth", headers={"dstcode": "000.00.00.G15"},
-                           json={"username": "btp", "password": SECRETS["KIEMTHU_ADAPTER_PASSWORD"]}, trust_env=False)
-            assert r.status_code == 200
-            config = httpx.get(f"http://127.0.0.1:{port}/_mock/config", trust_env=False).json()
-            assert config["sso_clients"][0]["client_id"] == "btp-motcua"
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    for k, v in env.items():  # the target file expands ${KIEMTHU_*} when loaded by the child
+        monkeypatch.setenv(k, v)
+    t0 = time.perf_counter()
+    with ManagedProcess("mock", cmd, f"http://127.0.0.1:{port}/_mock/health", log, env=env):
+        ready = time.perf_counter() - t0
+        r = httpx.post(f"http://127.0.0.1:{port}/adapter/auth", headers={"dstcode": "000.00.00.G15"},
+                       json={"username": "btp", "password": SECRETS["KIEMTHU_ADAPTER_PASSWORD"]}, trust_env=False)
+        assert r.status_code == 200
+        config = httpx.get(f"http://127.0.0.1:{port}/_mock/config", trust_env=False).json()
+        assert config["sso_clients"][0]["client_id"] == "btp-motcua"
     out = log.read_text(encoding="utf-8")
     assert f"http://127.0.0.1:{port}" in out and "btp-motcua" in out and str(db) in out and "BTP" in out
     assert not any(s in out for s in SECRETS.values())
