@@ -2,13 +2,30 @@
 
 from __future__ import annotations
 
+import sys
+import tempfile
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
+
+from kiemthu.runtime import ManagedProcess
 
 
 class PortalError(RuntimeError):
     pass
+
+
+def mock_process(target_file: Path, base_url: str, run_dir: Path) -> ManagedProcess:
+    """The mock portal for a `mode: mock` target (not started), with a fresh SQLite file and its log in the run."""
+    port = urlparse(base_url).port or 80
+    db = Path(tempfile.mkdtemp(prefix="kiemthu-mock-")) / "portal.sqlite"
+    return ManagedProcess(
+        name="mock portal", health_url=f"{base_url.rstrip('/')}/_mock/health",
+        cmd=[sys.executable, "-m", "mocks", "--target", str(Path(target_file).resolve()), "--port", str(port),
+             "--db", str(db)],
+        log_path=run_dir / "logs" / "mock.log")
 
 
 class PortalClient:

@@ -7,9 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
-from urllib.parse import urlparse
 
 from kiemthu.runtime import REPO_ROOT, make_run_dir
 
@@ -54,27 +52,12 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
     return args
 
 
-def _spawn_mock(t, target: Path, run_dir: Path):
-    """The mock portal of a `mode: mock` target, started now so that it boots while pytest starts up (the suite
-    waits for it to answer); None when the target uses another portal."""
-    from kiemthu.runtime import ManagedProcess
-
-    portal = t["portal"]
-    if portal.get("mode") != "mock":
-        return None
-    port = urlparse(portal["base_url"]).port or 80
-    db = Path(tempfile.mkdtemp(prefix="kiemthu-mock-")) / "portal.sqlite"
-    return ManagedProcess(
-        name="mock portal", health_url=f"{portal['base_url'].rstrip('/')}/_mock/health",
-        cmd=[sys.executable, "-m", "mocks", "--target", str(Path(target).resolve()), "--port", str(port), "--db", str(db)],
-        log_path=run_dir / "logs" / "mock.log").spawn()
-
-
 def run(target: Path, output: Path | None, services: list[str], checks: list[str], headed: bool,
         build_report: bool = True, defects: list[str] | tuple[str, ...] = ()) -> int:
     """Run the four checks; 0 when every selected service passed its selected checks, 1 otherwise, 2 on bad config."""
     from rich.console import Console
 
+    from conformance.portal import mock_process
     from kiemthu.target import TargetError, load_target
 
     console = Console(stderr=True)
@@ -87,26 +70,28 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
         return 2
 
     unknown = [c for c in checks if c not in ("sso", "submission", "payment", "processing")]
+    unknown_problem = [f"--check: unknown check(s) {', '.join(unknown)}"] if unknown else []
     try:
         loaded = load_target(target)
     except TargetError as exc:
-        return refuse(exc.problems + ([f"--check: unknown check(s) {', '.join(unknown)}"] if unknown else []))
+        return refuse(exc.problems + unknown_problem)
+    if unknown:
+        return refuse(configuration_problems(target, loaded) + unknown_problem)
     fresh = output is None or not Path(output).exists()
     run_dir = make_run_dir(output)
-    # the mock portal and pytest start first: the rest of the configuration is checked while they boot
-    mock = _spawn_mock(loaded, target, run_dir) if not unknown else None
+    # the mock portal and pytest start first: the adapter section is checked while they boot
+    portal = loaded["portal"]
+    mock = mock_process(target, portal["base_url"], run_dir).spawn() if portal.get("mode") == "mock" else None
     try:
         cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **({MOCK_PROVIDED: mock.health_url} if mock else {})}
         with open(run_dir / "logs" / "pytest.log", "w", encoding="utf-8") as log:
-            proc = None if unknown else subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE,
-                                                         stderr=subprocess.STDOUT, text=True)
-            problems = configuration_problems(target, loaded) + (
-                [f"--check: unknown check(s) {', '.join(unknown)}"] if unknown else [])
+            proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                    text=True)
+            problems = configuration_problems(target, loaded)
             if problems:
-                if proc is not None:
-                    proc.kill()
-                    proc.wait()
+                proc.kill()
+                proc.wait()
                 if fresh:  # nothing ran: leave no empty run behind (a folder the user gave stays)
                     shutil.rmtree(run_dir, ignore_errors=True)
                 return refuse(problems)

@@ -7,14 +7,11 @@ import contextlib
 import json
 import os
 import re
-import sys
-import tempfile
 import threading
 import time
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from kiemthu.logs import get_logger, redact
 from kiemthu.runtime import CHROMIUM_ARGS, VN_TZ, DeadlineExceeded, ManagedProcess, chromium_path, new_run_id, wait_until
@@ -22,7 +19,7 @@ from kiemthu.runtime import CHROMIUM_ARGS, VN_TZ, DeadlineExceeded, ManagedProce
 from conformance.adapter import Executor, FlowOutcome, PageSet, Variables, load_adapter
 from conformance.evidence import CHECK_OF_FLOW, Evidence, scrub_zip
 from conformance.journal import accepted, data_items
-from conformance.portal import PortalClient
+from conformance.portal import PortalClient, mock_process
 from conformance.runner import MOCK_PROVIDED
 from conformance.upload_probe import disallowed_upload
 
@@ -98,28 +95,9 @@ class Suite:
             self.browser()  # launched while the mock, started by `kiemthu run`, finishes booting
             wait_until(self.portal.health, 30, interval=0.05, what=f"mock portal ready at {health}")
         elif portal["mode"] == "mock":
-            port = urlparse(portal["base_url"]).port or 80
-            db = Path(tempfile.mkdtemp(prefix="kiemthu-mock-")) / "portal.sqlite"
-            self.mock = ManagedProcess(
-                name="mock portal", health_url=f"{portal['base_url'].rstrip('/')}/_mock/health",
-                cmd=[sys.executable, "-m", "mocks", "--target", str(self.target.path), "--port", str(port), "--db", str(db)],
-                log_path=self.run_dir / "logs" / "mock.log")
-            import threading
-
-            failure: list[BaseException] = []
-
-            def start_mock():
-                try:
-                    self.mock.start(timeout=30)
-                except BaseException as exc:
-                    failure.append(exc)
-
-            starter = threading.Thread(target=start_mock, daemon=True)
-            starter.start()
+            self.mock = mock_process(self.target.path, portal["base_url"], self.run_dir).spawn()
             self.browser()  # launched while the mock boots
-            starter.join(40)
-            if failure:
-                raise failure[0]
+            self.mock.wait_ready(30)
         elif not self.portal.health():
             raise RuntimeError(f"portal at {portal['base_url']} does not answer /_mock/health")
         self.sync_journal()
@@ -529,7 +507,7 @@ class ServiceRun:
             out.observations["negatives"] = []
         if lower is not None and (lower.get("shown_paid") or lower.get("portal_paid")):
             # the system took the lower amount as payment: the dossier cannot be paid again, and its flow goes on
-            final = {**lower, "mode": None, "returned": lower["flow_ok"], "shown_paid": lower.get("shown_paid"),
+            final = {**lower, "mode": None, "returned": lower["flow_ok"],
                      "note": "the dossier was marked paid by the callback reporting a lower amount"}
         else:
             final = self._pay_attempt(pages, "ipn_bad_checksum" if checking else None)

@@ -95,7 +95,10 @@ class ManagedProcess:
         return self
 
     def start(self, timeout: float = 20.0) -> "ManagedProcess":
-        self.spawn()
+        return self.spawn().wait_ready(timeout)
+
+    def wait_ready(self, timeout: float = 20.0) -> "ManagedProcess":
+        """Wait until the spawned process answers its health URL (stopped if it does not in time)."""
 
         def healthy() -> bool:
             if self.proc.poll() is not None:

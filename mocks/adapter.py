@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mocks.jsonutil import dumpb, loads
-from mocks.portal import BadJson, BodyTooLarge, Portal, json_bytes_response
+from mocks.portal import BadJson, BodyTooLarge, JsonBytes, Portal
 from mocks.rules import (DATE_FIELDS_DOSSIER, DATE_FIELDS_PROGRESS, DATE_FIELDS_STATUS, DossierRules,
                          codes_unique_in_batch, now_epoch, procedure_published)
 from mocks.settings import AdapterAccount
@@ -50,7 +50,7 @@ class Outcome:
     status: int
     body: dict[str, Any]
     codes: list[str] = field(default_factory=list)
-    apply: Callable[[Any, int, str], None] | None = None
+    apply: Callable[[int, str], None] | None = None  # (journal entry id, timestamp): queue the writes
 
 
 @dataclass
@@ -220,7 +220,7 @@ class Adapter:
         return session
 
     def _finish(self, path: str, service: str, client: str, msg: Any, status: int, body: dict, start: float, *,
-                codes: list[str] | None = None, apply: Callable[[Any, int, str], None] | None = None,
+                codes: list[str] | None = None, apply: Callable[[int, str], None] | None = None,
                 fault=None) -> Response:
         payload = dumpb(body)
         store = self.portal.store
@@ -228,14 +228,14 @@ class Adapter:
         # replies are built here and carry no credential, except the session handed out by auth
         logged = body if "session" in body else Clean(payload)
         # every write of the adapter is a queued append: the unit needs no savepoint
-        with store.transaction(savepoint=False) as db:
+        with store.transaction(savepoint=False):
             entry_id = store.record(role=ROLE, direction="in", method="POST", path=path, service=service,
                                     client=client, dossier_codes=codes or (), status_code=status, request=msg,
                                     response=logged, duration_ms=(time.perf_counter() - start) * 1000.0,
                                     error=f"fault:{fault.kind}" if fault else "", ts=ts)
             if apply is not None:
-                apply(db, entry_id, ts)
-        return json_bytes_response(payload, status)
+                apply(entry_id, ts)
+        return JsonBytes(payload, status)
 
     @staticmethod
     def _codes(msg: dict) -> list[str]:
@@ -294,14 +294,14 @@ class Adapter:
         if problems:
             return self.rejected(problems, codes)
 
-        def apply(db, entry_id: int, ts: str) -> None:
+        def apply(entry_id: int, ts: str) -> None:
             for item, (data, digest) in zip(items, encoded):
-                self._store_dossier(db, entry_id, ts, item, digest, session, "DongBoHoSoMC", data)
+                self._store_dossier(entry_id, ts, item, digest, session, "DongBoHoSoMC", data)
 
         result = [{"MaHoSo": i["MaHoSo"], "TrangThaiHoSo": i["TrangThaiHoSo"], "KetQua": "Thành công"} for i in items]
         return Outcome(200, envelope(OK, "Thành công", result), codes, apply)
 
-    def _store_dossier(self, db, entry_id: int, ts: str, item: dict, digest: str, session: Session,
+    def _store_dossier(self, entry_id: int, ts: str, item: dict, digest: str, session: Session,
                        service: str, data: str | None = None) -> None:
         code = item["MaHoSo"]
         known = self.known.get(code)
@@ -316,10 +316,10 @@ class Adapter:
         if known is None or known.status != status:
             store.append(STATUS_INSERT, (code, status, ts, service, entry_id))
         owner = self.owner_of(item)
-        self._store_results(db, code, owner, item.get("DanhSachGiayToKetQua") or [], ts, session.dstcode)
+        self._store_results(code, owner, item.get("DanhSachGiayToKetQua") or [], ts, session.dstcode)
         self.known[code] = Known(status, digest, session.dstcode, owner)
 
-    def _store_results(self, db, code: str, owner: str, results: list[dict], ts: str, agency: str) -> None:
+    def _store_results(self, code: str, owner: str, results: list[dict], ts: str, agency: str) -> None:
         if not results:
             return
         store = self.portal.store
@@ -344,7 +344,7 @@ class Adapter:
         if problems:
             return self.rejected(problems, codes)
 
-        def apply(db, entry_id: int, ts: str) -> None:
+        def apply(entry_id: int, ts: str) -> None:
             for i in items:
                 self.portal.store.append(PROGRESS_INSERT, (i["MaHoSo"], dumpb(i).decode("utf-8"), ts, entry_id))
 
@@ -368,7 +368,7 @@ class Adapter:
         if problems:
             return self.rejected(problems, codes)
 
-        def apply(db, entry_id: int, ts: str) -> None:
+        def apply(entry_id: int, ts: str) -> None:
             for item in items:
                 code = item["MaHoSo"]
                 row = self.portal.store.query("SELECT data FROM dossiers WHERE code=?", (code,))[0]
@@ -376,7 +376,7 @@ class Adapter:
                 data.update({k: v for k, v in item.items() if k != "DanhSachGiayToKetQua"})
                 if item.get("DanhSachGiayToKetQua"):
                     data["DanhSachGiayToKetQua"] = item["DanhSachGiayToKetQua"]
-                self._store_dossier(db, entry_id, ts, data, digest_of(data), session, "DongBoTrangThaiHoSo")
+                self._store_dossier(entry_id, ts, data, digest_of(data), session, "DongBoTrangThaiHoSo")
 
         result = [{"MaHoSo": i["MaHoSo"], "TrangThaiHoSo": i["TrangThaiHoSo"], "KetQua": "Thành công"} for i in items]
         return Outcome(200, envelope(OK, "Thành công", result), codes, apply)
@@ -390,7 +390,7 @@ class Adapter:
         if problems:
             return self.rejected(problems, codes)
 
-        def apply(db, entry_id: int, ts: str) -> None:
+        def apply(entry_id: int, ts: str) -> None:
             for i in items:
                 self.portal.store.append(RATING_INSERT, (i["MaHoSo"], dumpb(i).decode("utf-8"), ts))
 

@@ -33,6 +33,8 @@ def json_response(content: Any, status: int = 200, headers: dict[str, str] | Non
 
 
 class JsonBytes(Response):
+    """A reply whose JSON is already serialised."""
+
     media_type = JSON
 
     def __init__(self, body: bytes, status: int):  # headers built directly: this runs on every adapter reply
@@ -40,11 +42,6 @@ class JsonBytes(Response):
         self.body = body
         self.background = None
         self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
-
-
-def json_bytes_response(body: bytes, status: int = 200) -> Response:
-    """A reply whose JSON is already serialised."""
-    return JsonBytes(body, status)
 
 
 class Portal:
