@@ -18,7 +18,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mocks.jsonutil import dumpb, loads
-from mocks.portal import BadJson, BodyTooLarge, JsonBytes, Portal
+from mocks.portal import BadJson, BodyTooLarge, JsonBytes, Portal, header_value
 from mocks.rules import (DATE_FIELDS_DOSSIER, DATE_FIELDS_PROGRESS, DATE_FIELDS_STATUS, DossierRules,
                          codes_unique_in_batch, now_epoch, procedure_published)
 from mocks.settings import AdapterAccount
@@ -86,6 +86,7 @@ class Adapter:
         conf = self.profile["adapter"]
         self.paths = conf["paths"]
         self.header = conf.get("session_header", "dstcode")
+        self.header_key = self.header.lower().encode("latin-1")
         self.integration_services = set(conf["integration_services"])
         self.share_services = set(conf["share_services"])
         self.session_ttl = float(conf.get("session_ttl_s", 86400))
@@ -133,7 +134,7 @@ class Adapter:
             body = envelope(SCHEMA, summary(problems, "Dữ liệu đăng nhập không hợp lệ", "Invalid login message"),
                             errors=problems)
             return self._finish(path, "auth", client, msg, 400, body, start)
-        dstcode = request.headers.get(self.header, "")
+        dstcode = header_value(request, self.header_key)
         account = self.portal.settings.account(msg["username"])
         if not dstcode:
             body = envelope(BAD_LOGIN, f"Thiếu header '{self.header}' (mã đơn vị) | missing '{self.header}' header",
@@ -211,7 +212,7 @@ class Adapter:
             return Outcome(401, envelope(BAD_SESSION, "Phiên làm việc không hợp lệ hoặc đã hết hạn | invalid or expired session",
                                          errors=[problem("session", "valid_session", "phiên không hợp lệ",
                                                          "invalid session")]))
-        header = request.headers.get(self.header, "")
+        header = header_value(request, self.header_key)
         if header != session.dstcode:
             return Outcome(403, envelope(BAD_LOGIN, f"Header '{self.header}' ({header or 'trống'}) khác mã đơn vị của phiên | "
                                                     f"'{self.header}' header does not match the session's agency",

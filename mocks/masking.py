@@ -69,20 +69,27 @@ _plain_keys: set[str] = set()  # field names seen and known not to be credential
 
 
 def _holds_secret_key(value: Any) -> bool:
-    if isinstance(value, dict):
-        if not value.keys() <= _plain_keys:  # one set operation for the usual case: only known field names
-            for k in value:
-                if _secret_key(k):
-                    return True
-                if isinstance(k, str) and len(_plain_keys) < 10_000:  # fuzzed input must not grow it unbounded
-                    _plain_keys.add(k)
-        for v in value.values():
-            if v.__class__ in (dict, list) and _holds_secret_key(v):
-                return True
-    elif isinstance(value, list):
-        for v in value:
-            if v.__class__ in (dict, list) and _holds_secret_key(v):
-                return True
+    """Whether a credential field name sits anywhere in a JSON-like value (a loop, not recursion: it is cheaper)."""
+    stack = [value]
+    pop, push = stack.pop, stack.append
+    while stack:
+        current = pop()
+        if current.__class__ is dict:
+            if not current.keys() <= _plain_keys:  # one set operation for the usual case: only known field names
+                for k in current:
+                    if _secret_key(k):
+                        return True
+                    if k.__class__ is str and len(_plain_keys) < 10_000:  # fuzzed input must not grow it unbounded
+                        _plain_keys.add(k)
+            children = current.values()
+        elif current.__class__ is list:
+            children = current
+        else:
+            continue
+        for v in children:
+            kind = v.__class__
+            if kind is dict or kind is list:
+                push(v)
     return False
 
 
@@ -109,26 +116,42 @@ def masked_json_checked(value: Any, dumpb) -> tuple[bytes, bool]:
     return raw, _hints(raw, raw.lower())
 
 
-_registered_cache: tuple[int, tuple[bytes, ...]] = (-1, ())
+_registered_cache: tuple[int, tuple[bytes, ...], tuple[str, ...]] = (-1, (), ())
 
 
-def _registered() -> tuple[bytes, ...]:
-    """Registered secrets as bytes (re-encoded only when one was added: the set only grows)."""
+def _registered() -> tuple[tuple[bytes, ...], tuple[str, ...]]:
+    """Registered secrets as bytes and as text (rebuilt only when one was added: the set only grows)."""
     global _registered_cache
     secrets_ = getattr(logs, "_secrets", None)
     if secrets_ is None:
-        return ()
+        return (), ()
     if _registered_cache[0] != len(secrets_):
-        _registered_cache = (len(secrets_), tuple(s.encode("utf-8") for s in secrets_))
-    return _registered_cache[1]
+        _registered_cache = (len(secrets_), tuple(s.encode("utf-8") for s in secrets_), tuple(secrets_))
+    return _registered_cache[1], _registered_cache[2]
 
 
+# `find` rather than `in`: on bytes, `in` first tries the needle as an integer and clears the TypeError, which
+# costs more than the search itself in a short text
 def _hints(raw: bytes, lowered: bytes) -> bool:
     for h in _GENERIC_HINTS:
+        if lowered.find(h) >= 0:
+            return True
+    for s in _registered()[0]:
+        if raw.find(s) >= 0:
+            return True
+    return False
+
+
+_GENERIC_HINTS_TEXT = tuple(h.decode() for h in _GENERIC_HINTS)
+
+
+def _text_hints(text: str) -> bool:
+    lowered = text.lower()
+    for h in _GENERIC_HINTS_TEXT:
         if h in lowered:
             return True
-    for s in _registered():
-        if s in raw:
+    for s in _registered()[1]:
+        if s in text:
             return True
     return False
 
@@ -139,7 +162,7 @@ def may_hold_credentials(raw: bytes | str) -> bool:
     if getattr(logs, "_secrets", None) is None:
         return True
     if isinstance(raw, str):
-        raw = raw.encode("utf-8", "replace")
+        return _text_hints(raw)
     return _hints(raw, raw.lower())
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
 
 from mocks.catalogue import Catalogue, DocumentStore, load_identities
@@ -42,6 +42,14 @@ class JsonBytes(Response):
         self.body = body
         self.background = None
         self.raw_headers = [(b"content-length", str(len(body)).encode()), (b"content-type", b"application/json")]
+
+
+def header_value(request: Request, name: bytes) -> str:
+    """One request header (name in lower case) read from the ASGI scope, without building Starlette's Headers."""
+    for key, value in request.scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return ""
 
 
 class Portal:
@@ -87,26 +95,35 @@ class Portal:
 
     # -- request helpers ------------------------------------------------------------------------------------
     async def read_body(self, request: Request) -> bytes:
-        """The request body, refusing anything over the size limit without buffering it all."""
-        length = None
-        for name, value in request.scope["headers"]:
-            if name == b"content-length":
-                length = value
-                break
-        if length is not None:
+        """The request body, refusing anything over the size limit without buffering it all.
+
+        Read straight from the ASGI channel (Starlette's stream costs an async generator per request) and kept
+        where Starlette keeps it, so a form parser can read it again."""
+        body = getattr(request, "_body", None)
+        if body is not None:
+            return body
+        length = header_value(request, b"content-length")
+        if length:
             try:
                 if int(length) > self.max_body:
                     raise BodyTooLarge()
             except ValueError:
                 raise BadJson("Content-Length không hợp lệ / invalid Content-Length") from None
-            return await request.body()  # kept on the request: a form parser may read it again
         chunks, size = [], 0
-        async for chunk in request.stream():
+        while True:
+            message = await request.receive()
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
                 raise BodyTooLarge()
             chunks.append(chunk)
-        return b"".join(chunks)
+            if not message.get("more_body", False):
+                break
+        body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        request._body = body
+        return body
 
     async def read_json(self, request: Request) -> tuple[bytes, Any]:
         body = await self.read_body(request)

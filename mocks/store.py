@@ -9,8 +9,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from contextlib import contextmanager
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterable
 
 from mocks.clock import now_iso
 from mocks.jsonutil import dumpb, dumps, loads
@@ -23,7 +22,8 @@ CREATE TABLE IF NOT EXISTS journal(
   duration_ms REAL, error TEXT);
 CREATE TABLE IF NOT EXISTS journal_dossier(code TEXT, entry_id INTEGER);
 CREATE INDEX IF NOT EXISTS journal_dossier_code ON journal_dossier(code);
-CREATE INDEX IF NOT EXISTS journal_ref ON journal(payment_ref);
+DROP INDEX IF EXISTS journal_ref;
+CREATE INDEX IF NOT EXISTS journal_payment_ref ON journal(payment_ref) WHERE payment_ref != '';
 CREATE TABLE IF NOT EXISTS dossiers(
   code TEXT PRIMARY KEY, agency TEXT, client TEXT, matthc TEXT, status TEXT, data TEXT, digest TEXT,
   created_ts TEXT, updated_ts TEXT);
@@ -115,41 +115,10 @@ class Store:
         self._next_id = (self.conn.execute("SELECT MAX(id) FROM journal").fetchone()[0] or 0) + 1
 
     # -- transactions -------------------------------------------------------------------------------------
-    @contextmanager
-    def transaction(self, savepoint: bool = True) -> Iterator[sqlite3.Connection]:
+    def transaction(self, savepoint: bool = True) -> "_Unit":
         """One atomic unit of writes (nested use joins the outer unit). A unit that only queues appends needs no
         savepoint: if it fails, its queued rows are dropped (rows a read inside it already wrote stay)."""
-        with self.lock:
-            if self._depth:
-                self._depth += 1
-                try:
-                    yield self.conn
-                finally:
-                    self._depth -= 1
-                return
-            if savepoint:
-                if not self._open:
-                    self.conn.execute("BEGIN")
-                    self._open = True
-                self.conn.execute("SAVEPOINT unit")
-            self._depth = 1
-            marks = {sql: len(rows) for sql, rows in self._appends.items()}
-            self._spilled = []
-            try:
-                yield self.conn
-                if savepoint:
-                    self.conn.execute("RELEASE unit")
-            except BaseException:
-                if savepoint:
-                    self.conn.execute("ROLLBACK TO unit")
-                    self.conn.execute("RELEASE unit")
-                self._undo_appends(marks, rolled_back=savepoint)
-                raise
-            finally:
-                self._depth = 0
-                self._spilled = []
-            if time.monotonic() - self._last_commit >= self.commit_interval:
-                self.flush()
+        return _Unit(self, savepoint)
 
     def append(self, sql: str, row: tuple) -> None:
         """Queue one row of an append-only table (written in order, before any read and at each commit)."""
@@ -258,8 +227,10 @@ class Store:
         if dossier:
             where.append("id IN (SELECT entry_id FROM journal_dossier WHERE code = ?)")
             params.append(dossier)
-        for column, value in (("payment_ref", ref), ("client", client), ("role", role), ("service", service),
-                              ("direction", direction)):
+        if ref:  # the index holds only entries with a reference (most entries, the adapter's, have none)
+            where.append("payment_ref = ? AND payment_ref != ''")
+            params.append(ref)
+        for column, value in (("client", client), ("role", role), ("service", service), ("direction", direction)):
             if value:
                 where.append(f"{column} = ?")
                 params.append(value)
@@ -275,6 +246,64 @@ class Store:
 
     def journal_count(self) -> int:
         return self.query("SELECT COUNT(*) FROM journal")[0][0]
+
+
+class _Unit:
+    """The context manager of `Store.transaction` (a class: the adapter enters one per message, and a generator
+    based one costs several times more)."""
+
+    __slots__ = ("store", "savepoint", "nested", "marks")
+
+    def __init__(self, store: Store, savepoint: bool):
+        self.store = store
+        self.savepoint = savepoint
+
+    def __enter__(self) -> sqlite3.Connection:
+        store = self.store
+        store.lock.acquire()
+        self.nested = store._depth > 0
+        if self.nested:
+            store._depth += 1
+            return store.conn
+        try:
+            if self.savepoint:
+                if not store._open:
+                    store.conn.execute("BEGIN")
+                    store._open = True
+                store.conn.execute("SAVEPOINT unit")
+        except BaseException:
+            store.lock.release()
+            raise
+        store._depth = 1
+        self.marks = {sql: len(rows) for sql, rows in store._appends.items()}
+        store._spilled = []
+        return store.conn
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        store = self.store
+        try:
+            if self.nested:
+                store._depth -= 1
+                return False
+            try:
+                if exc_type is None and self.savepoint:
+                    store.conn.execute("RELEASE unit")
+            except BaseException:
+                exc_type = BaseException
+                raise
+            finally:
+                if exc_type is not None:
+                    if self.savepoint:
+                        store.conn.execute("ROLLBACK TO unit")
+                        store.conn.execute("RELEASE unit")
+                    store._undo_appends(self.marks, rolled_back=self.savepoint)
+                store._depth = 0
+                store._spilled = []
+            if exc_type is None and time.monotonic() - store._last_commit >= store.commit_interval:
+                store.flush()
+            return False
+        finally:
+            store.lock.release()
 
 
 def journal_row(row: Iterable[Any]) -> dict[str, Any]:
