@@ -166,9 +166,27 @@ def may_hold_credentials(raw: bytes | str) -> bool:
     return _hints(raw, raw.lower())
 
 
+_short_texts: dict[str, str] = {}   # short texts that come back with every message (paths), masked
+_short_texts_secrets = -1           # how many secrets were registered when they were masked
+
+
 def mask_text(text: str) -> str:
     """Registered secrets and credential shapes masked in free text."""
-    return redact(text) if text and may_hold_credentials(text) else text
+    global _short_texts_secrets
+    if not text:
+        return text
+    if len(text) > 200:
+        return redact(text) if may_hold_credentials(text) else text
+    registered = len(getattr(logs, "_secrets", None) or ())
+    if registered != _short_texts_secrets:  # a secret registered since: mask them again
+        _short_texts.clear()
+        _short_texts_secrets = registered
+    masked = _short_texts.get(text)
+    if masked is None:
+        masked = redact(text) if may_hold_credentials(text) else text
+        if len(_short_texts) < 4096:  # fuzzed input must not grow it without bound
+            _short_texts[text] = masked
+    return masked
 
 
 def redact_leaves(value: Any) -> Any:

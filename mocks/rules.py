@@ -60,6 +60,8 @@ class DossierRules:
         self.transitions = {str(k): [str(x) for x in v] for k, v in adapter.get("status_transitions", {}).items()}
         self.requires = {str(k): v for k, v in adapter.get("status_requires_field", {}).items()}
         self.status_names = profile.get("dossier_status", {})
+        self._last_code: tuple[str | None, tuple[str, str] | None] = (None, None)
+        self._valid_day: tuple[str | None, Any] = (None, None)
 
     def code_day(self, text: str) -> datetime:
         fmt = self.profile["dossier_code"].get("date_format", "%y%m%d")
@@ -67,31 +69,43 @@ class DossierRules:
             return datetime(2000 + int(text[:2]), int(text[2:4]), int(text[4:]))
         return datetime.strptime(text, fmt)
 
+    def _code_parts(self, code: str) -> tuple[str, str] | None:
+        """(agency, date) parts of a dossier code, or None when it does not match the format. Both code rules of
+        a dossier ask, one after the other: the last answer is kept."""
+        if code == self._last_code[0]:
+            return self._last_code[1]
+        m = self.code_rx.match(code)
+        parts = (m.group("agency"), m.group("date")) if m else None
+        self._last_code = (code, parts)
+        return parts
+
     # -- rules -----------------------------------------------------------------------------------------------
     def dossier_code_format(self, where: str, code: str) -> list[Problem]:
         """The code follows Circular 01/2018/TT-VPCP art. 19: <agency>-<YYMMDD>-<4-digit daily sequence>."""
-        m = self.code_rx.match(code)
-        if not m:
+        parts = self._code_parts(code)
+        if not parts:
             return [problem(where, "dossier_code_format",
                             f"mã hồ sơ '{code}' không đúng định dạng <mã cơ quan>-<YYMMDD>-<4 chữ số thứ tự trong ngày>",
                             f"dossier code '{code}' does not match <agency id>-<YYMMDD>-<4-digit daily sequence>")]
-        try:
-            day = self.code_day(m.group("date"))
-        except ValueError:
-            return [problem(where, "dossier_code_date", f"phần ngày '{m.group('date')}' của mã hồ sơ không phải ngày hợp lệ",
-                            f"date part '{m.group('date')}' of the dossier code is not a valid date")]
-        if day.date() > today_vn():
+        day = parts[1]
+        if day != self._valid_day[0]:  # codes of one day share their date part
+            try:
+                self._valid_day = (day, self.code_day(day).date())
+            except ValueError:
+                return [problem(where, "dossier_code_date", f"phần ngày '{day}' của mã hồ sơ không phải ngày hợp lệ",
+                                f"date part '{day}' of the dossier code is not a valid date")]
+        if self._valid_day[1] > today_vn():
             return [problem(where, "dossier_code_date", "ngày trong mã hồ sơ ở tương lai",
                             "the date in the dossier code is in the future")]
         return []
 
     def dossier_code_matches_agency(self, where: str, code: str, dstcode: str) -> list[Problem]:
         """The agency part of the code is the sending agency (dstcode of the session)."""
-        m = self.code_rx.match(code)
-        if m and m.group("agency") != dstcode:
+        parts = self._code_parts(code)
+        if parts and parts[0] != dstcode:
             return [problem(where, "dossier_code_agency",
-                            f"mã cơ quan trong mã hồ sơ ({m.group('agency')}) khác mã đơn vị gửi (dstcode {dstcode})",
-                            f"agency part of the code ({m.group('agency')}) differs from the sender (dstcode {dstcode})")]
+                            f"mã cơ quan trong mã hồ sơ ({parts[0]}) khác mã đơn vị gửi (dstcode {dstcode})",
+                            f"agency part of the code ({parts[0]}) differs from the sender (dstcode {dstcode})")]
         return []
 
     def future_limit(self, now: float) -> str:

@@ -208,7 +208,7 @@ class Store:
                request: Any = None, response: Any = None, duration_ms: float = 0.0, error: str = "",
                ts: str | None = None) -> int:
         """Append one journal entry (masked) and return its id."""
-        codes = [c for c in dict.fromkeys(c for c in dossier_codes if isinstance(c, str)) if c]
+        codes = list(dict.fromkeys(c for c in dossier_codes if c and c.__class__ is str))
         with self.lock:
             entry_id = self._next_id
             self._next_id += 1
