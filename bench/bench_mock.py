@@ -1,7 +1,7 @@
 """Benchmark of the mock portal: start-up time, and throughput/latency of the adapter's DongBoHoSoMC (schema
 validation + SQLite write) against a trivial JSON endpoint of the same process, driven by Locust FastHttpUser.
 
-    .venv/bin/python bench/bench_mock.py [--seconds 12] [--users 32] [--warmup 2]
+    .venv/bin/python bench/bench_mock.py [--seconds 12] [--users 16] [--warmup 2]
 
 Targets (issue 3): DongBoHoSoMC >= 3000 req/s and p99 < 25 ms on one uvicorn worker; ratio to the trivial
 endpoint >= 0.5; start-up to ready < 1.5 s.
@@ -119,7 +119,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--seconds", type=float, default=12)
     parser.add_argument("--warmup", type=float, default=2)
-    parser.add_argument("--users", type=int, default=32)
+    parser.add_argument("--users", type=int, default=16)
     args = parser.parse_args()
 
     port = free_port()
@@ -173,7 +173,8 @@ def main() -> int:
 
     ratio = sync["rps"] / trivial["rps"] if trivial["rps"] else 0.0
     cpu_ratio = sync["per_cpu_s"] / trivial["per_cpu_s"] if trivial["per_cpu_s"] else 0.0
-    print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
+          f"Python {sys.version.split()[0]} ({os.path.realpath(sys.executable)}), the mock's too")
     print(f"start-up to ready: {startup:.2f} s wall, {startup_cpu:.2f} s CPU (target < 1.5 s)")
     for r in (trivial, sync):
         print(f"{r['name']:<36} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:5.1f} ms  p99 {r['p99_ms']:5.1f} ms  "
