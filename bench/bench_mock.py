@@ -1,7 +1,10 @@
 """Benchmark of the mock portal: start-up time, and throughput/latency of the adapter's DongBoHoSoMC (schema
 validation + SQLite write) against a trivial JSON endpoint of the same process, driven by Locust FastHttpUser.
 
-    .venv/bin/python bench/bench_mock.py [--seconds 12] [--users 16] [--warmup 2]
+    .venv/bin/python bench/bench_mock.py [--seconds 12] [--users 16] [--warmup 2] [--rounds 3]
+
+Each round measures the trivial endpoint, then DongBoHoSoMC, in the same mock process; the targets are judged on
+the median round (a shared virtual machine's speed drifts by 10 % and more from one minute to the next).
 
 Targets (issue 3): DongBoHoSoMC >= 3000 req/s and p99 < 25 ms on one uvicorn worker; ratio to the trivial
 endpoint >= 0.5; start-up to ready < 1.5 s.
@@ -120,6 +123,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=12)
     parser.add_argument("--warmup", type=float, default=2)
     parser.add_argument("--users", type=int, default=16)
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
     port = free_port()
@@ -133,7 +137,7 @@ def main() -> int:
         # bodies are prepared before the clock starts: the generator shares this machine's two cores with the
         # mock, and every microsecond it spends per request is one the mock cannot have
         head, tail = (part.encode("utf-8") for part in dossier_template(auth["session"]).split("__CODE__"))
-        wanted = int((args.warmup + args.seconds) * 6000)  # more than one core of Locust can send
+        wanted = int((args.warmup + args.seconds) * 6000 * args.rounds)  # more than one core of Locust can send
         bodies = [head + code.encode() + tail for code in itertools.islice(codes(), wanted)]
         feed = iter(bodies)
 
@@ -159,10 +163,13 @@ def main() -> int:
                 # any status but 2xx counts as a failure in FastHttpUser; the portal's count is checked after the run
                 self.client.post("/adapter/integration", data=next(feed), name="DongBoHoSoMC")
 
-        trivial = run_phase(host, "trivial JSON (/_mock/health)", Trivial, args.users, args.seconds, args.warmup,
-                            proc.pid)
-        sync = run_phase(host, "DongBoHoSoMC (validate + SQLite)", Sync, args.users, args.seconds, args.warmup,
-                         proc.pid)
+        rounds = []
+        for _ in range(max(1, args.rounds)):
+            trivial = run_phase(host, "trivial JSON (/_mock/health)", Trivial, args.users, args.seconds, args.warmup,
+                                proc.pid)
+            sync = run_phase(host, "DongBoHoSoMC (validate + SQLite)", Sync, args.users, args.seconds, args.warmup,
+                             proc.pid)
+            rounds.append((trivial, sync, sync["rps"] / trivial["rps"] if trivial["rps"] else 0.0))
         sent = len(bodies) - sum(1 for _ in feed)
         stored = httpx.get(f"{host}/_mock/stats", trust_env=False).json()["dossiers"]
     finally:
@@ -171,25 +178,29 @@ def main() -> int:
         for suffix in ("", "-wal", "-shm"):
             Path(db + suffix).unlink(missing_ok=True)
 
-    ratio = sync["rps"] / trivial["rps"] if trivial["rps"] else 0.0
-    cpu_ratio = sync["per_cpu_s"] / trivial["per_cpu_s"] if trivial["per_cpu_s"] else 0.0
     print(f"machine: {os.cpu_count()} cores, load average {' '.join(f'{x:.1f}' for x in os.getloadavg())}; "
           f"Python {sys.version.split()[0]} ({os.path.realpath(sys.executable)}), the mock's too")
     print(f"start-up to ready: {startup:.2f} s wall, {startup_cpu:.2f} s CPU (target < 1.5 s)")
-    for r in (trivial, sync):
-        print(f"{r['name']:<36} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:5.1f} ms  p99 {r['p99_ms']:5.1f} ms  "
-              f"requests {r['requests']}  failures {r['failures']}  | mock worker busy {r['server_cpu_share']:.0%}"
-              f" of a core, {r['per_cpu_s']:.0f} req per CPU-second | Locust busy {r['generator_cpu_share']:.0%}")
-    print(f"ratio DongBoHoSoMC / trivial: {ratio:.2f} (target >= 0.5); per worker CPU-second: {cpu_ratio:.2f}")
-    busy = [name for name, share in (("mock worker", sync["server_cpu_share"]),
-                                     ("Locust (load generator)", sync["generator_cpu_share"])) if share > 0.9]
-    bound = " and ".join(busy) if busy else "neither (latency-bound)"
-    print(f"DongBoHoSoMC rate limited by: {bound}; mock capacity with a whole core: {sync['per_cpu_s']:.0f} req/s")
+    for n, (trivial, sync, ratio) in enumerate(rounds, 1):
+        print(f"round {n}:")
+        for r in (trivial, sync):
+            print(f"  {r['name']:<34} {r['rps']:8.0f} req/s  p50 {r['p50_ms']:5.1f} ms  p99 {r['p99_ms']:5.1f} ms  "
+                  f"requests {r['requests']}  failures {r['failures']}  | mock worker busy {r['server_cpu_share']:.0%}"
+                  f" of a core, {r['per_cpu_s']:.0f} req per CPU-second | Locust busy {r['generator_cpu_share']:.0%}")
+        busy = [name for name, share in (("mock worker", sync["server_cpu_share"]),
+                                         ("Locust (load generator)", sync["generator_cpu_share"])) if share > 0.9]
+        print(f"  ratio DongBoHoSoMC / trivial: {ratio:.2f}; DongBoHoSoMC limited by: "
+              f"{' and '.join(busy) if busy else 'neither (latency-bound)'}")
+    trivial, sync, ratio = sorted(rounds, key=lambda r: r[1]["rps"])[len(rounds) // 2]
+    each = ", ".join(f"{r[1]['rps']:.0f}" for r in rounds)
+    print(f"median round: DongBoHoSoMC {sync['rps']:.0f} req/s, p99 {sync['p99_ms']:.1f} ms, ratio {ratio:.2f}, "
+          f"mock capacity with a whole core {sync['per_cpu_s']:.0f} req/s (rounds: "
+          f"{each} req/s)")
     print(f"targets: >= 3000 req/s {'OK' if sync['rps'] >= 3000 else 'MISSED'}; p99 < 25 ms "
-          f"{'OK' if sync['p99_ms'] < 25 else 'MISSED'}; ratio {'OK' if ratio >= 0.5 else 'MISSED'}; start-up "
-          f"{'OK' if startup < 1.5 else 'MISSED'}")
+          f"{'OK' if sync['p99_ms'] < 25 else 'MISSED'}; ratio >= 0.5 {'OK' if ratio >= 0.5 else 'MISSED'}; "
+          f"start-up < 1.5 s {'OK' if startup < 1.5 else 'MISSED'}")
     print(f"dossiers sent {sent}, stored by the mock {stored}: {'none lost' if stored == sent else 'MISMATCH'}")
-    return 0 if sync["failures"] == 0 and stored == sent else 1
+    return 0 if all(r[1]["failures"] == 0 for r in rounds) and stored == sent else 1
 
 
 if __name__ == "__main__":
