@@ -30,6 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from kiemthu.runtime import VN_TZ, free_port  # noqa: E402
 from mocks.settings import DEMO_ADAPTER_PASSWORD, DEMO_ADAPTER_USER, DEMO_AGENCY_CODE  # noqa: E402
+from tests.mocks.helpers import dossier, sync_message  # noqa: E402
 
 HEADERS = {"dstcode": DEMO_AGENCY_CODE, "Content-Type": "application/json"}
 
@@ -55,27 +56,9 @@ def start_mock(port: int, db: str) -> tuple[subprocess.Popen, float]:
 
 
 def dossier_template(session: str) -> str:
-    """The JSON of one DongBoHoSoMC message with __CODE__ where each request puts a fresh dossier code."""
-    now = datetime.now(VN_TZ)
-    st = lambda d: (now + timedelta(seconds=d)).strftime("%Y%m%d%H%M%S")  # noqa: E731
-    item = {
-        "MaHoSo": "__CODE__", "MaTTHC": "2.001417", "TenTTHC": "Cấp Phiếu lý lịch tư pháp", "MaLinhVuc": "G15-LLTP",
-        "TenLinhVuc": "Lý lịch tư pháp", "KenhThucHien": "2", "ChuHoSo": "Nguyễn Văn An", "LoaiDoiTuong": "1",
-        "MaDoiTuong": "5b1f0e7a-0c3d-4d2a-9f51-3a7c2e10a001", "SoGiayToChuHoSo": "001090012345",
-        "Email": "nguyenvanan@example.vn", "SoDienThoai": "0912345678", "TrichYeuHoSo": "Cấp phiếu LLTP số 1",
-        "NgayNopHoSo": st(-120), "NgayTiepNhan": st(-60), "NgayHenTra": st(864000), "NgayTra": "", "NgayTuChoi": "",
-        "TrangThaiHoSo": "2", "HinhThuc": "0", "DonViXuLy": "Trung tâm LLTP quốc gia", "DuocThanhToanTrucTuyen": "1",
-        "TaiKhoanDuocXacThucVoiVNeID": "1", "GhiChu": "",
-        "TaiLieuNop": [{"TepDinhKemId": "1", "TenTepDinhKem": "to-khai.pdf", "MaThanhPhanHoSo": "TP-LLTP-01",
-                        "DuongDanTaiTepTin": "http://127.0.0.1:8801/tep/1", "IsDeleted": "False", "DuocSoHoa": "False",
-                        "DuocTaiSuDung": "False", "DuocLayTuKhoDMQG": "False", "MaKetQuaThayThe": ""}],
-        "DanhSachLePhi": [{"TenPhiLePhi": "Lệ phí cấp Phiếu LLTP", "MaPhiLePhi": "LP-LLTP", "HinhThucThu": "1",
-                           "Gia": "200000", "LoaiPhiLePhi": "2"}],
-        "DanhSachHoSoBoSung": [], "DanhSachGiayToKetQua": [],
-        "DinhDanhCHS": [{"LoaiDinhDanh": "1", "SoDinhDanh": "001090012345"}],
-    }
-    return json.dumps({"session": session, "madonvi": DEMO_AGENCY_CODE, "service": "DongBoHoSoMC",
-                       "isUpdating": "False", "data": [item]}, ensure_ascii=False)
+    """The JSON of one DongBoHoSoMC message (the mock's tests' sample dossier, received) with __CODE__ where each
+    request puts a fresh dossier code."""
+    return json.dumps(sync_message(session, [dossier("__CODE__", status="2")]), ensure_ascii=False)
 
 
 def codes():
