@@ -511,10 +511,11 @@ class ServiceRun:
                      "note": "the dossier was marked paid by the callback reporting a lower amount"}
         else:
             final = self._pay_attempt(pages, "ipn_bad_checksum" if checking else None)
-            final["shown_paid"] = self.paid_shown() if final["flow_ok"] else None
             if checking and final["flow_ok"]:
-                # replayed now, so a duplicate sync has had time to show by the time the payment check reads it
+                # replayed at once (before the dossier list is read), so a duplicate sync has had time to show by
+                # the time the payment check reads it
                 out.observations["replay"] = self._replay_genuine(final)
+            final["shown_paid"] = self.paid_shown() if final["flow_ok"] else None
         out.observations["final"] = final
         out.steps = final.get("steps", [])
         out.ok = final["flow_ok"] and final["returned"]
