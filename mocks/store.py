@@ -252,7 +252,7 @@ class _Unit:
     """The context manager of `Store.transaction` (a class: the adapter enters one per message, and a generator
     based one costs several times more)."""
 
-    __slots__ = ("store", "savepoint", "nested", "marks")
+    __slots__ = ("store", "savepoint", "nested", "marks")  # `marks`: queued rows per table when the unit began
 
     def __init__(self, store: Store, savepoint: bool):
         self.store = store
@@ -284,26 +284,37 @@ class _Unit:
         try:
             if self.nested:
                 store._depth -= 1
-                return False
-            try:
-                if exc_type is None and self.savepoint:
-                    store.conn.execute("RELEASE unit")
-            except BaseException:
-                exc_type = BaseException
-                raise
-            finally:
-                if exc_type is not None:
-                    if self.savepoint:
-                        store.conn.execute("ROLLBACK TO unit")
-                        store.conn.execute("RELEASE unit")
-                    store._undo_appends(self.marks, rolled_back=self.savepoint)
-                store._depth = 0
-                store._spilled = []
-            if exc_type is None and time.monotonic() - store._last_commit >= store.commit_interval:
-                store.flush()
-            return False
+            elif exc_type is not None:
+                self._roll_back()
+            else:
+                self._release()
+                if time.monotonic() - store._last_commit >= store.commit_interval:
+                    store.flush()
         finally:
             store.lock.release()
+        return False
+
+    def _release(self) -> None:
+        store = self.store
+        if self.savepoint:
+            try:
+                store.conn.execute("RELEASE unit")
+            except BaseException:
+                self._roll_back()
+                raise
+        store._depth = 0
+        store._spilled = []
+
+    def _roll_back(self) -> None:
+        store = self.store
+        try:
+            if self.savepoint:
+                store.conn.execute("ROLLBACK TO unit")
+                store.conn.execute("RELEASE unit")
+            store._undo_appends(self.marks, rolled_back=self.savepoint)
+        finally:
+            store._depth = 0
+            store._spilled = []
 
 
 def journal_row(row: Iterable[Any]) -> dict[str, Any]:
