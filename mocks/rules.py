@@ -72,8 +72,9 @@ class DossierRules:
     def _code_parts(self, code: str) -> tuple[str, str] | None:
         """(agency, date) parts of a dossier code, or None when it does not match the format. Both code rules of
         a dossier ask, one after the other: the last answer is kept."""
-        if code == self._last_code[0]:
-            return self._last_code[1]
+        last = self._last_code  # read once: a tuple replaced whole is safe to share
+        if code == last[0]:
+            return last[1]
         m = self.code_rx.match(code)
         parts = (m.group("agency"), m.group("date")) if m else None
         self._last_code = (code, parts)
@@ -87,14 +88,14 @@ class DossierRules:
             return [problem(where, "dossier_code_format",
                             f"mã hồ sơ '{code}' không đúng định dạng <mã cơ quan>-<YYMMDD>-<4 chữ số thứ tự trong ngày>",
                             f"dossier code '{code}' does not match <agency id>-<YYMMDD>-<4-digit daily sequence>")]
-        day = parts[1]
-        if day != self._valid_day[0]:  # codes of one day share their date part
+        day, valid = parts[1], self._valid_day
+        if day != valid[0]:  # codes of one day share their date part
             try:
-                self._valid_day = (day, self.code_day(day).date())
+                valid = self._valid_day = (day, self.code_day(day).date())
             except ValueError:
                 return [problem(where, "dossier_code_date", f"phần ngày '{day}' của mã hồ sơ không phải ngày hợp lệ",
                                 f"date part '{day}' of the dossier code is not a valid date")]
-        if self._valid_day[1] > today_vn():
+        if valid[1] > today_vn():
             return [problem(where, "dossier_code_date", "ngày trong mã hồ sơ ở tương lai",
                             "the date in the dossier code is in the future")]
         return []

@@ -89,10 +89,21 @@ def test_missing_required_field_is_named(portal, session):
     (f"{AGENCY}-{now_vn():%y%m%d}-12345", "dossier_code_format"),      # random 5-digit suffix
     (f"000.00.00.G13-{now_vn():%y%m%d}-0001", "dossier_code_agency"),  # another agency's code
     (f"{AGENCY}-991332-0001", "dossier_code_date"),
+    (f"{AGENCY}-{now_vn(2 * 86400):%y%m%d}-0001", "dossier_code_date"),  # dated the day after tomorrow
 ])
 def test_dossier_code_rules(portal, session, code, rule):
     r = send(portal, session, [dossier(code)])
     assert r.status_code == 422 and rule in rules_of(r)
+
+
+def test_dossier_code_rules_judge_each_code(portal, session):
+    """The rules remember the last code and day they parsed: a bad code right after a good one of the same day, and
+    a good one right after a bad one, are each judged on their own."""
+    day = f"{now_vn():%y%m%d}"
+    assert send(portal, session, [dossier(f"{AGENCY}-{day}-0101")]).status_code == 200
+    assert "dossier_code_agency" in rules_of(send(portal, session, [dossier(f"000.00.00.G13-{day}-0102")]))
+    assert "dossier_code_date" in rules_of(send(portal, session, [dossier(f"{AGENCY}-{now_vn(2 * 86400):%y%m%d}-0103")]))
+    assert send(portal, session, [dossier(f"{AGENCY}-{day}-0104")]).status_code == 200
 
 
 def test_business_rules(portal, session):
