@@ -204,14 +204,14 @@ def deep_link(request: Request, MaDVC: str = "", MaTTHCDP: str = "", MaCoQuanThu
 
 @router.get("/dvc/nop-ho-so/buoc-1", response_class=HTMLResponse)
 def step1_again(request: Request, ho_so_nhap: str = ""):
-    found = require_citizen(request)
+    found = citizen_draft(request, ho_so_nhap)
     if isinstance(found, Response):
         return found
-    draft = load_draft(request, ho_so_nhap, found[1])
+    user, draft = found
     if draft is None:
         return redirect("/")
     service = ctx_of(request).catalogue.by_id(draft["service_id"])
-    return step1_page(request, service, found[1], loads(draft["fields_json"], {}))
+    return step1_page(request, service, user, loads(draft["fields_json"], {}))
 
 
 @router.post("/dvc/nop-ho-so/buoc-1", response_class=HTMLResponse)
@@ -237,9 +237,14 @@ def _step1_submit(request: Request, form: dict[str, str]):
     return redirect(f"/dvc/nop-ho-so/buoc-2?ho_so_nhap={draft_id}")
 
 
-def load_draft(request: Request, draft_id: str, user):
+def citizen_draft(request: Request, draft_id: str):
+    """(the signed-in citizen, their draft or None), or the response that sends a visitor to sign in."""
+    found = require_citizen(request)
+    if isinstance(found, Response):
+        return found
+    user = found[1]
     row = ctx_of(request).db.one("SELECT * FROM drafts WHERE id=?", draft_id)
-    return row if row and row["user_id"] == user["id"] else None
+    return user, (row if row and row["user_id"] == user["id"] else None)
 
 
 def step2_page(request: Request, service, user, draft_id: str, errors: list[str] | None = None):
@@ -251,14 +256,14 @@ def step2_page(request: Request, service, user, draft_id: str, errors: list[str]
 
 @router.get("/dvc/nop-ho-so/buoc-2", response_class=HTMLResponse)
 def step2(request: Request, ho_so_nhap: str = ""):
-    found = require_citizen(request)
+    found = citizen_draft(request, ho_so_nhap)
     if isinstance(found, Response):
         return found
-    draft = load_draft(request, ho_so_nhap, found[1])
+    user, draft = found
     if draft is None:
         return message_page(request, "Không tìm thấy hồ sơ đang soạn", "Vui lòng bắt đầu lại từ Cổng Dịch vụ công.",
-                            status_code=404, user=found[1], link=("/", "Danh sách dịch vụ"))
-    return step2_page(request, ctx_of(request).catalogue.by_id(draft["service_id"]), found[1], ho_so_nhap)
+                            status_code=404, user=user, link=("/", "Danh sách dịch vụ"))
+    return step2_page(request, ctx_of(request).catalogue.by_id(draft["service_id"]), user, ho_so_nhap)
 
 
 @router.post("/dvc/nop-ho-so/buoc-2", response_class=HTMLResponse)
@@ -280,12 +285,11 @@ async def step2_submit(request: Request):
 
 def _step2_submit(request: Request, fields: dict[str, str], uploads: dict[str, forms.Upload]):
     ctx = ctx_of(request)
-    found = require_citizen(request)
+    draft_id = fields.get("ho_so_nhap", "")
+    found = citizen_draft(request, draft_id)
     if isinstance(found, Response):
         return found
-    user = found[1]
-    draft_id = fields.get("ho_so_nhap", "")
-    draft = load_draft(request, draft_id, user)
+    user, draft = found
     if draft is None:
         return message_page(request, "Không tìm thấy hồ sơ đang soạn", status_code=404, user=user)
     service = ctx.catalogue.by_id(draft["service_id"])
