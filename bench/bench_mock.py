@@ -118,11 +118,11 @@ def main() -> int:
         auth = httpx.post(f"{host}/adapter/auth", json={"username": DEMO_ADAPTER_USER, "password": DEMO_ADAPTER_PASSWORD},
                           headers={"dstcode": DEMO_AGENCY_CODE}, trust_env=False).json()
         # bodies are prepared before the clock starts: the generator shares this machine's two cores with the
-        # mock, and every microsecond it spends per request is one the mock cannot have
+        # mock, and every microsecond it spends per request is one the mock cannot have; one round's worth at a
+        # time (all rounds at once would hold a few hundred MB)
         head, tail = (part.encode("utf-8") for part in dossier_template(auth["session"]).split("__CODE__"))
-        wanted = int((args.warmup + args.seconds) * 6000 * args.rounds)  # more than one core of Locust can send
-        bodies = [head + code.encode() + tail for code in itertools.islice(codes(), wanted)]
-        feed = iter(bodies)
+        per_round = int((args.warmup + args.seconds) * 6000)  # more than one core of Locust can send
+        fresh_codes = codes()
 
         from locust import FastHttpUser, constant, task
 
@@ -146,14 +146,16 @@ def main() -> int:
                 # any status but 2xx counts as a failure in FastHttpUser; the portal's count is checked after the run
                 self.client.post("/adapter/integration", data=next(feed), name="DongBoHoSoMC")
 
-        rounds = []
+        rounds, sent = [], 0
         for _ in range(max(1, args.rounds)):
             trivial = run_phase(host, "trivial JSON (/_mock/health)", Trivial, args.users, args.seconds, args.warmup,
                                 proc.pid)
+            bodies = [head + code.encode() + tail for code in itertools.islice(fresh_codes, per_round)]
+            feed = iter(bodies)
             sync = run_phase(host, "DongBoHoSoMC (validate + SQLite)", Sync, args.users, args.seconds, args.warmup,
                              proc.pid)
             rounds.append((trivial, sync, sync["rps"] / trivial["rps"] if trivial["rps"] else 0.0))
-        sent = len(bodies) - sum(1 for _ in feed)
+            sent += len(bodies) - sum(1 for _ in feed)
         stored = httpx.get(f"{host}/_mock/stats", trust_env=False).json()["dossiers"]
     finally:
         proc.terminate()
