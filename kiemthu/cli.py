@@ -132,7 +132,8 @@ def run(
 @app.command()
 def report(
     run_dir: Optional[Path] = typer.Argument(None, help="Run directory (reports/out/<run-id>/)."),
-    verify: bool = typer.Option(False, "--verify", help="Check every artefact against manifest.json instead of building."),
+    verify: bool = typer.Option(False, "--verify", help="Check the signature and every file against manifest.json instead of building."),
+    public_key: Optional[Path] = typer.Option(None, "--public-key", help="With --verify: the PEM public key the bundle must be signed with (default: this installation's key)."),
     language: str = typer.Option("vi", "--language", "-l", help="vi or en."),
     from_history: bool = typer.Option(False, "--from-history", help="Assemble one submission from the latest passing run of each service."),
     service: List[str] = typer.Option([], "--service", "-s", help="With --from-history: services to include."),
@@ -147,7 +148,7 @@ def report(
         raise typer.Exit(2)
     if verify:
         fn = _entry("reports.manifest", "verify_cli", "manifest verification")
-        raise typer.Exit(fn(run_dir))
+        raise typer.Exit(fn(run_dir, public_key=public_key))
     fn = _entry("reports.build", "build_cli", "report builder")
     raise typer.Exit(fn(run_dir, language=language))
 

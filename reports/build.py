@@ -1,7 +1,9 @@
 """`kiemthu report RUN_DIR`: every artefact of a run, built from the run directory alone.
 
-Order matters: the Allure page first (the HTML report says whether it exists), then xlsx, PDF and HTML,
-then the history record, and manifest.json last so it covers everything else.
+Nothing is built from a folder that holds a symlink, nor from a summary.json that the portal's journal
+contradicts (reports/crosscheck.py). Then, in order: the Allure page (the HTML report says whether it
+exists), manifest.json over the evidence, signed (the documents print its hash and the key's
+fingerprint), xlsx, PDF and HTML, their hashes added to the signature, and last the history record.
 """
 
 from __future__ import annotations
@@ -17,11 +19,13 @@ from rich.markup import escape
 
 from reports import labels
 from reports.allure import build_allure
+from reports.crosscheck import EvidenceMismatch, ensure_summary_matches_journal
 from reports.history import record_run
-from reports.manifest import MANIFEST, write_manifest
-from reports.model import Run, SummaryError, load_run
+from reports.manifest import UnsafeFolder, add_documents, scan, seal_of, write_manifest
+from reports.model import Run, SummaryError, load_run, read_summary
 from reports.pdf import build_pdf
 from reports.webpage import build_html
+from reports.signing import SigningKeyError, installation_key
 from reports.xlsx import build_xlsx
 
 log = logging.getLogger("reports")
@@ -56,25 +60,41 @@ def build_documents(run: Run, out_dir: Path, language: str, today: date | None =
 
 
 def build(run_dir: Path, language: str = "vi", today: date | None = None, db: Path | None = None) -> BuildResult:
+    """Raises SummaryError, EvidenceMismatch, UnsafeFolder or SigningKeyError before writing anything."""
     labels.check_language(language)
     run_dir = Path(run_dir)
     run = load_run(run_dir)
+    ensure_folder_safe(run_dir)
+    ensure_summary_matches_journal(run_dir, read_summary(run_dir))
+    key = installation_key()
     allure = build_allure(run_dir)
     notes = [] if allure.path else [
         f"{labels.text('allure', language)}: {labels.text('allure_missing', language, why=allure.note)}"]
+    for name, _ in DOCUMENTS:  # a document of an earlier build is not evidence, and must not outlive a failed one
+        (run_dir / name).unlink(missing_ok=True)
+    manifest = write_manifest(run_dir, key)
+    run.seal = seal_of(run_dir)
     result = build_documents(run, run_dir, language, today, notes)
     if allure.path:
         result.paths.insert(0, allure.path)
+    documents = [p for p in result.paths if p.name in dict(DOCUMENTS)]
+    result.paths += [manifest, add_documents(run_dir, documents, key)]
     try:
-        record_run(run_dir, db, artefacts=result.paths + [run_dir / MANIFEST])
+        record_run(run_dir, db, artefacts=result.paths)
     except (sqlite3.Error, OSError) as exc:
         result.notes.append(f"history not recorded (lịch sử chưa ghi): {exc}")
-    result.paths.append(write_manifest(run_dir))
     return result
 
 
+def ensure_folder_safe(run_dir: Path) -> None:
+    """A symlink or special file in the run folder stops the build (it would bring outside files in)."""
+    refused = scan(run_dir)[1]
+    if refused:
+        raise UnsafeFolder("; ".join(refused))
+
+
 def build_all(run_dir: Path, language: str = "vi") -> list[Path]:
-    """Build every artefact of a run directory; returns the paths written (manifest.json last)."""
+    """Build every artefact of a run directory; returns the paths written (manifest.sig last)."""
     result = build(Path(run_dir), language)
     for note in result.notes:
         log.warning(note)
@@ -86,7 +106,17 @@ def build_cli(run_dir: Path, language: str = "vi") -> int:
     console = Console()
     try:
         result = build(Path(run_dir), language)
-    except (SummaryError, ValueError) as exc:
+    except EvidenceMismatch as exc:
+        console.print(f"[red]Không lập lại báo cáo: summary.json mâu thuẫn với journal.jsonl của Cổng / refused: "
+                      f"summary.json disagrees with the portal's journal.jsonl[/red] ({len(exc.disagreements)}):",
+                      highlight=False, soft_wrap=True)
+        for line in exc.disagreements:
+            console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
+        return 2
+    except UnsafeFolder as exc:
+        console.print(f"[red]Không lập được báo cáo / refused:[/red] {escape(str(exc))}", highlight=False, soft_wrap=True)
+        return 2
+    except (SummaryError, SigningKeyError, ValueError) as exc:
         console.print(f"[red]Không lập được báo cáo / cannot build the report:[/red] {escape(str(exc))}",
                       highlight=False, soft_wrap=True)
         return 2

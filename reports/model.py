@@ -128,6 +128,7 @@ class Run:
     journal_counts: dict[str, int] = field(default_factory=dict)
     load_summary: dict[str, Any] | None = None
     allure_note: str | None = None  # why allure-report.html is absent, when it is
+    seal: Any = None  # reports.manifest.Seal: signing key and manifest hash, printed at the end of the report
 
     @property
     def run_id(self) -> str:

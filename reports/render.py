@@ -20,6 +20,7 @@ from reports import labels
 from reports.facts import CHECK_COLUMNS, cover_facts, is_overdue, junit_text, summary_row, totals_text
 from reports.guard import clean
 from reports.model import Check, Run, Service, evidence_target
+from reports.sealblock import seal_block
 
 Media = Literal["pdf", "html"]
 FONT_DIR = Path(os.environ.get("KIEMTHU_FONT_DIR", "/usr/share/fonts/truetype/dejavu"))
@@ -68,6 +69,7 @@ def document(run: Run, language: str, media: Media, links: Links | None = None, 
     parts.append(f"<h2 class='details'>{esc(labels.text('details', language))}</h2>")
     parts += [service_section(i, s, run, language, media, links) for i, s in enumerate(run.services, start=1)]
     parts.append(signature_block(run, language))
+    parts.append(seal_block(run, language))  # signing key and manifest hash (reports/sealblock.py)
     return page(run, language, media, "\n".join(parts))
 
 

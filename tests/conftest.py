@@ -22,3 +22,16 @@ def run_cli(*args: str, env: dict | None = None, timeout: float = 120) -> subpro
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def signing_key_path(tmp_path_factory) -> Path:
+    """One bundle-signing key for the whole test session, in a temporary folder."""
+    return tmp_path_factory.mktemp("signing") / "signing-key.pem"
+
+
+@pytest.fixture(autouse=True)
+def signing_key(signing_key_path, monkeypatch) -> Path:
+    """Reports built by tests (and the commands they start) sign with the session's key, never the user's."""
+    monkeypatch.setenv("KIEMTHU_SIGNING_KEY", str(signing_key_path))
+    return signing_key_path

@@ -156,17 +156,50 @@ JUNIT = """<?xml version="1.0" encoding="utf-8"?>
 """
 
 
-def write_run_dir(run_dir: Path, summary: dict | None = None) -> Path:
-    """A run directory with summary.json, junit.xml, journal.jsonl and every evidence file the summary names."""
+def portal_journal(summary: dict) -> list[dict]:
+    """What the mock portal journals for the summary's claims, one entry per role and service: each dossier
+    synced through its statuses (with the result when processing passed), and paid when payment passed."""
+    entries: list[dict] = []
+
+    def add(role, service, codes, request, response, direction="in"):
+        entries.append({"id": len(entries) + 1, "role": role, "direction": direction, "method": "POST",
+                        "path": f"/{role}", "service": service, "dossier_codes": codes,
+                        "payment_ref": codes[0] if codes and role in ("payment", "ipn") else "", "status_code": 200,
+                        "request": request, "response": response, "error": ""})
+
+    add("sso", "authorize", [], {}, {})
+    add("sso", "token", [], {}, {})
+    for service in summary["services"]:
+        codes = service["dossier_codes"]
+        processed = service["checks"]["processing"]["verdict"] == "passed"
+        items = []
+        for code in codes:
+            record = {"MaHoSo": code, "MaTTHC": service.get("MaTTHC"), "MaDVC": service.get("MaDVC")}
+            items.append({**record, "TrangThaiHoSo": "1"})
+            if processed:
+                items += [{**record, "TrangThaiHoSo": s} for s in ("2", "4", "9")]
+                items.append({**record, "TrangThaiHoSo": "10", "DanhSachGiayToKetQua": [{"MaGiayToKetQua": "KQ"}]})
+        add("adapter", "DongBoHoSoMC", codes, {"data": items}, {"error_code": 0, "message": "Thành công"})
+        if codes and service["checks"]["payment"]["verdict"] == "passed":
+            add("payment", "INIT", codes[:1], {"MaThamChieu": codes[0], "SoTien": "200000"}, {"MaLoi": "00"})
+            add("ipn", "IPN", codes[:1], {"MaLoi": "00", "MaThamChieu": codes[0]}, {"MaLoi": "00"}, direction="out")
+    return entries
+
+
+def write_run_dir(run_dir: Path, summary: dict | None = None, journal: list[dict] | None = None) -> Path:
+    """A run directory with summary.json, junit.xml, journal.jsonl and every evidence file the summary names.
+
+    The journal is `journal` when given, else what the portal would have recorded for the summary's claims.
+    """
     summary = copy.deepcopy(summary or sample_summary())
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "logs").mkdir(exist_ok=True)
     (run_dir / "logs" / "mock.log").write_text("INFO mocks: started\n", encoding="utf-8")
     (run_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
     (run_dir / "junit.xml").write_text(JUNIT, encoding="utf-8")
-    entries = [{"id": i, "role": role, "direction": "in", "path": "/x", "request": {}, "response": {}}
-               for i, role in enumerate(["sso", "sso", "adapter", "adapter", "adapter", "payment", "ipn"], start=1)]
-    (run_dir / "journal.jsonl").write_text("\n".join(json.dumps(e) for e in entries) + "\n", encoding="utf-8")
+    entries = portal_journal(summary) if journal is None else journal
+    (run_dir / "journal.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries),
+                                           encoding="utf-8")
     for service in summary["services"]:
         for check in service["checks"].values():
             for rel in check.get("evidence", []):
@@ -224,7 +257,7 @@ BUILD_DAY = date(2026, 11, 16)  # a Monday: 3 working days before the deadline o
 
 
 @pytest.fixture(scope="session")
-def built_run(tmp_path_factory) -> Path:
+def built_run(tmp_path_factory, signing_key_path) -> Path:
     """One run directory built once (Vietnamese, no Allure) for the read-only checks of the artefacts."""
     from reports.build import build
 
@@ -232,8 +265,29 @@ def built_run(tmp_path_factory) -> Path:
     run = write_run_dir(root / RUN_ID, sample_summary())
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("KIEMTHU_ALLURE", "/nonexistent/allure")
+        mp.setenv("KIEMTHU_SIGNING_KEY", str(signing_key_path))
         build(run, "vi", today=BUILD_DAY, db=root / "history.sqlite")
     return run
+
+
+DEMO_RUN = Path(__file__).parent / "data" / "demo-lltp"
+
+
+def demo_summary() -> dict:
+    """summary.json of a real `kiemthu demo -s lltp-cap-phieu` run (every check passed)."""
+    return json.loads((DEMO_RUN / "summary.json").read_text(encoding="utf-8"))
+
+
+def demo_journal() -> list[dict]:
+    """journal.jsonl of that run: the mock portal's record of its adapter, payment and callback traffic."""
+    lines = (DEMO_RUN / "journal.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+@pytest.fixture
+def demo_run(tmp_path) -> Path:
+    """A run folder holding the real demo run's summary and journal, with stand-ins for its evidence files."""
+    return write_run_dir(tmp_path / "out" / demo_summary()["run_id"], demo_summary(), demo_journal())
 
 
 def requests_made_opening(page: Path) -> list[str]:

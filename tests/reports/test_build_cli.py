@@ -12,14 +12,15 @@ from reports.history import connect, record_run
 runner = CliRunner()
 
 
-def test_build_all_writes_every_artefact_manifest_last_and_records_history(run_dir, history_db):
+def test_build_all_writes_every_artefact_signature_last_and_records_history(run_dir, history_db):
     paths = build_all(run_dir)
-    assert [p.name for p in paths] == ["report.xlsx", "report.pdf", "report.html", "manifest.json"]
+    assert [p.name for p in paths] == ["report.xlsx", "report.pdf", "report.html", "manifest.json", "manifest.sig"]
     assert all(p.is_file() for p in paths)
     with connect(history_db) as conn:
         recorded = conn.execute("SELECT run_id, artefacts_json FROM runs").fetchall()
     assert [r[0] for r in recorded] == ["20261116-091502-a3f9"]
-    assert set(json.loads(recorded[0][1])) >= {"report.xlsx", "report.pdf", "report.html", "manifest.json"}
+    assert set(json.loads(recorded[0][1])) >= {"report.xlsx", "report.pdf", "report.html", "manifest.json",
+                                               "manifest.sig"}
 
 
 def test_cli_report_in_english_then_verify(run_dir):
