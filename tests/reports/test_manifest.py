@@ -116,3 +116,12 @@ def test_a_fifo_in_the_folder_is_refused(run_dir):
     write_manifest(run_dir)
     os.mkfifo(run_dir / "evidence" / "pipe")
     assert verify(run_dir)[0].startswith("special file: evidence/pipe")
+
+
+def test_verify_without_a_key_on_this_installation_asks_for_one(run_dir, monkeypatch, tmp_path):
+    """On a reviewer's machine with no signing key, --verify needs --public-key and does not make a key."""
+    write_manifest(run_dir)
+    monkeypatch.setenv("KIEMTHU_SIGNING_KEY", str(tmp_path / "none" / "signing-key.pem"))
+    problems = verify(run_dir)
+    assert len(problems) == 1 and "has no signing key" in problems[0] and "--public-key" in problems[0]
+    assert not (tmp_path / "none").exists()
