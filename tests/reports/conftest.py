@@ -171,7 +171,7 @@ def portal_journal(summary: dict) -> list[dict]:
     add("sso", "token", [], {}, {})
     for service in summary["services"]:
         codes = service["dossier_codes"]
-        processed = service["checks"]["processing"]["verdict"] == "passed"
+        processed = service["checks"].get("processing", {}).get("verdict") == "passed"
         items = []
         for code in codes:
             record = {"MaHoSo": code, "MaTTHC": service.get("MaTTHC"), "MaDVC": service.get("MaDVC")}
@@ -180,7 +180,7 @@ def portal_journal(summary: dict) -> list[dict]:
                 items += [{**record, "TrangThaiHoSo": s} for s in ("2", "4", "9")]
                 items.append({**record, "TrangThaiHoSo": "10", "DanhSachGiayToKetQua": [{"MaGiayToKetQua": "KQ"}]})
         add("adapter", "DongBoHoSoMC", codes, {"data": items}, {"error_code": 0, "message": "Thành công"})
-        if codes and service["checks"]["payment"]["verdict"] == "passed":
+        if codes and service["checks"].get("payment", {}).get("verdict") == "passed":
             add("payment", "INIT", codes[:1], {"MaThamChieu": codes[0], "SoTien": "200000"}, {"MaLoi": "00"})
             add("ipn", "IPN", codes[:1], {"MaLoi": "00", "MaThamChieu": codes[0]}, {"MaLoi": "00"}, direction="out")
     return entries
