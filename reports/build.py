@@ -25,7 +25,7 @@ from reports.manifest import UnsafeFolder, add_documents, scan, seal_of, write_m
 from reports.model import Run, SummaryError, load_run, read_summary
 from reports.pdf import build_pdf
 from reports.webpage import build_html
-from reports.signing import SigningKeyError, installation_key
+from reports.signing import SigningKeyError, ensure_key_outside, installation_key, key_path
 from reports.xlsx import build_xlsx
 
 log = logging.getLogger("reports")
@@ -66,6 +66,7 @@ def build(run_dir: Path, language: str = "vi", today: date | None = None, db: Pa
     run = load_run(run_dir)
     ensure_folder_safe(run_dir)
     ensure_summary_matches_journal(run_dir, read_summary(run_dir))
+    ensure_key_outside(key_path(), run_dir)
     key = installation_key()
     allure = build_allure(run_dir)
     notes = [] if allure.path else [

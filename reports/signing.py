@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+import secrets
 import stat
 from pathlib import Path
 
@@ -58,15 +59,28 @@ def ensure_key_private(path: Path) -> None:
 
 
 def _create_key(path: Path) -> None:
+    """Write a new key beside `path`, then link it into place: a run starting at the same moment either
+    finds no file or the whole key, never a half-written one, and the first key made is the one kept."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     pem = Ed25519PrivateKey.generate().private_bytes(
         serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    try:  # O_EXCL: two runs starting together keep the first key instead of overwriting it
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    fd = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(pem)
+        os.link(partial, path)
     except FileExistsError:
-        return
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+        pass
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def ensure_key_outside(key_file: Path, run_dir: Path) -> None:
+    """The private key may not sit in the folder it signs: it would be handed out with the evidence."""
+    if Path(key_file).resolve().is_relative_to(Path(run_dir).resolve()):
+        raise SigningKeyError(f"{key_file}: the signing key is inside the run folder {run_dir} and would be shared "
+                              f"with it (khoá ký nằm trong thư mục lần chạy); set {ENV_KEY} to a path outside it")
 
 
 def public_pem(key: Ed25519PublicKey) -> str:

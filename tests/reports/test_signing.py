@@ -59,3 +59,29 @@ def test_signature_round_trip_and_fingerprint_shape(tmp_path):
     assert not signature_valid(public, signature, b"manifest!")
     assert not signature_valid(public, "not base64 ***", b"manifest")
     assert fingerprint(public).startswith("SHA256:") and len(fingerprint(public).split()) == 16
+
+
+def test_a_key_inside_the_run_folder_is_refused(run_dir, monkeypatch, capsys):
+    """The private key would travel with the evidence it signs; `kiemthu report` refuses and builds nothing."""
+    from reports.build import build_cli
+
+    monkeypatch.setenv(ENV_KEY, str(run_dir / "logs" / "key.pem"))
+    assert build_cli(run_dir) == 2
+    out = capsys.readouterr().out
+    assert "inside the run folder" in out and "key.pem" in out
+    assert not (run_dir / "logs" / "key.pem").exists() and not (run_dir / "manifest.json").exists()
+
+
+def test_runs_starting_together_keep_one_key(tmp_path):
+    """Two processes creating the key at once end with the same key, and no partial file is left."""
+    import subprocess
+    import sys
+
+    path = tmp_path / "cfg" / "signing-key.pem"
+    code = ("import sys; from reports.signing import installation_key, fingerprint; "
+            "print(fingerprint(installation_key(sys.argv[1]).public_key()))")
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    prints = {p.communicate(timeout=60)[0].strip() for p in procs}
+    assert len(prints) == 1 and all(p.returncode == 0 for p in procs)
+    assert [f.name for f in path.parent.iterdir()] == ["signing-key.pem"]
