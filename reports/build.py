@@ -24,8 +24,8 @@ from reports.history import record_run
 from reports.manifest import UnsafeFolder, add_documents, scan, seal_of, write_manifest
 from reports.model import Run, SummaryError, load_run, read_summary
 from reports.pdf import build_pdf
-from reports.webpage import build_html
 from reports.signing import SigningKeyError, ensure_key_outside, installation_key, key_path
+from reports.webpage import build_html
 from reports.xlsx import build_xlsx
 
 log = logging.getLogger("reports")
