@@ -160,3 +160,13 @@ def test_rebuilding_an_unchanged_bundle_verifies_again(bundle, without_pdf):
     assert result.exit_code == 0, result.output
     assert json.loads((bundle / "manifest.json").read_text(encoding="utf-8"))["files"] == manifest_before
     assert runner.invoke(app, ["report", "--verify", str(bundle)]).exit_code == 0
+
+
+def test_a_public_key_file_that_cannot_be_read_is_named(bundle, tmp_path):
+    missing = tmp_path / "nope.pem"
+    result = runner.invoke(app, ["report", "--verify", str(bundle), "--public-key", str(missing)])
+    assert result.exit_code == 1 and "nope.pem" in result.output and "Traceback" not in result.output
+    garbage = tmp_path / "garbage.pem"
+    garbage.write_text("hello", encoding="utf-8")
+    result = runner.invoke(app, ["report", "--verify", str(bundle), "--public-key", str(garbage)])
+    assert result.exit_code == 1 and "not a PEM public key" in result.output
