@@ -173,8 +173,7 @@ class Admin:
         path = self.paths["submit_results"]
         agency = header_value(request, self.conf.get("agency_header", "dstcode").encode())
         status, body, msg = await self.answer(request, agency)
-        codes = [c for s in (msg or {}).get("DanhSachDichVu", []) if isinstance(s, dict)
-                 for c in s.get("DanhSachMaHoSo", []) if isinstance(c, str)] if isinstance(msg, dict) else []
+        codes = dossier_codes_of(msg)
         self.portal.store.record(role=ROLE, direction="in", method="POST", path=path, service="KetQuaKiemThu",
                                  client=agency, dossier_codes=codes, status_code=status, request=msg, response=body,
                                  duration_ms=(time.perf_counter() - start) * 1000.0)
@@ -216,6 +215,13 @@ class Admin:
         return json_response(body)
 
 
+def dossier_codes_of(msg: Any) -> list[str]:
+    """The dossier codes a (possibly malformed) submission names, for the journal."""
+    services = msg.get("DanhSachDichVu") if isinstance(msg, dict) else None
+    return [c for s in (services if isinstance(services, list) else []) if isinstance(s, dict)
+            for c in (s.get("DanhSachMaHoSo") if isinstance(s.get("DanhSachMaHoSo"), list) else []) if isinstance(c, str)]
+
+
 def build_router(portal: Portal) -> APIRouter:
     admin = Admin(portal)
     r = APIRouter(tags=["admin"])
@@ -242,6 +248,9 @@ def build_control_router(portal: Portal) -> APIRouter:
             k: v for k, v in portal.validators.schema("CongKhaiKiemThu").items() if not k.startswith("$")}}}}})
     async def publish(body: Any = Body(None)) -> Response:
         admin = portal.roles[ROLE]
+        if not isinstance(body, dict):  # FastAPI hands over raw bytes for a body that is not JSON
+            return json_response({"error": "bad_request", "message": "cần JSON {NgayCongKhai, MaDonVi?, DanhSachMaDVC?}"
+                                  " / expected JSON {NgayCongKhai, ...}"}, 400)
         problems = portal.validators.problems("CongKhaiKiemThu", body)
         day = None
         if not problems:
