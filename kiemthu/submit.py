@@ -146,6 +146,8 @@ def submit_run(run_dir: Path, portal_url: str | None = None, dry_run: bool = Fal
         head = " ".join(f"{k}: {v}" for k, v in headers.items())
         console.print(f"POST {url}\n{head}\nContent-Type: application/json\n", markup=False, highlight=False)
         console.print(json.dumps(msg, ensure_ascii=False, indent=2), markup=False, highlight=False, soft_wrap=True)
+        console.print("\n(dry run: nothing sent — bản xem trước, chưa gửi; on the real admin system enter these "
+                      "values for each service)", markup=False, highlight=False)
         return 0
     try:
         status, reply = send(url, headers, msg)

@@ -47,6 +47,10 @@ CREATE TABLE IF NOT EXISTS submissions (
 """
 
 
+OUTCOME_WORDS = {"confirmed": "[green]Xác nhận / confirmed[/green]", "returned": "[red]Trả lại / returned[/red]",
+                 "refused": "[red]Không tiếp nhận / refused[/red]"}
+
+
 def db_path(db: Path | None = None) -> Path:
     """The history database: the argument, else $KIEMTHU_HISTORY_DB, else reports/out/history.sqlite."""
     if db:
@@ -191,7 +195,8 @@ def services_table(conn: sqlite3.Connection, services: list[str]) -> Table:
         answer = answers.get(row["ma_dvc"])
         table.add_row(f"{escape(sid)} · {escape(row['ma_dvc'])}\n{escape(row['ten_dvc'])}", code,
                       f"{row['run_id']}\n{format_time(parse_time(row['finished_at']))}",
-                      f"{escape(answer['outcome'])}\n{escape(answer['submitted_at'])}" if answer else "—")
+                      f"{OUTCOME_WORDS.get(answer['outcome'], escape(answer['outcome']))}\n"
+                      f"{escape(answer['submitted_at'])}" if answer else "—")
     return table
 
 

@@ -117,7 +117,8 @@ def test_dry_run_prints_exactly_what_would_be_sent_and_sends_nothing(tmp_path, p
     assert submit_run(run_dir, dry_run=True, console=console) == 0
     out = console.export_text()
     assert f"POST {server.url}/quantri/kiemthu/ket-qua" in out and f"dstcode: {AGENCY}" in out
-    body = json.loads(out[out.index("{"):])
+    body = json.loads(out[out.index("{"):out.rindex("}") + 1])
+    assert "nothing sent" in out
     assert body["MaDonVi"] == AGENCY and body["DanhSachDichVu"][0]["DanhSachMaHoSo"] == [code]
     assert not list(validator("KetQuaKiemThu", "dvcqg-1.0").iter_errors(body))
     assert not (run_dir / "submission.json").exists()
