@@ -17,6 +17,7 @@ from kiemthu.workdays import add_working_days
 from mocks.app import create_app
 from mocks.clock import today_vn
 from mocks.settings import AdapterAccount
+from schemas import validator
 from tests.mocks.conftest import PARTNER, PASSWORD, PAY_SECRET, USER, make_settings
 from tests.mocks.helpers import AGENCY, ThreadServer, dossier, dossier_code, init_message, stamp, sync_message
 
@@ -114,6 +115,7 @@ def test_a_complete_dossier_per_service_is_confirmed_and_the_service_stays_publi
     assert publish(portal, today_vn()).status_code == 201
     r = submit(portal, submission((LLTP, [lltp]), (KHAI_SINH, [ks])))
     assert r.status_code == 200 and r.json()["error_code"] == 0, r.text
+    assert not list(validator("KetQuaKiemThuReply", "dvcqg-1.0").iter_errors(r.json()))
     answers = by_service(r)
     for madvc in (LLTP["MaDVC"], KHAI_SINH["MaDVC"]):
         assert answers[madvc]["KetQua"] == "confirmed", answers[madvc]
@@ -184,6 +186,7 @@ def test_a_late_submission_is_refused_and_the_untested_service_shows_unpublished
     pay(portal, code, "REF-ADMIN-LATE")
     r = submit(portal, submission((LLTP, [code])))
     assert r.status_code == 422 and r.json()["error_code"] == 5, r.text
+    assert not list(validator("KetQuaKiemThuReply", "dvcqg-1.0").iter_errors(r.json()))
     answer = by_service(r)[LLTP["MaDVC"]]
     assert answer["KetQua"] == "refused" and reason_codes(answer) == ["deadline_passed"]
     assert answer["HanNopKetQua"] == add_working_days(day, 5).isoformat()
