@@ -190,7 +190,9 @@ def test_a_late_submission_is_refused_and_the_untested_service_shows_unpublished
     answer = by_service(r)[LLTP["MaDVC"]]
     assert answer["KetQua"] == "refused" and reason_codes(answer) == ["deadline_passed"]
     assert answer["HanNopKetQua"] == add_working_days(day, 5).isoformat()
-    listing = {p["MaDVC"]: p for p in portal.get(SERVICES, headers={"dstcode": AGENCY}).json()["result"]}
+    reply = portal.get(SERVICES, headers={"dstcode": AGENCY}).json()
+    assert not list(validator("DanhSachDichVuKiemThuReply", "dvcqg-1.0").iter_errors(reply))
+    listing = {p["MaDVC"]: p for p in reply["result"]}
     assert {p["TrangThaiCongKhai"] for p in listing.values()} == {"unpublished"}
 
 
