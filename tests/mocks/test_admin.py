@@ -131,6 +131,7 @@ def test_a_complete_dossier_per_service_is_confirmed_and_the_service_stays_publi
     ("unknown", ["unknown_dossier"]), ("other_agency", ["other_agency"]),
     ("stuck_at_4", ["not_returned", "no_e_result"]),  # a dossier never returned has no e-result either
     ("unpaid", ["unpaid"]), ("no_result", ["no_e_result"]), ("wrong_result_type", ["no_e_result"]),
+    ("other_procedure", ["other_procedure"]),
 ])
 def test_a_dossier_that_proves_nothing_returns_the_service_naming_the_reason(portal, case, reason):
     """Only dossiers that completed testing count: each shortfall is named, and the service loses its publication."""
@@ -148,6 +149,9 @@ def test_a_dossier_that_proves_nothing_returns_the_service_naming_the_reason(por
     elif case == "no_result":
         sync(portal, s[AGENCY], code, FULL, result_code=None)
         pay(portal, code, "REF-ADMIN-L")
+    elif case == "other_procedure":  # a birth-registration dossier offered as proof for the LLTP service
+        sync(portal, s[AGENCY], code, FULL, matthc={"MaTTHC": "1.001193", "TenTTHC": KHAI_SINH["TenTTHC"]})
+        pay(portal, code, "REF-ADMIN-P")
     elif case == "wrong_result_type":
         sync(portal, s[AGENCY], code, FULL, result_code="KQ.G15.000008")
         pay(portal, code, "REF-ADMIN-T")
@@ -171,6 +175,16 @@ def test_one_bad_code_among_good_ones_still_returns_the_service(portal):
     answer = by_service(submit(portal, submission((LLTP, [good, dossier_code(99)]))))[LLTP["MaDVC"]]
     assert answer["KetQua"] == "returned" and reason_codes(answer) == ["unknown_dossier"]
     assert [h["Dat"] for h in answer["HoSo"]] == [True, False]
+
+
+def test_a_summary_naming_another_procedure_for_the_service_is_returned(portal):
+    s = sessions(portal)
+    code = dossier_code(9)
+    sync(portal, s[AGENCY], code, FULL)
+    pay(portal, code, "REF-ADMIN-M")
+    publish(portal, today_vn(), [LLTP["MaDVC"]])
+    answer = by_service(submit(portal, submission(({**LLTP, "MaTTHC": "1.001193"}, [code]))))[LLTP["MaDVC"]]
+    assert answer["KetQua"] == "returned" and reason_codes(answer) == ["procedure_mismatch"]
 
 
 def test_a_late_submission_is_refused_and_the_untested_service_shows_unpublished(portal):
