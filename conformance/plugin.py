@@ -165,7 +165,7 @@ class CheckScope:
         self.t0 = time.monotonic()
 
     # helpers for the test bodies ---------------------------------------------------------------------------
-    def flow(self, outcome, *, clause: str = "DOMAIN 2.4 (every step can be completed)") -> bool:
+    def flow(self, outcome, *, clause: str = "Hà Giang testing procedure §3.1 test content (2)") -> bool:
         """A flow that could not be completed is itself a finding, named after the step that failed."""
         if outcome is None or outcome.ok:
             return True

@@ -67,10 +67,11 @@ def demo(
     service: List[str] = typer.Option([], "--service", "-s", help="Only these services (scenario id); repeatable."),
     check: List[str] = typer.Option([], "--check", "-c", help="Only these checks: sso, submission, payment, processing."),
     headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
+    submit: bool = typer.Option(False, "--submit", help="At the end, send the test summary to the mock portal's admin system (gửi kết quả kiểm thử) and keep its answer."),
 ) -> None:
     """Run the whole suite against the embedded reference ministry system and the mock portal (chạy thử toàn bộ)."""
     fn = _entry("kiemthu.demo", "run_demo", "demo")
-    raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed))
+    raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit))
 
 
 @app.command()
@@ -151,6 +152,20 @@ def report(
         raise typer.Exit(fn(run_dir, public_key=public_key))
     fn = _entry("reports.build", "build_cli", "report builder")
     raise typer.Exit(fn(run_dir, language=language))
+
+
+@app.command()
+def submit(
+    run_dir: Path = typer.Argument(..., help="Run directory (reports/out/<run-id>/)."),
+    portal: Optional[str] = typer.Option(None, "--portal", help="Portal base URL (default: the run's portal, which must still be running)."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Print exactly what would be sent, send nothing."),
+) -> None:
+    """Send the run's test summary to the portal's admin system and store the answer (gửi tổng hợp kết quả kiểm thử)."""
+    if not run_dir.is_dir():
+        console.print(f"run directory not found (không có thư mục): {run_dir}")
+        raise typer.Exit(2)
+    fn = _entry("kiemthu.submit", "submit_run", "submission")
+    raise typer.Exit(fn(run_dir, portal_url=portal, dry_run=dry_run, console=Console()))
 
 
 @app.command()

@@ -122,8 +122,12 @@ def _print_summary(run_dir: Path, console: Console) -> None:
             console.print(f"  {name}: {run_dir / name}")
 
 
-def run_demo(defects: list[str], output: Path | None, services: list[str], checks: list[str], headed: bool) -> int:
-    """Start the reference system (with seeded defects if asked), run the suite (which starts the mock), report."""
+def run_demo(defects: list[str], output: Path | None, services: list[str], checks: list[str], headed: bool,
+             submit: bool = False) -> int:
+    """Start the reference system (with seeded defects if asked), run the suite (which starts the mock), report.
+
+    The services are published for testing on KIEMTHU_PUBLICATION_DATE (today), through the target's
+    `report.publication_date`; with `submit` the summary is sent to the mock's admin system before it stops."""
     from kiemthu.target import TargetError, load_target
 
     console = Console()
@@ -145,8 +149,17 @@ def run_demo(defects: list[str], output: Path | None, services: list[str], check
                   + (f"  defects: {', '.join(defects)}" if defects else ""))
     from conformance.runner import run
 
+    answer: list[int] = []
+
+    def submit_to_mock(rd: Path) -> None:
+        from kiemthu.submit import submit_run
+
+        answer.append(submit_run(rd, console=console, rebuild=False))
+
     with start_reference_system(target, run_dir, defects):
         code = run(target=DEMO_TARGET, output=run_dir, services=services, checks=checks, headed=headed,
-                   build_report=True, defects=list(defects))
+                   build_report=True, defects=list(defects), while_portal_up=submit_to_mock if submit else None)
     _print_summary(run_dir, console)
+    if submit and (not answer or answer[0] != 0):
+        return code or 1
     return code

@@ -11,7 +11,7 @@ from fastapi.exceptions import RequestValidationError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mocks import adapter, control, khodl, payment, sso
+from mocks import adapter, admin, control, khodl, payment, sso
 from mocks.portal import JsonBytes, Portal, json_response
 from mocks.settings import MockSettings
 
@@ -83,7 +83,9 @@ def create_app(settings: MockSettings) -> HotPaths:
     app.include_router(payment.build_router(portal))
     app.include_router(sso.build_router(portal))
     app.include_router(khodl.build_router(portal))
+    app.include_router(admin.build_router(portal))
     app.include_router(control.build_router(portal))
+    app.include_router(admin.build_control_router(portal))  # /_mock/publications: moves with the control plane
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -19,7 +19,7 @@ def read_yaml(path: Path) -> Any:
 
 
 def load_identities() -> list[dict[str, Any]]:
-    """Test identities (citizens and enterprises) with the DOMAIN 4.1 claim set."""
+    """Test identities (citizens and enterprises) with the userinfo claim set of docs/domain/."""
     return read_yaml(DATA / "identities.yaml")
 
 

@@ -1,4 +1,4 @@
-"""Payment platform: INIT / QUERY / GET_BILL with the checksum of DOMAIN 4.2, the payment page, the signed
+"""Payment platform: INIT / QUERY / GET_BILL with the MaXacThuc checksum (docs/domain/), the payment page, the signed
 result callback (IPN) with retries, PDF receipts and the daily reconciliation listing (đối soát).
 
 Checksum (MaXacThuc) = lowercase hex SHA-256 of the profile's fields joined by '|' with the partner's secret

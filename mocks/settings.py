@@ -65,6 +65,8 @@ class MockSettings:
     ipn_retry_backoff_s: list[float] | None = None
     # the agency's submission page; the portal home links each service there (deep link with MaTTHCDP, MaDVC...)
     agency_deep_link: str = ""
+    # services of the agency are published for testing on this date (ISO; "" = none until the control API says so)
+    publication_date: str = ""
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -156,6 +158,7 @@ class MockSettings:
             agency_name=system.get("agency_name", ""),
             citizen_documents=list(portal.get("citizen_documents", [])),
             agency_deep_link=str((target.get("adapter") or {}).get("deep_link_url", "")),
+            publication_date=str((target.get("report") or {}).get("publication_date") or ""),
         )
 
 

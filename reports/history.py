@@ -39,7 +39,16 @@ CREATE TABLE IF NOT EXISTS services (
   service_json TEXT NOT NULL,
   PRIMARY KEY (run_id, service_id)
 );
+CREATE TABLE IF NOT EXISTS submissions (
+  run_id TEXT NOT NULL, ma_dvc TEXT NOT NULL, submitted_at TEXT NOT NULL, portal_url TEXT,
+  outcome TEXT NOT NULL, reasons_json TEXT NOT NULL, dossier_codes_json TEXT NOT NULL,
+  PRIMARY KEY (run_id, ma_dvc, submitted_at)
+);
 """
+
+
+OUTCOME_WORDS = {"confirmed": "[green]Xác nhận / confirmed[/green]", "returned": "[red]Trả lại / returned[/red]",
+                 "refused": "[red]Không tiếp nhận / refused[/red]"}
 
 
 def db_path(db: Path | None = None) -> Path:
@@ -86,6 +95,28 @@ def record_run(run_dir: Path, db: Path | None = None, artefacts: Iterable[Path] 
                  json.dumps(raw, ensure_ascii=False)),
             )
     return db_path(db)
+
+
+def record_submission(run_dir: Path, stored: dict[str, Any], db: Path | None = None) -> Path:
+    """The admin system's answer to a run's submission, one row per service (`kiemthu submit`)."""
+    run_id = read_summary(Path(run_dir))["run_id"]
+    sent = {s["MaDVC"]: s.get("DanhSachMaHoSo", []) for s in stored["request"].get("DanhSachDichVu", [])}
+    answers = ((stored.get("reply") or {}).get("result") or {}).get("DanhSachDichVu") or []
+    with closing(connect(db)) as conn, conn:
+        for a in answers:
+            conn.execute("INSERT OR REPLACE INTO submissions VALUES (?,?,?,?,?,?,?)",
+                         (run_id, a["MaDVC"], stored["submitted_at"], stored.get("portal_url"), a["KetQua"],
+                          json.dumps(a.get("LyDo", []), ensure_ascii=False),
+                          json.dumps(sent.get(a["MaDVC"], []), ensure_ascii=False)))
+    return db_path(db)
+
+
+def latest_submissions(conn: sqlite3.Connection) -> dict[str, sqlite3.Row]:
+    """Per service code (MaDVC), the admin system's latest answer."""
+    latest: dict[str, sqlite3.Row] = {}
+    for row in conn.execute("SELECT * FROM submissions ORDER BY submitted_at DESC"):
+        latest.setdefault(row["ma_dvc"], row)
+    return latest
 
 
 def list_runs(conn: sqlite3.Connection, services: list[str] | None = None) -> list[sqlite3.Row]:
@@ -152,15 +183,20 @@ def services_table(conn: sqlite3.Connection, services: list[str]) -> Table:
     table.add_column("DVC")
     table.add_column("Mã số hồ sơ", no_wrap=True)
     table.add_column("Run id / Kết thúc", no_wrap=True)
+    table.add_column("Xác nhận của VPCP / Admin answer")
+    answers = latest_submissions(conn)
     for sid in services:
         row = passing.get(sid) or latest.get(sid)
         if row is None:
-            table.add_row(escape(sid), "[yellow]không có / not in history[/yellow]", "")
+            table.add_row(escape(sid), "[yellow]không có / not in history[/yellow]", "", "")
             continue
         codes = json.loads(row["dossier_codes_json"])
         code = (codes[-1] if codes else "—") if sid in passing else "[red]chưa đạt / none passing[/red]"
+        answer = answers.get(row["ma_dvc"])
         table.add_row(f"{escape(sid)} · {escape(row['ma_dvc'])}\n{escape(row['ten_dvc'])}", code,
-                      f"{row['run_id']}\n{format_time(parse_time(row['finished_at']))}")
+                      f"{row['run_id']}\n{format_time(parse_time(row['finished_at']))}",
+                      f"{OUTCOME_WORDS.get(answer['outcome'], escape(answer['outcome']))}\n"
+                      f"{escape(answer['submitted_at'])}" if answer else "—")
     return table
 
 

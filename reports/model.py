@@ -129,6 +129,7 @@ class Run:
     load_summary: dict[str, Any] | None = None
     allure_note: str | None = None  # why allure-report.html is absent, when it is
     seal: Any = None  # reports.manifest.Seal: signing key and manifest hash, printed at the end of the report
+    submission: dict[str, Any] | None = None  # the admin system's answer (submission.json of `kiemthu submit`)
 
     @property
     def run_id(self) -> str:
@@ -146,7 +147,22 @@ def load_run(run_dir: Path) -> Run:
     run.junit = read_junit(run_dir / "junit.xml")
     run.journal_counts = read_journal_counts(run_dir / "journal.jsonl")
     run.load_summary = read_load_summary(run_dir / "load" / "summary.json")
+    run.submission = read_submission(run_dir / "submission.json")
     return run
+
+
+def read_submission(path: Path) -> dict[str, Any] | None:
+    """`kiemthu submit`'s record: when it was sent and, per service, confirmed / returned / refused with reasons."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    reply = data.get("reply") if isinstance(data, dict) else None
+    services = ((reply or {}).get("result") or {}).get("DanhSachDichVu") if isinstance(reply, dict) else None
+    if not isinstance(services, list):
+        return None  # e.g. the sources list `report --from-history` writes under the same name
+    return {"submitted_at": data.get("submitted_at", ""), "portal_url": data.get("portal_url", ""),
+            "services": [s for s in services if isinstance(s, dict) and "MaDVC" in s and "KetQua" in s]}
 
 
 def read_summary(run_dir: Path) -> dict[str, Any]:

@@ -64,6 +64,8 @@ def document(run: Run, language: str, media: Media, links: Links | None = None, 
         f"<h2>{esc(labels.text('summary_table', language))}</h2>",
         summary_table(run, language),
     ]
+    if run.submission:
+        parts.append(submission_block(run, language))
     if media == "html" and links is not None:
         parts.append(artefacts_block(run, language, links))
     parts.append(f"<h2 class='details'>{esc(labels.text('details', language))}</h2>")
@@ -117,6 +119,32 @@ def totals_block(run: Run, language: str) -> str:
     if junit_text(run, language):
         lines.append(junit_text(run, language))
     return "<p class='totals'>" + "<br>".join(esc(x) for x in lines) + "</p>"
+
+
+# -- the admin system's answer to the submission (`kiemthu submit`) -------------------------------------------
+SUBMISSION_TEXT = {
+    "vi": {"title": "Xác nhận kết quả kiểm thử của hệ thống quản trị Cổng DVCQG", "sent": "Gửi lúc",
+           "service": "Dịch vụ", "outcome": "Kết quả", "reasons": "Lý do",
+           "confirmed": "Xác nhận hoàn thành kiểm thử", "returned": "Trả lại", "refused": "Không tiếp nhận"},
+    "en": {"title": "The portal admin system's answer to the test summary", "sent": "Sent at",
+           "service": "Service", "outcome": "Outcome", "reasons": "Reasons",
+           "confirmed": "Testing confirmed", "returned": "Returned", "refused": "Refused"},
+}
+
+
+def submission_block(run: Run, language: str) -> str:
+    t = SUBMISSION_TEXT.get(language, SUBMISSION_TEXT["vi"])
+    rows = []
+    for s in run.submission["services"]:
+        reasons = "<br>".join(esc(r.get("vi" if language == "vi" else "en", "") +
+                                  (f" ({r['detail']})" if r.get("detail") else "")) for r in s.get("LyDo", []))
+        rows.append(f"<tr class='submission-{esc(s['KetQua'])}'><td>{esc(s.get('TenDVC', ''))}<br>"
+                    f"<small>{esc(s['MaDVC'])}</small></td><td><b>{esc(t.get(s['KetQua'], s['KetQua']))}</b></td>"
+                    f"<td>{reasons or '—'}</td></tr>")
+    return (f"<section class='submission'><h2>{esc(t['title'])}</h2>"
+            f"<p>{esc(t['sent'])}: {esc(run.submission['submitted_at'])} — {esc(run.submission['portal_url'])}</p>"
+            f"<table class='summary'><tr><th>{esc(t['service'])}</th><th>{esc(t['outcome'])}</th>"
+            f"<th>{esc(t['reasons'])}</th></tr>{''.join(rows)}</table></section>")
 
 
 def summary_table(run: Run, language: str) -> str:

@@ -1,9 +1,9 @@
 """Kiểm tra 1 — Đăng nhập một lần (SSO) từ Cổng DVCQG.
 
-Rule (QT-VPB-16; draft decision on the portal's rules, DOMAIN 2.4.1): "single sign-on from the national portal
-into the agency's system. A citizen logged in on the portal must not be asked to log in again (step-up is
-allowed only when the service needs a higher assurance level)." Contract: OAuth 2.0 authorization code with
-OpenID Connect (DOMAIN 4.1): authorize (registered redirect_uri, state, nonce, scope, acr) → token → userinfo;
+Rule (Hà Giang testing procedure §3.1 (1); portal rules, draft of QĐ 31/2021/QĐ-TTg, Điều 11 khoản 3): "Kiểm tra
+cơ chế đăng nhập một lần từ Cổng Dịch vụ công quốc gia tới hệ thống cung cấp dịch vụ công"; after logging in on
+the portal the system "không yêu cầu tổ chức, cá nhân đăng nhập, xác thực lại" unless the service needs a higher
+assurance level. Contract: OAuth 2.0 authorization code with OpenID Connect (docs/domain/): authorize (registered redirect_uri, state, nonce, scope, acr) → token → userinfo;
 logout with id_token_hint. Negative cases: an ID token signed with a foreign key or unsigned, with a wrong
 issuer, audience or nonce, expired, a tampered state and a replayed code must all be refused.
 """

@@ -1,7 +1,8 @@
 """Kiểm tra 2 — Nộp hồ sơ trực tuyến.
 
-Rule (DOMAIN 2.4.2): "submit a dossier online. Any step that cannot be completed, or any required
-document/field that does not match the published procedure, is a failure to be fixed." The dossier code
+Rule (Hà Giang testing procedure §3.1 (2)): "Thực hiện nộp hồ sơ trực tuyến. Trường hợp quá trình nộp phát hiện
+có bước không thực hiện được hoặc hồ sơ, giấy tờ ghi chưa chính xác theo nội dung công bố ... thì đề nghị kiểm
+tra, điều chỉnh lại." The dossier code
 follows Circular 01/2018/TT-VPCP art. 19 (`<agency>-<YYMMDD>-<4-digit daily sequence>`), and the dossier
 reaches the portal through `DongBoHoSoMC` with consistent fields: MaTTHC, KenhThucHien (online),
 MaDoiTuong (= the citizen's TechID), the documents, dates in yyyyMMddHHmmss Vietnam time. Security (a warning):

@@ -1,9 +1,10 @@
 """Kiểm tra 3 — Thanh toán trực tuyến qua Nền tảng thanh toán của Cổng DVCQG.
 
-Rule (DOMAIN 2.4.3): "for services that collect fees: the payment flow is technically continuous and uses the
-national portal's payment platform. A toàn trình service that collects fees but offers no online payment is
-itself a finding." Payment status is synced to the portal right after the citizen's account is debited.
-Contract (DOMAIN 4.2): INIT with MaXacThuc = sha256(fields|secret), the published fee, a reference tied to the
+Rule (Hà Giang testing procedure §3.1 (3)): "Tính thông suốt về mặt kỹ thuật đối với quy trình thanh toán;
+phương thức thanh toán đã tích hợp, sử dụng Hệ thống thanh toán trực tuyến của Cổng Dịch vụ công quốc gia"; a
+toàn trình service that collects fees but offers no online payment is itself a finding. Payment status is synced
+to the portal "ngay sau khi người nộp tiền bị trừ tiền trong tài khoản" (portal rules Điều 31).
+Contract (observed integrations, docs/domain/): INIT with MaXacThuc = sha256(fields|secret), the published fee, a reference tied to the
 dossier, ThoiGianGD yyyyMMddHHmmss (24-hour, which only shows from 13:00 to 00:59: a run at other hours says so);
 the IPN acknowledged with MaLoi 00. Negative cases: a forged IPN (bad checksum), an IPN reporting a lower amount
 and a repeated IPN must not mark the dossier paid (again).
@@ -36,7 +37,7 @@ def test_3_payment(kt_check):
         if not offered:
             return
         final = flow.observations.get("final") or {}
-        kt_check.flow(flow, clause="DOMAIN 2.4.3 (payment flow continuous)")
+        kt_check.flow(flow, clause="Hà Giang testing procedure §3.1 test content (3)")
         code = run.dossier_code
         entries = kt_check.suite.window(final.get("journal_after", 0), final.get("journal_until", 0))
         kt_check.journal += entries

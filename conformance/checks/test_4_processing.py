@@ -1,7 +1,7 @@
 """Kiểm tra 4 — Xử lý hồ sơ và đồng bộ trạng thái, kết quả lên Cổng DVCQG.
 
-Rule (DOMAIN 2.4.4): "the dossier is processed online; its status changes and the electronic result are
-synchronized to the portal." Contract (DOMAIN 4.3): every transition as `TrangThaiHoSo` (1–10, in an allowed
+Rule (Hà Giang testing procedure §3.1 (4)): "Kiểm tra việc xử lý hồ sơ trực tuyến, việc đồng bộ trạng thái hồ
+sơ, kết quả giải quyết thủ tục hành chính bản điện tử." Contract (observed integrations, docs/domain/): every transition as `TrangThaiHoSo` (1–10, in an allowed
 order) with `CapNhatTienDoHoSoMC` progress sent only after the dossier exists (batches ≤ 10); the e-result with
 its result-type code and a file link ("an electronic result counts only when the sync carries a result-type code
 and a file link"); dates yyyyMMddHHmmss in Vietnam time. Resilience: a portal outage injected mid-processing must

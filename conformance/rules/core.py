@@ -9,7 +9,11 @@ from __future__ import annotations
 import functools
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Callable
+
+import yaml
 
 VERDICTS = ("passed", "failed", "warning", "skipped", "not_applicable", "error")
 
@@ -26,8 +30,28 @@ class RuleSkipped(Exception):
     """A rule could not be evaluated because what it reads is missing (an earlier rule already failed)."""
 
 
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
+
+
+@lru_cache(maxsize=1)
+def catalogue() -> dict[str, dict[str, str]]:
+    """rule id → {source, article, title_vi, citation_vi} (conformance/rules/catalogue.yaml)."""
+    if not CATALOGUE_FILE.is_file():
+        return {}
+    return yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8")) or {}
+
+
+def legal_source(rule_id: str) -> dict[str, str]:
+    """The rule's source, Vietnamese citation and title; a `complete_<flow>` finding falls back to complete_flow.
+    {} when the catalogue has no entry (the English title and clause then stand alone)."""
+    book = catalogue()
+    entry = book.get(rule_id) or (book.get("complete_flow") if rule_id.startswith("complete_") else None) or {}
+    return {k: str(entry[k]) for k in ("source", "citation_vi", "title_vi") if entry.get(k)}
+
+
 def rule(clause: str, title: str) -> Callable:
-    """Mark a function as a rule enforcing `clause`; the function name is the rule id."""
+    """Mark a function as a rule enforcing `clause` (the citation, English form); the function name is the rule id.
+    Its Vietnamese title and citation come from the catalogue."""
 
     def wrap(fn: Callable) -> Callable:
         @functools.wraps(fn)
@@ -35,6 +59,7 @@ def rule(clause: str, title: str) -> Callable:
             return fn(*args, **kwargs)
 
         inner.rule_id, inner.clause, inner.title = fn.__name__, clause, title
+        inner.legal = legal_source(fn.__name__)
         inner.is_rule = True
         return inner
 
@@ -52,10 +77,21 @@ class RuleResult:
     actual: Any = None
     where: str | None = None
     note: str | None = None
+    source: str | None = None       # id in the sources table of docs/domain/
+    citation_vi: str | None = None
+    title_vi: str | None = None
+
+    def __post_init__(self) -> None:
+        legal = legal_source(self.rule_id)
+        self.source = self.source or legal.get("source")
+        self.citation_vi = self.citation_vi or legal.get("citation_vi")
+        self.title_vi = self.title_vi or legal.get("title_vi")
 
     def as_dict(self) -> dict[str, Any]:
         out = {"rule_id": self.rule_id, "clause": self.clause, "title": self.title, "verdict": self.verdict,
                "severity": self.severity}
+        out.update({k: v for k, v in (("source", self.source), ("citation_vi", self.citation_vi),
+                                      ("title_vi", self.title_vi)) if v})
         if self.verdict in ("failed", "warning", "error"):
             out.update(expected=_jsonable(self.expected), actual=_jsonable(self.actual))
         if self.where:

@@ -1,4 +1,5 @@
-"""Check 3 — online payment through the portal's payment platform (DOMAIN 2.4.3, 4.2)."""
+"""Check 3 — online payment through the portal's payment platform (Hà Giang testing procedure §3.1 (3); portal
+rules art. 31–33; the payment contract seen in real integrations). Sources: docs/domain/README.md."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ def checksum(message: dict[str, Any], fields: list[str], secret: str, separator:
     return hashlib.sha256(separator.join(parts).encode("utf-8")).hexdigest()
 
 
-@rule("QĐ DVCQG 2.4.3 (toàn trình) / scenario fee", "A service that collects a fee online offers the portal's online payment")
+@rule("Hà Giang testing procedure §3.1 test content (3)", "A service that collects a fee online offers the portal's online payment")
 def ensure_online_payment_offered(offered: bool, level: str, fee: dict, where: str | None = None) -> None:
     if offered or not fee.get("amount"):
         return
@@ -26,7 +27,7 @@ def ensure_online_payment_offered(offered: bool, level: str, fee: dict, where: s
                             if level == "toan_trinh" else "the published procedure expects online payment")
 
 
-@rule("DOMAIN 4.2 INIT", "The system opens the payment with an INIT message to the platform")
+@rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 31(4)(b)", "The system opens the payment with an INIT message to the platform")
 def ensure_init_sent(entries: list[dict], init_path: str, code: str | None = None) -> dict:
     inits = [e for e in entries if e.get("role") == "payment" and path_is(e, init_path)]
     if code:
@@ -38,7 +39,7 @@ def ensure_init_sent(entries: list[dict], init_path: str, code: str | None = Non
     return inits[-1]
 
 
-@rule("DOMAIN 4.2 INIT fields / profile payment", "INIT names the message type, version and the registered partner")
+@rule("Observed integrations: INIT: LoaiBanTin, PhienBan, MaDoiTac", "INIT names the message type, version and the registered partner")
 def ensure_init_fields(init: dict, message_type: str, version: str, partner: str, fields: list[str]) -> None:
     body = request_of(init)
     expected = {"LoaiBanTin": message_type, "PhienBan": version, "MaDoiTac": partner}
@@ -50,7 +51,7 @@ def ensure_init_fields(init: dict, message_type: str, version: str, partner: str
         raise RuleViolation(expected=fields, actual=f"missing {', '.join(missing)}", where=ref(init))
 
 
-@rule("DOMAIN 4.2 MaXacThuc (INIT) / profile payment.checksum.INIT", "INIT checksum is SHA-256 of the listed fields with the secret last")
+@rule("Observed integrations: INIT MaXacThuc", "INIT checksum is SHA-256 of the listed fields with the secret last")
 def ensure_init_checksum(init: dict, fields: list[str], secret: str, separator: str = "|") -> None:
     body = request_of(init)
     want = checksum(body, fields, secret, separator)
@@ -60,7 +61,7 @@ def ensure_init_checksum(init: dict, fields: list[str], secret: str, separator: 
                             note="checksum does not match the profile's field order and the shared secret")
 
 
-@rule("DOMAIN 4.2 INIT reply MaLoi", "The platform accepted the INIT (MaLoi = ok) and returned a payment page")
+@rule("Observed integrations: INIT reply MaLoi", "The platform accepted the INIT (MaLoi = ok) and returned a payment page")
 def ensure_init_accepted(init: dict, ok_code: str, error_names: dict[str, str]) -> None:
     reply = response_of(init)
     code = str(reply.get("MaLoi")) if reply.get("MaLoi") is not None else None
@@ -69,7 +70,7 @@ def ensure_init_accepted(init: dict, ok_code: str, error_names: dict[str, str]) 
                             where=ref(init))
 
 
-@rule("DOMAIN 4 ThoiGianGD (yyyyMMddHHmmss, 24-hour, VN time)", "ThoiGianGD is the moment of the transaction in Vietnam time")
+@rule("Observed integrations: ThoiGianGD", "ThoiGianGD is the moment of the transaction in Vietnam time")
 def ensure_transaction_time_plausible(init: dict, date_format: str, moment: datetime, window_s: float) -> None:
     value = request_of(init).get("ThoiGianGD")
     try:
@@ -81,7 +82,7 @@ def ensure_transaction_time_plausible(init: dict, date_format: str, moment: date
                             note="a 12-hour clock (hh) or a wrong time zone shifts the time by hours")
 
 
-@rule("DOMAIN 4 ThoiGianGD (24-hour clock) / DOMAIN 6 (12-hour clock seen in real integrations)",
+@rule("Observed integrations: ThoiGianGD, 12-hour clock defect seen",
       "The run saw ThoiGianGD at an hour where a 12-hour clock would differ (13:00–00:59 Vietnam time)")
 def ensure_24h_clock_verifiable(observed: list[tuple[Any, datetime]], date_format: str) -> None:
     """`observed`: (ThoiGianGD sent, moment of the transaction in Vietnam time) per payment.
@@ -105,7 +106,7 @@ def ensure_24h_clock_verifiable(observed: list[tuple[Any, datetime]], date_forma
                       f"Vietnam time; rerun between 13:00 and 00:59")
 
 
-@rule("DOMAIN 4.2 SoTien / CSDLQG fee", "The amount charged equals the published fee")
+@rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 32(1)", "The amount charged equals the published fee")
 def ensure_amount_matches_fee(init: dict, fee_amount: int) -> None:
     value = request_of(init).get("SoTien")
     try:
@@ -116,7 +117,7 @@ def ensure_amount_matches_fee(init: dict, fee_amount: int) -> None:
         raise RuleViolation(expected=fee_amount, actual=amount, where=ref(init))
 
 
-@rule("DOMAIN 4.2 ThongTinBienLai.MaHoSo / MaThamChieu", "The payment reference and receipt name this dossier")
+@rule("Observed integrations: ThongTinBienLai.MaHoSo / MaThamChieu", "The payment reference and receipt name this dossier")
 def ensure_reference_tied_to_dossier(init: dict, code: str) -> None:
     body = request_of(init)
     receipt = body.get("ThongTinBienLai") or {}
@@ -128,7 +129,7 @@ def ensure_reference_tied_to_dossier(init: dict, code: str) -> None:
                             note="a reference that does not carry the whole dossier code can collide between dossiers")
 
 
-@rule("DOMAIN 4.2 MaThamChieu unique", "Each payment uses its own reference")
+@rule("Observed integrations: MaThamChieu unique", "Each payment uses its own reference")
 def ensure_reference_unique(init: dict, other_inits: list[dict], ok_code: str = "00") -> None:
     mine = request_of(init).get("MaThamChieu")
     dossier = (request_of(init).get("ThongTinBienLai") or {}).get("MaHoSo")
@@ -145,14 +146,14 @@ def ensure_reference_unique(init: dict, other_inits: list[dict], ok_code: str = 
                                 note="this reference was already used by an earlier, closed attempt")
 
 
-@rule("DOMAIN 3 (INIT → payment page → return)", "The payment page round trip ends on the system's success page")
+@rule("Hà Giang testing procedure §3.1 test content (3)", "The payment page round trip ends on the system's success page")
 def ensure_payment_round_trip(observed: dict[str, Any]) -> None:
     if not observed.get("returned"):
         raise RuleViolation(expected="the system's payment result page reporting success",
                             actual=observed.get("landing") or "no return to the system", where=observed.get("where"))
 
 
-@rule("DOMAIN 4.2 IPN reply MaLoi", "The system acknowledges the platform's payment callback with MaLoi ok")
+@rule("Observed integrations: IPN reply MaLoi", "The system acknowledges the platform's payment callback with MaLoi ok")
 def ensure_ipn_acknowledged(payment: dict | None, ok_code: str) -> None:
     if not payment:
         raise RuleViolation(expected="a payment record at the portal", actual=None)
@@ -167,13 +168,13 @@ def ensure_ipn_acknowledged(payment: dict | None, ok_code: str) -> None:
                             where="/_mock/payments")
 
 
-@rule("DOMAIN 2 (payment status synced right after the debit)", "The citizen's dossier shows the fee as paid")
+@rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 31(4)(dd)", "The citizen's dossier shows the fee as paid")
 def ensure_dossier_marked_paid(paid_label_seen: bool | None, where: str | None = None) -> None:
     if not paid_label_seen:
         raise RuleViolation(expected="paid", actual="not shown as paid", where=where)
 
 
-@rule("DOMAIN 2 (payment status synced to the portal) / DongBoHoSoMC.DuocThanhToanTrucTuyen",
+@rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 33(5)",
       "The portal learns that the dossier was paid online")
 def ensure_payment_synced(dossier: dict | None, paid_values: tuple = ("1", "true", "True", True, 1)) -> None:
     if not dossier:
@@ -185,7 +186,7 @@ def ensure_payment_synced(dossier: dict | None, paid_values: tuple = ("1", "true
                             where=f"/_mock/dossiers/{fields.get('MaHoSo', '')}")
 
 
-@rule("DOMAIN 4.2 IPN MaXacThuc / SoTien / replay", "A forged, altered or replayed payment callback is refused and changes nothing")
+@rule("Observed integrations: IPN MaXacThuc", "A forged, altered or replayed payment callback is refused and changes nothing")
 def ensure_bad_ipn_refused(mode: str, delivery: dict | None, ok_code: str, shown_paid: bool | None,
                            portal_paid: bool | None, where: str | None = None) -> None:
     if delivery is None:
@@ -202,7 +203,7 @@ def ensure_bad_ipn_refused(mode: str, delivery: dict | None, ok_code: str, shown
                             note=f"a {mode} callback was passed on as a payment")
 
 
-@rule("DOMAIN 4.2 IPN (idempotent on repeats)", "A repeated payment callback does not record or sync the payment twice")
+@rule("Observed integrations: IPN repeated", "A repeated payment callback does not record or sync the payment twice")
 def ensure_repeated_ipn_idempotent(syncs: list[dict], replay: dict | None) -> None:
     """`syncs`: accepted dossier syncs (DongBoHoSoMC) since the genuine payment began; `replay`: the resent callback."""
     if not replay or replay.get("status") is None:

@@ -1,4 +1,5 @@
-"""Check 4 — processing and status/result sync (DOMAIN 2.4.4, 4.3)."""
+"""Check 4 — processing and status/result sync (Hà Giang testing procedure §3.1 (4); Circular 01/2018/TT-VPCP
+art. 17; Official Letter 5632/VPCP-KSTT §4.a; the adapter contract). Sources: docs/domain/README.md."""
 
 from __future__ import annotations
 
@@ -20,14 +21,14 @@ def status_history(entries: list[dict], code: str, services: list[str]) -> list[
     return out
 
 
-@rule("DOMAIN 4.3 TrangThaiHoSo (1–10) / profile dossier_status", "Every status sent to the portal is a known code")
+@rule("Observed integrations: TrangThaiHoSo 1–10", "Every status sent to the portal is a known code")
 def ensure_status_codes_known(history: list[tuple[str, dict, bool]], known: dict[str, str]) -> None:
     bad = [(s, e) for s, e, _ in history if s not in known]
     if bad:
         raise RuleViolation(expected=sorted(known, key=int), actual=[s for s, _ in bad], where=ref(bad[0][1]))
 
 
-@rule("DOMAIN 4.3 TrangThaiHoSo order / profile adapter.status_transitions", "Statuses follow the allowed order")
+@rule("Observed integrations: TrangThaiHoSo order", "Statuses follow the allowed order")
 def ensure_status_transitions_allowed(history: list[tuple[str, dict, bool]], transitions: dict[str, list[str]]) -> None:
     previous = ""
     for status, entry, ok in history:
@@ -40,7 +41,7 @@ def ensure_status_transitions_allowed(history: list[tuple[str, dict, bool]], tra
             previous = status
 
 
-@rule("DOMAIN 2.4.4 (status changes synced)", "Each processing step reaches the portal as a status, in order")
+@rule("Hà Giang testing procedure §3.1 test content (4)", "Each processing step reaches the portal as a status, in order")
 def ensure_each_step_synced(history: list[tuple[str, dict, bool]], expected: list[str], where: str | None = None) -> None:
     got = [s for s, _, ok in history if ok]
     it = iter(got)
@@ -49,7 +50,7 @@ def ensure_each_step_synced(history: list[tuple[str, dict, bool]], expected: lis
         raise RuleViolation(expected=expected, actual=got, where=where, note=f"not synced (in order): {', '.join(missing)}")
 
 
-@rule("DOMAIN 4.3 CapNhatTienDoHoSoMC (after the dossier)", "Progress is sent only once the portal holds the dossier")
+@rule("Observed integrations: CapNhatTienDoHoSoMC", "Progress is sent only once the portal holds the dossier")
 def ensure_progress_after_dossier(entries: list[dict], code: str, dossier_service: str, progress_service: str) -> None:
     ordered = sorted(entries, key=lambda x: x.get("id") or 0)
     first_ok = next((e["id"] for e in ordered if e.get("service") == dossier_service and accepted(e)
@@ -62,14 +63,14 @@ def ensure_progress_after_dossier(entries: list[dict], code: str, dossier_servic
                                 actual=f"progress at entry #{e.get('id')} before the dossier existed", where=ref(e))
 
 
-@rule("DOMAIN 4.3 CapNhatTienDoHoSoMC (batches ≤ 10) / profile adapter.progress_batch_max", "Progress batches stay within the limit")
+@rule("Observed integrations: CapNhatTienDoHoSoMC (≤ 10)", "Progress batches stay within the limit")
 def ensure_progress_batch_size(entries: list[dict], progress_service: str, limit: int) -> None:
     for e in entries:
         if e.get("service") == progress_service and len(data_items(e)) > limit:
             raise RuleViolation(expected=f"at most {limit} items", actual=len(data_items(e)), where=ref(e))
 
 
-@rule("DOMAIN 2.4.4 (progress synced)", "Processing steps reach the portal as progress entries")
+@rule("TT 01/2018/TT-VPCP Art. 17(1)(b)", "Processing steps reach the portal as progress entries")
 def ensure_progress_recorded(entries: list[dict], code: str, progress_service: str, minimum: int) -> None:
     items = [i for e in entries if e.get("service") == progress_service and accepted(e)
              for i in data_items(e) if i.get("MaHoSo") == code]
@@ -78,7 +79,7 @@ def ensure_progress_recorded(entries: list[dict], code: str, progress_service: s
                             where=ref(next((e for e in entries if e.get("service") == progress_service), None)))
 
 
-@rule("DOMAIN 4.3 (a status needs its date) / profile adapter.status_requires_field", "A status carries the date field it requires")
+@rule("Observed integrations: NgayTra / NgayTuChoi", "A status carries the date field it requires")
 def ensure_status_dates_present(history: list[tuple[str, dict, bool]], code: str, requires: dict[str, str]) -> None:
     for status, entry, _ in history:
         field = requires.get(status)
@@ -89,7 +90,7 @@ def ensure_status_dates_present(history: list[tuple[str, dict, bool]], code: str
             raise RuleViolation(expected=f"{field} with status {status}", actual=None, where=ref(entry))
 
 
-@rule("DOMAIN 4.3 DanhSachGiayToKetQua", "The e-result is synced with its result-type code and a file link")
+@rule("CV 5632/VPCP-KSTT §4.a step 3", "The e-result is synced with its result-type code and a file link")
 def ensure_result_synced(records: list[tuple[dict, dict]], result_code: str) -> dict:
     """`records`: (dossier record, journal entry) of accepted syncs; the latest result list wins."""
     for record, entry in reversed(records):
@@ -106,7 +107,7 @@ def ensure_result_synced(records: list[tuple[dict, dict]], result_code: str) -> 
                         where=ref(records[-1][1]) if records else None)
 
 
-@rule("DOMAIN 4.3 (an e-result counts only with a file link)", "The synced result file can be retrieved")
+@rule("Observed integrations: DanhSachGiayToKetQua.DuongDanTepTinKetQua", "The synced result file can be retrieved")
 def ensure_result_retrievable(fetch: dict[str, Any] | None) -> None:
     if fetch is None:
         raise RuleSkipped("no result link")
@@ -114,7 +115,7 @@ def ensure_result_retrievable(fetch: dict[str, Any] | None) -> None:
         raise RuleViolation(expected="HTTP 200 with a file", actual=fetch.get("actual"), where=fetch.get("url"))
 
 
-@rule("DOMAIN 2.4.4 (resilience) / SHARE: nothing lost", "Updates made while the portal was down reach it once it is back")
+@rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 29(4)", "Updates made while the portal was down reach it once it is back")
 def ensure_updates_survive_outage(expected: list[str], accepted_after_fault: list[str], fault: dict[str, Any]) -> None:
     if not fault.get("injected"):
         raise RuleSkipped(fault.get("why") or "no outage was injected")
@@ -125,7 +126,7 @@ def ensure_updates_survive_outage(expected: list[str], accepted_after_fault: lis
                                  f"{fault.get('requests') or 'every'} request(s), for at most {fault.get('duration_s')}s)")
 
 
-@rule("OWASP ASVS 4.1 (access control) / back office", "The officers' pages ask for a login")
+@rule("OWASP ASVS 4.0.3 V4.1.1", "The officers' pages ask for a login")
 def ensure_officer_pages_need_login(probe: dict[str, Any] | None) -> None:
     """`probe`: the officers' dossier list fetched without any session ({status, location, url})."""
     if not probe:

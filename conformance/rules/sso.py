@@ -1,4 +1,5 @@
-"""Check 1 — single sign-on from the national portal (DOMAIN 2.4.1, 4.1; OAuth 2.0 / OpenID Connect Core)."""
+"""Check 1 — single sign-on from the national portal (portal rules art. 11; OAuth 2.0 / OpenID Connect Core).
+Sources: docs/domain/README.md."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from conformance.journal import path_is, ref, request_of, response_of, select
 from conformance.rules.core import RuleSkipped, RuleViolation, rule
 
 
-@rule("OIDC Core 3.1.2.1 / DVCQG SSO authorize", "The system sends the citizen to the portal's authorize endpoint")
+@rule("OIDC Core 1.0 §3.1.2.1", "The system sends the citizen to the portal's authorize endpoint")
 def ensure_authorize_request_sent(entries: list[dict], authorize_path: str) -> dict:
     found = [e for e in entries if e.get("role") == "sso" and path_is(e, authorize_path)]
     if not found:
@@ -17,7 +18,7 @@ def ensure_authorize_request_sent(entries: list[dict], authorize_path: str) -> d
     return found[-1]
 
 
-@rule("RFC 6749 3.1.2 / sso_client.redirect_uris", "redirect_uri is one registered for the system's client")
+@rule("RFC 6749 §3.1.2", "redirect_uri is one registered for the system's client")
 def ensure_redirect_uri_registered(authorize: dict, client_id: str, registered: list[str]) -> None:
     params = request_of(authorize)
     if params.get("client_id") != client_id:
@@ -26,7 +27,7 @@ def ensure_redirect_uri_registered(authorize: dict, client_id: str, registered: 
         raise RuleViolation(expected=registered, actual=params.get("redirect_uri"), where=ref(authorize))
 
 
-@rule("RFC 6749 10.12 (CSRF) / DVCQG SSO state", "The authorize request carries a non-trivial state")
+@rule("RFC 6749 §10.12", "The authorize request carries a non-trivial state")
 def ensure_state_present(authorize: dict, min_length: int = 8) -> None:
     state = request_of(authorize).get("state") or ""
     if len(state) < min_length:
@@ -34,7 +35,7 @@ def ensure_state_present(authorize: dict, min_length: int = 8) -> None:
                             where=ref(authorize))
 
 
-@rule("OIDC Core 3.1.2.1 nonce", "The authorize request carries a nonce to bind the ID token to the session")
+@rule("OIDC Core 1.0 §3.1.2.1", "The authorize request carries a nonce to bind the ID token to the session")
 def ensure_nonce_present(authorize: dict, min_length: int = 8) -> None:
     nonce = request_of(authorize).get("nonce") or ""
     if len(nonce) < min_length:
@@ -42,7 +43,7 @@ def ensure_nonce_present(authorize: dict, min_length: int = 8) -> None:
                             where=ref(authorize))
 
 
-@rule("OIDC Core 3.1.2.1 scope / profile sso.scopes_allowed", "scope contains openid and only scopes the portal knows")
+@rule("OIDC Core 1.0 §3.1.2.1", "scope contains openid and only scopes the portal knows")
 def ensure_scope_valid(authorize: dict, allowed: list[str]) -> None:
     scopes = (request_of(authorize).get("scope") or "").split()
     unknown = [s for s in scopes if s not in allowed]
@@ -51,7 +52,7 @@ def ensure_scope_valid(authorize: dict, allowed: list[str]) -> None:
                             where=ref(authorize))
 
 
-@rule("DOMAIN 2.4.1 step-up / profile sso.acr_values", "acr_values asks for a known level, no higher than the service needs")
+@rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 11(3)", "acr_values asks for a known level, no higher than the service needs")
 def ensure_acr_values_valid(authorize: dict, allowed: list[str], service_acr: str | None) -> None:
     acr = request_of(authorize).get("acr_values")
     if acr is None:
@@ -64,7 +65,7 @@ def ensure_acr_values_valid(authorize: dict, allowed: list[str], service_acr: st
                             note="step-up beyond the service's published assurance level")
 
 
-@rule("RFC 6749 4.1.3 / DVCQG SSO token", "The code is exchanged at the token endpoint with the same redirect_uri")
+@rule("RFC 6749 §4.1.3", "The code is exchanged at the token endpoint with the same redirect_uri")
 def ensure_code_exchanged(entries: list[dict], token_path: str, authorize: dict | None) -> dict:
     tokens = [e for e in entries if e.get("role") == "sso" and path_is(e, token_path)
               and (e.get("method") or "POST").upper() == "POST"]
@@ -83,7 +84,7 @@ def ensure_code_exchanged(entries: list[dict], token_path: str, authorize: dict 
     return last
 
 
-@rule("DOMAIN 4.1 userinfo", "The system reads the citizen's claims from userinfo with the access token")
+@rule("OIDC Core 1.0 §5.3", "The system reads the citizen's claims from userinfo with the access token")
 def ensure_userinfo_called(entries: list[dict], userinfo_path: str) -> dict:
     calls = [e for e in entries if e.get("role") == "sso" and path_is(e, userinfo_path)]
     if not calls:
@@ -94,14 +95,14 @@ def ensure_userinfo_called(entries: list[dict], userinfo_path: str) -> dict:
     return ok[-1]
 
 
-@rule("DOMAIN 2.4.1 (one login)", "After the portal login the citizen lands logged in as the chosen identity")
+@rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 11(2)", "After the portal login the citizen lands logged in as the chosen identity")
 def ensure_logged_in_as_identity(observed: dict[str, Any], identity: dict[str, Any]) -> None:
     if not observed.get("logged_in"):
         raise RuleViolation(expected=f"logged in as {identity.get('HoVaTen')}", actual=observed.get("landing") or
                             "the logged-in marker never appeared", where=observed.get("where"))
 
 
-@rule("DOMAIN 2.4.1 (no second login)", "The citizen is not asked to log in again and lands on the requested service")
+@rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 11(3)", "The citizen is not asked to log in again and lands on the requested service")
 def ensure_no_second_login(authorize_count: int, landed_on_service: bool, where: str | None = None) -> None:
     if authorize_count > 1:
         raise RuleViolation(expected="one trip to the portal login", actual=f"{authorize_count} authorize requests",
@@ -111,7 +112,7 @@ def ensure_no_second_login(authorize_count: int, landed_on_service: bool, where:
                             actual="another page (a second login, or the deep link was lost)", where=where)
 
 
-@rule("OIDC RP-Initiated Logout 1.0 / DVCQG logout", "Logout ends the portal session with id_token_hint and a registered return URI")
+@rule("OIDC RP-Initiated Logout 1.0 §2", "Logout ends the portal session with id_token_hint and a registered return URI")
 def ensure_logout_at_portal(entries: list[dict], logout_path: str, registered: list[str]) -> dict:
     calls = [e for e in entries if e.get("role") == "sso" and path_is(e, logout_path)]
     if not calls:
@@ -125,14 +126,14 @@ def ensure_logout_at_portal(entries: list[dict], logout_path: str, registered: l
     return calls[-1]
 
 
-@rule("DOMAIN 2.4.1 (logout)", "After logout the system no longer shows the citizen as logged in")
+@rule("OIDC RP-Initiated Logout 1.0 §2", "After logout the system no longer shows the citizen as logged in")
 def ensure_logged_out(observed: dict[str, Any]) -> None:
     if observed.get("logged_in_after_logout"):
         raise RuleViolation(expected="a page asking to log in", actual="still logged in after logout",
                             where=observed.get("where"))
 
 
-@rule("OIDC Core 3.1.3.7 ID token validation", "A login with an invalid ID token, state or code is refused")
+@rule("OIDC Core 1.0 §3.1.3.7", "A login with an invalid ID token, state or code is refused")
 def ensure_login_refused(mode: str, observed: dict[str, Any]) -> None:
     if observed.get("armed") is False:
         raise RuleSkipped(f"the portal did not arm '{mode}'")
@@ -152,7 +153,7 @@ def same_origin(url: str, base: str) -> bool:
     return (a.scheme, a.netloc) == (b.scheme, b.netloc)
 
 
-@rule("OWASP ASVS 3.4 (cookie-based session management)", "The system's cookies are HttpOnly and SameSite")
+@rule("OWASP ASVS 4.0.3 V3.4", "The system's cookies are HttpOnly and SameSite")
 def ensure_session_cookie_protected(set_cookies: list[str]) -> None:
     """`set_cookies`: raw Set-Cookie headers the system (not the portal) sent during the SSO login."""
     if not set_cookies:

@@ -1,4 +1,5 @@
-"""Check 2 — online submission (DOMAIN 2.4.2, 4.3, 5; Circular 01/2018/TT-VPCP art. 19)."""
+"""Check 2 — online submission (Hà Giang testing procedure §3.1 (2); Circular 01/2018/TT-VPCP art. 17, 19; the
+adapter contract seen in real integrations). Sources: docs/domain/README.md."""
 
 from __future__ import annotations
 
@@ -22,7 +23,7 @@ def _diff(published: list[str], found: list[str]) -> tuple[list[str], list[str]]
     return missing, extra
 
 
-@rule("DOMAIN 2.4.2 / CSDLQG TTHC (fields)", "The form asks for the published fields, no more, no fewer")
+@rule("Hà Giang testing procedure §3.1 test content (2)", "The form asks for the published fields, no more, no fewer")
 def ensure_form_fields_match_procedure(found: list[dict], published: list[dict], where: str | None = None) -> None:
     """`found`: inputs seen on the form ({label, required}); `published`: the scenario's fields."""
     missing, _ = _diff([f["label"] for f in published if f.get("required")], [f["label"] for f in found])
@@ -33,7 +34,7 @@ def ensure_form_fields_match_procedure(found: list[dict], published: list[dict],
                             note="missing: " + (", ".join(missing) or "none") + "; extra: " + (", ".join(extra) or "none"))
 
 
-@rule("DOMAIN 2.4.2 / CSDLQG TTHC (thành phần hồ sơ)", "The form asks for the published documents, no more, no fewer")
+@rule("Hà Giang testing procedure §3.1 test content (2)", "The form asks for the published documents, no more, no fewer")
 def ensure_form_documents_match_procedure(found: list[dict], published: list[dict], where: str | None = None) -> None:
     """`found`: file inputs seen on the form ({label, required}); `published`: the scenario's documents."""
     names = [d["TenThanhPhanHoSo"] for d in published]
@@ -45,7 +46,7 @@ def ensure_form_documents_match_procedure(found: list[dict], published: list[dic
                             note="missing: " + (", ".join(missing) or "none") + "; extra: " + (", ".join(extra) or "none"))
 
 
-@rule("DOMAIN 4.1 claims / scenario fields.from_identity", "Fields known from the portal identity are pre-filled")
+@rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 12(1)", "Fields known from the portal identity are pre-filled")
 def ensure_fields_prefilled_from_identity(prefilled: dict[str, str], fields: list[dict], identity: dict,
                                           where: str | None = None) -> None:
     wrong = {}
@@ -59,7 +60,7 @@ def ensure_fields_prefilled_from_identity(prefilled: dict[str, str], fields: lis
                             actual=wrong, where=where)
 
 
-@rule("TT01/2018-VPCP art.19", "Dossier code is <agency>-<YYMMDD>-<4-digit daily sequence>")
+@rule("TT 01/2018/TT-VPCP Art. 19(1)", "Dossier code is <agency>-<YYMMDD>-<4-digit daily sequence>")
 def ensure_dossier_code_format(code: str | None, agency: str, received_on: date, spec: dict[str, Any],
                                where: str | None = None) -> None:
     """`spec`: the profile's `dossier_code` (pattern with groups agency/date/seq, date_format)."""
@@ -76,7 +77,7 @@ def ensure_dossier_code_format(code: str | None, agency: str, received_on: date,
                             actual=m.group("date"), where=where)
 
 
-@rule("DOMAIN 4.3 DongBoHoSoMC", "The dossier reaches the portal (DongBoHoSoMC accepted) within the sync deadline")
+@rule("TT 01/2018/TT-VPCP Art. 17(1)(d)", "The dossier reaches the portal (DongBoHoSoMC accepted) within the sync deadline")
 def ensure_dossier_synced(entries: list[dict], code: str | None, service: str, deadline_s: float) -> dict:
     if not code:
         raise RuleSkipped("no dossier code")
@@ -98,25 +99,25 @@ def synced_record(entry: dict, code: str) -> dict:
     raise RuleSkipped(f"{code} not in the sync call's data")
 
 
-@rule("DOMAIN 4.3 DongBoHoSoMC.MaTTHC", "The synced dossier names the published procedure")
+@rule("Observed integrations: DongBoHoSoMC.MaTTHC", "The synced dossier names the published procedure")
 def ensure_synced_procedure_code(record: dict, procedure_code: str, where: str | None = None) -> None:
     if record.get("MaTTHC") != procedure_code:
         raise RuleViolation(expected=procedure_code, actual=record.get("MaTTHC"), where=where)
 
 
-@rule("DOMAIN 4.3 DongBoHoSoMC.KenhThucHien", "An online dossier is synced with the online channel")
+@rule("Observed integrations: DongBoHoSoMC.KenhThucHien", "An online dossier is synced with the online channel")
 def ensure_synced_channel_online(record: dict, online_code: str, where: str | None = None) -> None:
     if str(record.get("KenhThucHien")) != online_code:
         raise RuleViolation(expected=online_code, actual=record.get("KenhThucHien"), where=where)
 
 
-@rule("DOMAIN 4.3 DongBoHoSoMC.MaDoiTuong", "An online dossier's subject is the citizen's portal TechID")
+@rule("Observed integrations: DongBoHoSoMC.MaDoiTuong", "An online dossier's subject is the citizen's portal TechID")
 def ensure_synced_subject_is_techid(record: dict, techid: str, where: str | None = None) -> None:
     if record.get("MaDoiTuong") != techid:
         raise RuleViolation(expected=techid, actual=record.get("MaDoiTuong"), where=where)
 
 
-@rule("DOMAIN 4.3 DongBoHoSoMC.TaiLieuNop", "The synced dossier lists every required document by MaThanhPhanHoSo")
+@rule("Observed integrations: DongBoHoSoMC.TaiLieuNop", "The synced dossier lists every required document by MaThanhPhanHoSo")
 def ensure_synced_documents(record: dict, documents: list[dict], where: str | None = None) -> None:
     sent = {d.get("MaThanhPhanHoSo") for d in record.get("TaiLieuNop") or [] if isinstance(d, dict)
             and str(d.get("IsDeleted", "")).lower() not in ("true", "1")}
@@ -126,13 +127,13 @@ def ensure_synced_documents(record: dict, documents: list[dict], where: str | No
                             actual=sorted(x for x in sent if x), where=where, note=f"missing {', '.join(missing)}")
 
 
-@rule("DOMAIN 4.3 TrangThaiHoSo / profile adapter.status_transitions['']", "A new online dossier starts as registered or received")
+@rule("Observed integrations: TrangThaiHoSo (1, 2)", "A new online dossier starts as registered or received")
 def ensure_initial_status(record: dict, initial: list[str], where: str | None = None) -> None:
     if str(record.get("TrangThaiHoSo")) not in initial:
         raise RuleViolation(expected=initial, actual=record.get("TrangThaiHoSo"), where=where)
 
 
-@rule("DOMAIN 4 (yyyyMMddHHmmss, Asia/Ho_Chi_Minh)", "Date fields use yyyyMMddHHmmss in Vietnam time, close to when they happened")
+@rule("Observed integrations: date format yyyyMMddHHmmss (Vietnam time)", "Date fields use yyyyMMddHHmmss in Vietnam time, close to when they happened")
 def ensure_dates_plausible(record: dict, fields: list[str], date_format: str, window: tuple[datetime, datetime],
                            skew_s: float, future_fields: list[str] = (), where: str | None = None) -> None:
     """Each named field present must parse with `date_format` and lie within `window` ± skew (VN time)."""
@@ -154,14 +155,14 @@ def ensure_dates_plausible(record: dict, fields: list[str], date_format: str, wi
                                 actual=value, where=where)
 
 
-@rule("schemas/<profile>/<service>.schema.json", "Messages sent to the portal validate against the contract schema")
+@rule("Observed integrations: message schemas (schemas/<profile>/)", "Messages sent to the portal validate against the contract schema")
 def ensure_message_valid(messages: list[str], where: str | None = None) -> None:
     if messages:
         raise RuleViolation(expected="no schema violations", actual=messages[:5], where=where,
                             note=f"{len(messages)} violation(s)")
 
 
-@rule("DOMAIN 4.3 TaiLieuNop.DuocLayTuKhoDMQG / MaKetQuaThayThe", "A document reused from Kho DL is synced as reused, with its result code")
+@rule("CV 5632/VPCP-KSTT §5.a step 2", "A document reused from Kho DL is synced as reused, with its result code")
 def ensure_khodl_reuse_marked(record: dict, reused: list[dict], where: str | None = None) -> None:
     sent = {d.get("MaThanhPhanHoSo"): d for d in record.get("TaiLieuNop") or [] if isinstance(d, dict)}
     for doc in reused:
@@ -174,7 +175,7 @@ def ensure_khodl_reuse_marked(record: dict, reused: list[dict], where: str | Non
                                 note=f"document {doc['MaThanhPhanHoSo']} was taken from Kho DL")
 
 
-@rule("OWASP ASVS 12.2.1 (file type by content) / tệp đính kèm chỉ PDF, JPG, PNG ≤ 5 MB",
+@rule("OWASP ASVS 4.0.3 V12.2.1",
       "A dossier whose attachments are of a disallowed type is refused")
 def ensure_disallowed_upload_refused(probe: dict[str, Any] | None) -> None:
     """`probe`: the submit flow played again with every uploaded document replaced by a disallowed file

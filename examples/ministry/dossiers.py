@@ -155,7 +155,7 @@ def load(ctx, code: str, conn: sqlite3.Connection | None = None) -> Dossier | No
 
 # --- the portal's view ----------------------------------------------------------------------------------
 def dossier_payload(ctx, d: Dossier) -> dict[str, Any]:
-    """One `data` item of DongBoHoSoMC (DOMAIN 4.3)."""
+    """One `data` item of DongBoHoSoMC (the adapter contract of the portal)."""
     s, u, defects, settings = d.service, d.user, ctx.defects, ctx.settings
     online_payment = offers_online_payment(s, defects)
     return {

@@ -1,6 +1,6 @@
 """Builders of valid portal messages and a uvicorn server in a thread, for the mock portal's tests.
 
-Checksums here are computed independently of mocks/ (hashlib, field orders written out as in DOMAIN 4.2)."""
+Checksums here are computed independently of mocks/ (hashlib, field orders written out as docs/domain/ writes them)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Payment platform: checksum vectors computed here (hashlib, DOMAIN 4.2 field order), the payment page, IPN
+"""Payment platform: checksum vectors computed here (hashlib, the field order of docs/domain/), the payment page, IPN
 with retries and adversarial variants, QUERY, GET_BILL and reconciliation."""
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from tests.mocks.helpers import (IPN_ORDER, dossier_code, init_message, now_vn, 
 
 
 def test_checksum_vector_by_hand():
-    # INIT checksum exactly as DOMAIN 4.2 writes it, independent of any helper
+    # INIT checksum exactly as docs/domain/ writes it, independent of any helper
     fields = ["INIT", "1.0.6", "BTP", "REF-1", "200000", "PAY", "1", "1", "vi-VN", "VND", "", "Le phi", "20250101101010",
               "127.0.0.1"]
     expected = hashlib.sha256(("|".join(fields) + "|" + PAY_SECRET).encode()).hexdigest()

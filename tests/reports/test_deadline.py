@@ -1,4 +1,4 @@
-"""The results are due 5 working days after publication (QT-VPB-16; DOMAIN.md section 2).
+"""The results are due 5 working days after publication (QT-VPB-16 Bước 4; docs/domain/).
 
 Working days skip weekends and Vietnamese public holidays, Tết included, and count the Saturdays the
 Government swaps into working days. Dates are checked against what `holidays.VN` returns.

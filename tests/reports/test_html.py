@@ -88,7 +88,7 @@ def test_opens_from_disk_in_a_browser_without_network(built_run):
 def test_a_rule_not_verified_shows_why(run_dir):
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     payment = summary["services"][0]["checks"]["payment"]
-    payment["rules"].append({"rule_id": "ensure_24h_clock_verifiable", "clause": "DOMAIN 4 ThoiGianGD",
+    payment["rules"].append({"rule_id": "ensure_24h_clock_verifiable", "clause": "Observed integrations: ThoiGianGD, 12-hour clock defect seen",
                              "title": "ThoiGianGD at an hour where a 12-hour clock would differ", "verdict": "skipped",
                              "note": "Không kiểm chứng được đồng hồ 24 giờ: giao dịch lúc 09:30 giờ Việt Nam"})
     (run_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")

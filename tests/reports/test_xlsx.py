@@ -1,5 +1,5 @@
 """report.xlsx: the table officers send VPCP — procedure and service names and the codes of the dossiers that
-completed testing (QT-VPB-16; DOMAIN.md section 2), one row per service, printable."""
+completed testing (QT-VPB-16 Bước 4–5; docs/domain/), one row per service, printable."""
 
 import re
 from openpyxl import load_workbook
