@@ -1,13 +1,15 @@
 """Masking of secrets, tokens and codes before anything is written to the journal.
 
 Field-based masking replaces whole values of credential fields; a short fingerprint is kept so a replayed code
-or a reused session can still be recognised in the journal without revealing it. `kiemthu.logs.redact` then
+or a reused session can still be recognised in the journal without revealing it. The fingerprint is keyed (HMAC
+with a random key this process holds in memory and never writes), so it cannot confirm a guessed secret. `kiemthu.logs.redact` then
 catches registered secrets and credential shapes anywhere else in the text.
 """
 
 from __future__ import annotations
 
-import hashlib
+import hmac
+import secrets
 from functools import lru_cache
 from typing import Any
 
@@ -21,10 +23,14 @@ SECRET_FIELDS = frozenset({
 })
 
 
+# one key per mock process, that is per run: equal values match within the run's journal and nowhere else
+_FINGERPRINT_KEY = secrets.token_bytes(32)
+
+
 @lru_cache(maxsize=1024)  # the same session or token comes back with every message of a client
 def fingerprint(value: str) -> str:
-    """A masked stand-in that still tells equal values apart: `***#1a2b3c4d`."""
-    return f"{MASK}#{hashlib.sha256(value.encode('utf-8', 'replace')).hexdigest()[:8]}"
+    """A masked stand-in that still tells equal values apart: `***#1a2b3c4d5e6f` (HMAC-SHA256, 48 bits shown)."""
+    return f"{MASK}#{hmac.digest(_FINGERPRINT_KEY, value.encode('utf-8', 'replace'), 'sha256')[:6].hex()}"
 
 
 _key_is_secret: dict[str, bool] = {}
@@ -57,7 +63,8 @@ def mask(value: Any) -> Any:
 
 
 # Words that must appear in a text for kiemthu.logs' generic credential patterns to match it.
-_GENERIC_HINTS = (b"bearer", b"eyj", b"secret", b"password", b"token", b"code_verifier")
+_GENERIC_HINTS = (b"bearer", b"eyj", b"secret", b"password", b"token", b"code_verifier", b"code=", b"session=",
+                  b"sessiondatakey", b"cookie", b"basic ")
 
 
 def masked_json(value: Any, dumpb) -> bytes:
