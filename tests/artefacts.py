@@ -21,16 +21,6 @@ EMBEDDED = [re.compile(rb";base64,([A-Za-z0-9+/=]+)"), re.compile(rb"""d\('([^']
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 
-def readable_texts(path: Path) -> list[str]:
-    """The file and what compression or encoding hides in it, each as text (undecodable bytes replaced)."""
-    return [blob.decode("utf-8", "replace") for _, blob in readable_blobs(path)]
-
-
-def readable_blobs(path: Path) -> Iterator[tuple[str, bytes]]:
-    """(where, bytes) for the file and everything nested in it; `where` names the member for a failure message."""
-    yield from _nested(str(path.name), path.read_bytes(), path)
-
-
 def _nested(where: str, data: bytes, path: Path | None = None, depth: int = 0) -> Iterator[tuple[str, bytes]]:
     yield where, data
     if depth > 4:
