@@ -62,9 +62,11 @@ def mask(value: Any) -> Any:
     return value
 
 
-# Words that must appear in a text for kiemthu.logs' generic credential patterns to match it.
-_GENERIC_HINTS = (b"bearer", b"eyj", b"secret", b"password", b"token", b"code_verifier", b"code=", b"session=",
-                  b"sessiondatakey", b"cookie", b"basic ")
+# Words that must appear in a text for kiemthu.logs' generic credential patterns to match it. A JSON body's
+# credential fields are masked by name, so its check needs fewer words than free text (URLs, headers, errors),
+# where a code, a session key or a cookie travels as `name=value`: five searches fewer on every adapter message.
+_GENERIC_HINTS = (b"bearer", b"eyj", b"secret", b"password", b"token", b"code_verifier")
+_TEXT_HINTS = _GENERIC_HINTS + (b"code=", b"session=", b"sessiondatakey", b"cookie", b"basic ")
 
 
 def masked_json(value: Any, dumpb) -> bytes:
@@ -139,8 +141,8 @@ def _registered() -> tuple[tuple[bytes, ...], tuple[str, ...]]:
 
 # `find` rather than `in`: on bytes, `in` first tries the needle as an integer and clears the TypeError, which
 # costs more than the search itself in a short text
-def _hints(raw: bytes, lowered: bytes) -> bool:
-    for h in _GENERIC_HINTS:
+def _hints(raw: bytes, lowered: bytes, hints: tuple[bytes, ...] = _GENERIC_HINTS) -> bool:
+    for h in hints:
         if lowered.find(h) >= 0:
             return True
     for s in _registered()[0]:
@@ -149,7 +151,7 @@ def _hints(raw: bytes, lowered: bytes) -> bool:
     return False
 
 
-_GENERIC_HINTS_TEXT = tuple(h.decode() for h in _GENERIC_HINTS)
+_GENERIC_HINTS_TEXT = tuple(h.decode() for h in _TEXT_HINTS)
 
 
 def _text_hints(text: str) -> bool:
@@ -170,7 +172,7 @@ def may_hold_credentials(raw: bytes | str) -> bool:
         return True
     if isinstance(raw, str):
         return _text_hints(raw)
-    return _hints(raw, raw.lower())
+    return _hints(raw, raw.lower(), _TEXT_HINTS)
 
 
 _short_texts: dict[str, str] = {}   # short texts that come back with every message (paths), masked

@@ -53,3 +53,16 @@ def test_the_sqlite_journal_holds_neither_the_secret_nor_a_plain_fingerprint_nor
     assert not any(h.encode() in raw for h in unkeyed(SECRET) | unkeyed(CODE))
     key = masking._FINGERPRINT_KEY
     assert key not in raw and key.hex().encode() not in raw
+
+
+def test_codes_session_keys_and_cookies_in_free_text_are_masked_in_the_journal(tmp_path):
+    """A path or an error text is no JSON field: a code, session key or cookie in it is masked by its shape."""
+    store = Store(":memory:")
+    try:
+        store.record(role="sso", direction="out", method="GET", path=f"/sso/callback?code={CODE}&state=s-1",
+                     status_code=302, request=f"sessionDataKey={SECRET}", error=f"Cookie: commonAuthId={SECRET}")
+        entry = store.journal()[0]
+    finally:
+        store.close()
+    assert entry["path"] == "/sso/callback?code=***&state=s-1"
+    assert SECRET not in str(entry) and CODE not in str(entry) and "commonAuthId=***" in entry["error"]
