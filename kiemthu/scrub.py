@@ -35,7 +35,7 @@ PARAM = re.compile(rb"(?i)(?:^|[?&#;\s\"'])(?:" + _names + rb")=([^&#\s\"'<>;\\]
 JSON_FIELD = re.compile(rb'(?i)\\?"(?:' + _json_names + rb')\\?"\s*:\s*\\?"([^"\\]+)')
 HEADER_LINE = re.compile(rb"(?im)^\s*(set-cookie|cookie|authorization|proxy-authorization)\s*:\s*([^\r\n]+)")
 INPUT = re.compile(rb"(?i)<input\b[^>]*>")
-ATTR = re.compile(rb"""(?i)\b(name|value|type)\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+ATTR = re.compile(rb"""(?i)\b(name|value|type)\s*=\s*\\?(?:"([^"\\]*)\\?"|'([^']*)')""")  # HTML in JSON too
 JWT = re.compile(rb"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*")
 
 
@@ -64,7 +64,7 @@ def credentials_in(data: bytes) -> set[str]:
     for m in HEADER_LINE.finditer(data):
         found.update(header_credentials(m.group(1).decode(), m.group(2).decode("utf-8", "replace")))
     for m in INPUT.finditer(data):
-        attrs = {a.group(1).lower(): (a.group(2) or a.group(3) or b"").decode("utf-8", "replace")
+        attrs = {a.group(1).decode().lower(): (a.group(2) or a.group(3) or b"").decode("utf-8", "replace")
                  for a in ATTR.finditer(m.group(0))}
         if attrs.get("name", "").lower() in CREDENTIAL_NAMES or attrs.get("type", "").lower() == "password":
             found.add(attrs.get("value", ""))
@@ -108,17 +108,19 @@ def _worth_masking(value: str) -> bool:
     return len(value) >= MIN_LENGTH and MASK not in value
 
 
-def _variants(values: Iterable[str]) -> set[str]:
+def _variants(values: Iterable[str], shortest: int) -> set[str]:
     """Each value as it may appear elsewhere: as is, percent-decoded, percent-encoded, JSON-escaped."""
     out = set()
     for v in values:
         out.update({v, unquote(v), quote(v, safe=""), json.dumps(v)[1:-1]})
-    return {v for v in out if _worth_masking(v) and '"' not in v}  # a bare quote would cut a JSON string
+    # a bare quote would cut a JSON string
+    return {v for v in out if len(v) >= shortest and MASK not in v and '"' not in v}
 
 
-def masker(values: Iterable[str]) -> re.Pattern[str] | None:
-    """One pattern matching any of the values (longest first, so a value never leaves a tail of a longer one)."""
-    ordered = sorted(_variants(values), key=len, reverse=True)
+def masker(found: Iterable[str], secrets: Iterable[str] = ()) -> re.Pattern[str] | None:
+    """One pattern matching any collected value or known secret (longest first, so no value leaves a tail of a
+    longer one). A known secret is masked from 4 characters on, as `kiemthu.logs.register_secret` does."""
+    ordered = sorted(_variants(found, MIN_LENGTH) | _variants(secrets, 4), key=len, reverse=True)
     return re.compile("|".join(re.escape(v) for v in ordered)) if ordered else None
 
 
@@ -167,10 +169,10 @@ def scrub_archive(path: Path, secrets: Iterable[str] = ()) -> int:
         return 0
     with zipfile.ZipFile(path) as z:
         members = [(info, z.read(info.filename)) for info in z.infolist()]
-    found = known_secrets(secrets)
+    found: set[str] = set()
     for info, data in members:
         found |= credentials_in(data)
-    pattern = masker(found)
+    pattern = masker(found, known_secrets(secrets))
     out, changed = [], 0
     for info, data in members:
         new = scrub_bytes(data, pattern, info.filename.endswith(JSON_LINES))
@@ -199,7 +201,7 @@ def _scrub_nested(data: bytes, secrets: Iterable[str]) -> bytes:
 def scrub_text(text: str, secrets: Iterable[str] = ()) -> str:
     """Text (a journal slice, a log, an HTML page) with the credentials it holds and known secrets masked."""
     raw = text.encode("utf-8", "surrogateescape")
-    pattern = masker(known_secrets(secrets) | credentials_in(raw))
+    pattern = masker(credentials_in(raw), known_secrets(secrets))
     return redact(scrub_bytes(raw, pattern, json_lines=text[:1] == "{").decode("utf-8", "surrogateescape"))
 
 

@@ -109,7 +109,7 @@ def chromium():
         b.close()
 
 
-def record_login(chromium, base: str, path: Path, password: str) -> None:
+def record_login(browser, base: str, path: Path, password: str) -> None:
     ctx = browser.new_context()
     ctx.tracing.start(snapshots=True, screenshots=False, sources=False)
     page = ctx.new_page()
