@@ -6,11 +6,10 @@ import base64
 import json
 import re
 import unicodedata
-import zipfile
 from pathlib import Path
 from typing import Any
 
-from kiemthu.logs import redact
+from kiemthu.scrub import scrub_archive, scrub_text
 
 CHECK_OF_FLOW = {"citizen_login": "sso", "logout": "sso", "open_service": "submission", "submit": "submission",
                  "pay": "payment", "officer_login": "processing", "officer_process": "processing"}
@@ -65,12 +64,12 @@ class Evidence:
 
     def write_json(self, service: str, check: str, name: str, data: Any) -> str:
         path = self.folder(service, check) / name
-        path.write_text(redact(json.dumps(data, ensure_ascii=False, indent=2, default=str)), encoding="utf-8")
+        path.write_text(scrub_text(json.dumps(data, ensure_ascii=False, indent=2, default=str)), encoding="utf-8")
         return self._add(service, check, path)
 
     def write_text(self, service: str, check: str, name: str, text: str) -> str:
         path = self.folder(service, check) / name
-        path.write_text(redact(text), encoding="utf-8")
+        path.write_text(scrub_text(text), encoding="utf-8")
         return self._add(service, check, path)
 
     def add_file(self, service: str, check: str, path: Path) -> str:
@@ -90,26 +89,9 @@ class Evidence:
 
 
 def scrub_zip(path: Path, secrets: list[str]) -> int:
-    """Rewrite a trace archive with every occurrence of a secret masked; returns the number of members changed."""
-    secrets = [s for s in secrets if s and len(s) >= 4]
-    if not secrets or not Path(path).is_file():
-        return 0
-    with zipfile.ZipFile(path) as z:
-        members = [(i, z.read(i.filename)) for i in z.infolist()]
-    changed = 0
-    out = []
-    for info, data in members:
-        new = data
-        for s in secrets:
-            if s.encode() in new:
-                new = new.replace(s.encode(), b"***")
-        changed += new != data
-        out.append((info, new))
-    if changed:
-        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-            for info, data in out:
-                z.writestr(info, data)
-    return changed
+    """Rewrite a trace archive with every credential it holds (cookies, codes, tokens, session keys: see
+    `kiemthu.scrub`) and every known secret masked; returns the number of members changed."""
+    return scrub_archive(Path(path), secrets)
 
 
 def _fast_png(page) -> bytes:

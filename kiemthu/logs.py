@@ -15,12 +15,24 @@ _lock = threading.Lock()
 _secrets: set[str] = set()
 _pattern: re.Pattern[str] | None = None
 
-# Values that look like credentials even when nobody registered them (bearer tokens, JWTs, checksums in URLs).
+# Names of parameters and fields whose values are credentials (lower case; query, form, JSON, HTML inputs).
+CREDENTIAL_NAMES = frozenset({
+    "password", "client_secret", "secret", "session", "access_token", "id_token", "refresh_token", "code",
+    "code_verifier", "token", "id_token_hint", "sessiondatakey",
+})
+
+# Values that look like credentials even when nobody registered them: bearer and basic credentials, JWTs, named
+# fields, codes and session keys in URLs, cookie headers. A masked fingerprint (`***#…`) is left as it is.
 _GENERIC = [
-    re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]+"),
+    re.compile(r"(?i)((?:bearer|basic)\s+)(?!\*\*\*)[A-Za-z0-9._~+/=-]+"),
     re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]*"),
-    re.compile(r"(?i)((?:client_secret|password|secret|access_token|id_token|refresh_token|code_verifier)[\"']?\s*[:=]\s*[\"']?)[^\s\"'&,}]+"),
+    re.compile(r"(?i)((?:client_secret|password|secret|access_token|id_token_hint|id_token|refresh_token|code_verifier"
+               r"|sessiondatakey)[\"']?\s*[:=]\s*[\"']?)(?!\*\*\*)[^\s\"'&,}]+"),
+    re.compile(r"(?i)((?:^|[?&#;\s\"'])(?:code|token|session)=)(?!\*\*\*)[^&#\s\"'<>;\\]+"),
 ]
+# Cookie and Set-Cookie header values: each cookie keeps its name, loses its value.
+_COOKIE_HEADER = re.compile(r"(?im)((?:^|[\s\"'])(?:set-)?cookie[\"']?\s*:\s*[\"']?)([^\r\n\"']+)")
+_COOKIE_PAIR = re.compile(r"(^|;\s*)([^=;\s]+)=([^;]*)")
 
 
 def register_secret(value: str | None) -> None:
@@ -42,7 +54,14 @@ def redact(text: str) -> str:
         text = _pattern.sub(MASK, text)
     for rx in _GENERIC:
         text = rx.sub(lambda m: (m.group(1) if m.groups() else "") + MASK, text)
-    return text
+    return _COOKIE_HEADER.sub(_mask_cookies, text)
+
+
+def _mask_cookies(m: re.Match) -> str:
+    header = m.group(0)[: m.start(2) - m.start(0)]
+    if "set-cookie" in header.lower():  # only the first pair is the cookie; the rest are its attributes
+        return header + _COOKIE_PAIR.sub(lambda p: f"{p.group(1)}{p.group(2)}={MASK}", m.group(2), count=1)
+    return header + _COOKIE_PAIR.sub(lambda p: f"{p.group(1)}{p.group(2)}={MASK}", m.group(2))
 
 
 class RedactingFilter(logging.Filter):

@@ -4,25 +4,33 @@ The generator (npm allure-commandline, needs Java) is found via $KIEMTHU_ALLURE,
 script installs under .tools/, then PATH. Its single-file output embeds its scripts as base64 data URIs;
 the only remote address in them is the Playwright trace viewer, which would receive the trace of a test
 (a third party seeing the run), so it is replaced, and a Content-Security-Policy forbids any other fetch.
+
+The single file base64-embeds every attachment again (traces, journal slices, pages), so the results are scrubbed
+of credentials before the generator reads them, and the generated page is checked: one still holding a
+credential is not written.
 """
 
 from __future__ import annotations
 
 import base64
+import io
 import os
 import re
 import shutil
 import subprocess
 import tempfile
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from kiemthu.runtime import REPO_ROOT
+from kiemthu.scrub import scrub_tree, unmasked_credentials
 
 TIMEOUT_S = 180
 TOOLS_PATH = REPO_ROOT / ".tools" / "allure" / "node_modules" / ".bin" / "allure"
 REMOTE_VIEWERS = ("https://trace.playwright.dev/", "https://trace.playwright.dev")
 INERT_URL = "about:blank"
+EMBEDDED_FILE = re.compile(r"""d\('([^']+)',\s*'([A-Za-z0-9+/=]+)'\)""")  # the single file's data/… files
 DATA_URI = re.compile(r"data:(text/javascript|application/javascript|text/html|text/css)([^,\"']*);base64,([A-Za-z0-9+/=]+)")
 # scripts and styles are inline or data: URIs; everything else (fetch, frames, images, fonts) stays local
 CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval' data: blob:; "
@@ -56,13 +64,44 @@ def build_allure(run_dir: Path, output: Path | None = None) -> AllureOutcome:
     if generator is None:
         return AllureOutcome(None, "Allure generator not found: set KIEMTHU_ALLURE or run the setup script")
     output = output or run_dir / "allure-report.html"
+    scrub_tree(results)
     with tempfile.TemporaryDirectory(prefix="kiemthu-allure-") as tmp:
         note = run_generator(generator, results, Path(tmp))
         produced = Path(tmp) / "index.html"
         if note or not produced.is_file():
             return AllureOutcome(None, note or "Allure generator produced no index.html")
-        output.write_text(make_offline(produced.read_text(encoding="utf-8")), encoding="utf-8")
+        page = make_offline(produced.read_text(encoding="utf-8"))
+    leaking = embedded_credentials(page)
+    if leaking:
+        return AllureOutcome(None, f"Allure report not written: {leaking[0]} would embed a credential")
+    output.write_text(page, encoding="utf-8")
     return AllureOutcome(output)
+
+
+def embedded_credentials(page: str) -> list[str]:
+    """The embedded files (attachments, test data) of a single-file report that still hold a credential."""
+    out = []
+    for m in EMBEDDED_FILE.finditer(page):
+        name = m.group(1)
+        if name.endswith((".png", ".jpg", ".jpeg", ".webm", ".svg")):
+            continue
+        try:
+            data = base64.b64decode(m.group(2))
+        except ValueError:
+            continue
+        if _holds_credential(data):
+            out.append(name)
+    return out
+
+
+def _holds_credential(data: bytes) -> bool:
+    if data[:4] == b"PK\x03\x04":  # a trace: every member
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as z:
+                return any(_holds_credential(z.read(n)) for n in z.namelist())
+        except zipfile.BadZipFile:
+            return False
+    return bool(unmasked_credentials(data))
 
 
 def run_generator(generator: Path, results: Path, out_dir: Path) -> str | None:

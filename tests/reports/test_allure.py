@@ -4,12 +4,13 @@ import base64
 import json
 import shutil
 import uuid
+import zipfile
 from pathlib import Path
 
 import pytest
 
 from conftest import requests_made_opening
-from reports.allure import build_allure, find_generator, make_offline, remote_urls
+from reports.allure import build_allure, embedded_credentials, find_generator, make_offline, remote_urls
 
 
 def page_with_script(js: str) -> str:
@@ -70,3 +71,53 @@ def test_generated_report_is_single_file_and_offline(tmp_path, generator):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["allure-report.html", "allure-results"]
     browser_requests = requests_made_opening(outcome.path)
     assert browser_requests == []
+
+
+ID_TOKEN = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJjaXRpemVuLTEiLCJub25jZSI6Im4xIn0.c2lnbmF0dXJlLW9mLXRoZS1wb3J0YWw"
+SESSION = "Qm9ndXMtc2Vzc2lvbi1jb29raWUtdmFsdWU"
+CODE = "w_51fuRW6CT-Rb3itmfpXI_dL9936xAFrvpmhKkAjB0"
+
+
+def write_leaky_attachments(folder: Path) -> None:
+    """A text attachment and a trace attachment holding what an unscrubbed browser exchange would hold."""
+    write_results(folder)
+    (folder / "note-attachment.txt").write_text(
+        f"GET /sso/callback?code={CODE}&state=s1\nCookie: phien={SESSION}\nlogout?id_token_hint={ID_TOKEN}\n",
+        encoding="utf-8")
+    entry = {"type": "resource-snapshot", "snapshot": {"request": {
+        "url": f"http://sut/sso/callback?code={CODE}", "headers": [{"name": "Cookie", "value": f"phien={SESSION}"}]}}}
+    with zipfile.ZipFile(folder / "trace-attachment.zip", "w") as z:
+        z.writestr("trace.network", json.dumps(entry) + "\n")
+
+
+@pytest.mark.slow
+def test_attachments_are_scrubbed_before_the_generator_embeds_them(tmp_path, generator):
+    """allure-report.html embeds every attachment again as base64: what it embeds holds no token, code or cookie."""
+    from tests.artefacts import hits
+
+    write_leaky_attachments(tmp_path / "allure-results")
+    outcome = build_allure(tmp_path)
+    assert outcome.note is None
+    needles = {"ID token": ID_TOKEN, "session cookie": SESSION, "authorization code": CODE}
+    assert hits(tmp_path, needles) == []
+    assert "phien=***" in (tmp_path / "allure-results" / "note-attachment.txt").read_text(encoding="utf-8")
+
+
+def test_a_report_that_would_embed_a_credential_is_not_written(tmp_path, monkeypatch):
+    """The generated page is checked before it is written: a credential in an embedded file withholds it."""
+    leaky = base64.b64encode(f"logout?id_token_hint={ID_TOKEN}".encode()).decode()
+    clean = base64.b64encode(b"logout?id_token_hint=***").decode()
+    assert embedded_credentials(f"<script>d('data/attachments/a.txt','{leaky}')</script>") == ["data/attachments/a.txt"]
+    assert embedded_credentials(f"<script>d('data/attachments/a.txt','{clean}')</script>") == []
+    # a generator that embeds what it was never given (here: a script standing in for one that reads stale files)
+    fake = tmp_path / "allure"
+    fake.write_text("#!/usr/bin/env python3\nimport sys, pathlib\n"
+                    "out = pathlib.Path(sys.argv[sys.argv.index('-o') + 1])\nout.mkdir(parents=True, exist_ok=True)\n"
+                    f"(out / 'index.html').write_text(\"<html><head></head><body><script>d('data/attachments/a.txt','{leaky}')"
+                    "</script></body></html>\")\n", encoding="utf-8")
+    fake.chmod(0o755)
+    monkeypatch.setenv("KIEMTHU_ALLURE", str(fake))
+    write_results(tmp_path / "allure-results")
+    outcome = build_allure(tmp_path)
+    assert outcome.path is None and "data/attachments/a.txt" in outcome.note and "credential" in outcome.note
+    assert not (tmp_path / "allure-report.html").exists()

@@ -1,11 +1,7 @@
 """Secrets never reach an artefact: values planted in the environment the target reads are absent from every
-file of the run directory (inside the xlsx zip, the PDF text and the HTML's embedded data too)."""
+file of the run directory (inside the xlsx zip, the PDF text and the HTML's embedded data too: see tests.artefacts)."""
 
-import base64
 import re
-import shutil
-import subprocess
-import zipfile
 from pathlib import Path
 
 import yaml
@@ -15,32 +11,15 @@ from kiemthu.runtime import REPO_ROOT
 from kiemthu.target import load_target, secret_fields
 from reports.build import build, build_documents
 from reports.model import load_run
+from tests.artefacts import hits
 
 EXAMPLE_TARGET = REPO_ROOT / "examples" / "ministry" / "target.yaml"
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
-def readable_texts(path: Path) -> list[str]:
-    """The file as bytes, plus what compression or encoding hides: zip members, PDF text, base64 data URIs."""
-    raw = path.read_bytes()
-    texts = [raw.decode("utf-8", "replace")]
-    if zipfile.is_zipfile(path):
-        with zipfile.ZipFile(path) as z:
-            texts += [z.read(n).decode("utf-8", "replace") for n in z.namelist()]
-    if path.suffix == ".pdf" and shutil.which("pdftotext"):
-        texts.append(subprocess.run(["pdftotext", str(path), "-"], capture_output=True, text=True).stdout)
-    if path.suffix == ".html":
-        for m in re.finditer(r";base64,([A-Za-z0-9+/=]+)", texts[0]):
-            texts.append(base64.b64decode(m.group(1)).decode("utf-8", "replace"))
-    return texts
-
-
 def leaks(root: Path, secrets: list[str]) -> list[str]:
-    found = []
-    for path in [p for p in root.rglob("*") if p.is_file()]:
-        for text in readable_texts(path):
-            found += [f"{path.relative_to(root)}: {s}" for s in secrets if s in text]
-    return sorted(set(found))
+    """Every file under root, with what zips, PDFs, SQLite files and the HTML's embedded base64 hide, searched."""
+    return hits(root, {s: s for s in secrets})
 
 
 def plant_target_environment(monkeypatch) -> dict[str, str]:
