@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import date, datetime
 from typing import NamedTuple
 
@@ -78,13 +79,17 @@ def totals_text(run: Run, language: str) -> str:
     return labels.text("totals", language, n=n, ok=ok, ko=n - ok)
 
 
-def junit_text(run: Run, language: str) -> str | None:
-    if not run.junit:
-        return None
-    return labels.text("pytest_totals", language, **{k: run.junit.get(k, 0) for k in ("tests", "failures", "errors", "skipped")})
+def check_totals_text(run: Run, language: str) -> str:
+    """The checks of the summary table counted by the words the table prints, so page 1 agrees with itself."""
+    counts = Counter(c.shown_verdict for s in run.services for c in s.ordered_checks())
+    order = ("passed", "passed_with_exceptions", "warning", "failed", "error", "inconclusive", "not_evaluated",
+             "not_applicable", None)
+    parts = [f"{counts[v]} {labels.verdict_word(v, language).lower()}" for v in order if counts.get(v)]
+    return labels.text("check_totals", language, parts=", ".join(parts))
 
 
-CHECK_COLUMNS = range(7, 11)  # positions of SSO … Xử lý & đồng bộ in a summary row
+CHECK_COLUMNS = range(7, 11)  # positions of SSO … Xử lý và đồng bộ in a summary row
+COMPLETE_COLUMN = 11
 
 
 def summary_row(index: int, service, language: str) -> list[str]:
@@ -94,6 +99,7 @@ def summary_row(index: int, service, language: str) -> list[str]:
         str(index), service.TenTTHC, service.MaTTHC, service.TenDVC, service.MaDVC,
         labels.level_name(service.level, language),
         "\n".join(service.completed_codes) or none,
-        *[labels.verdict_word(c.verdict, language) for c in service.ordered_checks()],
+        *[c.verdict_text(language) for c in service.ordered_checks()],
+        labels.text("yes" if service.completed else "no", language),
         service.note(language),
     ]

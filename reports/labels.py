@@ -13,7 +13,10 @@ _VERDICTS = {
         "passed": "Đạt",
         "failed": "Không đạt",
         "warning": "Cảnh báo",
-        "skipped": "Bỏ qua",
+        "skipped": "Chưa đánh giá được",
+        "not_evaluated": "Chưa đánh giá được",
+        "passed_with_exceptions": "Đạt, trừ",
+        "inconclusive": "Không kết luận được",
         "not_applicable": "Không áp dụng",
         "error": "Lỗi",
         None: "Chưa kiểm thử",
@@ -22,7 +25,10 @@ _VERDICTS = {
         "passed": "Passed",
         "failed": "Failed",
         "warning": "Warning",
-        "skipped": "Skipped",
+        "skipped": "Not evaluated",
+        "not_evaluated": "Not evaluated",
+        "passed_with_exceptions": "Passed, except",
+        "inconclusive": "Inconclusive",
         "not_applicable": "Not applicable",
         "error": "Error",
         None: "Not tested",
@@ -30,7 +36,7 @@ _VERDICTS = {
 }
 
 _CHECK_NAMES = {
-    "vi": {"sso": "SSO", "submission": "Nộp hồ sơ", "payment": "Thanh toán", "processing": "Xử lý & đồng bộ"},
+    "vi": {"sso": "SSO", "submission": "Nộp hồ sơ", "payment": "Thanh toán", "processing": "Xử lý và đồng bộ"},
     "en": {"sso": "SSO", "submission": "Submission", "payment": "Payment", "processing": "Processing & sync"},
 }
 
@@ -42,12 +48,12 @@ _LEVELS = {
 # Column headers of the summary table, in order (xlsx, PDF and HTML share them).
 _HEADERS = {
     "vi": [
-        "STT", "Tên TTHC", "Mã TTHC", "Tên DVC", "Mã DVC", "Mức độ", "Mã số hồ sơ đã hoàn thành kiểm thử",
-        "SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý & đồng bộ", "Ghi chú",
+        "STT", "Tên thủ tục hành chính", "Mã TTHC", "Tên dịch vụ công trực tuyến", "Mã DVC", "Mức độ",
+        "Mã số hồ sơ đã hoàn thành kiểm thử", "SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý và đồng bộ", "Hoàn thành", "Ghi chú",
     ],
     "en": [
         "No.", "Procedure name", "Procedure code", "Service name", "Service code", "Level",
-        "Codes of dossiers that completed testing", "SSO", "Submission", "Payment", "Processing & sync", "Notes",
+        "Codes of dossiers that completed testing", "SSO", "Submission", "Payment", "Processing & sync", "Complete", "Notes",
     ],
 }
 
@@ -63,7 +69,7 @@ _TEXT = {
         "system": "Hệ thống",
         "system_url": "Địa chỉ hệ thống",
         "portal_url": "Cổng DVCQG (kiểm thử)",
-        "profile": "Hồ sơ giao diện kết nối",
+        "profile": "Phiên bản đặc tả kết nối",
         "harness": "Phiên bản công cụ",
         "report_built_by": "báo cáo lập bởi kiemthu",
         "run_id": "Mã lần chạy",
@@ -87,7 +93,7 @@ _TEXT = {
         "not_completed": "Chưa hoàn thành kiểm thử",
         "conclusion": "Kết luận",
         "dossier_codes": "Mã số hồ sơ đã hoàn thành kiểm thử",
-        "trial_codes": "Mã hồ sơ đã tạo khi kiểm thử (chưa hoàn thành)",
+        "trial_codes": "Mã số hồ sơ đã tạo khi kiểm thử (chưa hoàn thành)",
         "none": "—",
         "rule": "Quy tắc",
         "clause": "Căn cứ",
@@ -101,9 +107,9 @@ _TEXT = {
         "missing_file": "không tìm thấy",
         "check": "Nội dung",
         "service": "Dịch vụ",
-        "reason_inconsistent": "summary.json ghi hoàn thành nhưng có nội dung kiểm thử không đạt",
+        "reason_inconsistent": "kết quả ghi hoàn thành nhưng có nội dung kiểm thử không đạt",
         "reason_not_tested": "{check}: chưa kiểm thử",
-        "defects": "Lỗi cài sẵn được bật (chạy thử)",
+        "defects": "Lỗi cài sẵn được bật (chạy thử với hệ thống tham chiếu)",
         "artefacts": "Tệp kết quả của lần chạy",
         "allure": "Báo cáo Allure",
         "allure_missing": "chưa tạo được ({why})",
@@ -120,6 +126,51 @@ _TEXT = {
         "generated": "Lập lúc",
         "page": "Trang",
         "verify_hint": "Kiểm tra tính toàn vẹn: kiemthu report --verify <thư mục lần chạy>",
+        "cases": "{n} trường hợp",
+        "check_error": "lỗi khi chạy nội dung kiểm thử này; xem nhật ký của lần chạy",
+        "evidence_count": "{n} tệp, trong thư mục {folder} của lần chạy",
+        "unverified_default": "không đánh giá được trong lần chạy này",
+        "not_verified": "chưa kiểm chứng",
+        "later_failure": "lần chạy sau {run} không đạt",
+        "later_failure_full": "Lần chạy sau ({run}, kết thúc {at}) của dịch vụ này không đạt",
+        "and_more": " (và {n} nội dung khác)",
+        "yes": "Có",
+        "no": "Không",
+        "governing_body": "Cơ quan chủ quản",
+        "number": "Số: …/…",
+        "place_date": "…, ngày … tháng … năm …",
+        "excerpt": "V/v kết quả kiểm thử tích hợp dịch vụ công trực tuyến với Cổng Dịch vụ công quốc gia",
+        "addressee": "Kính gửi: Văn phòng Chính phủ (Cục Kiểm soát thủ tục hành chính).",
+        "intro": ("{agency} đã kiểm thử tích hợp các dịch vụ công trực tuyến của {system} với Cổng Dịch vụ công "
+                  "quốc gia theo bốn nội dung: đăng nhập một lần (SSO), nộp hồ sơ trực tuyến, thanh toán trực "
+                  "tuyến và xử lý, đồng bộ trạng thái, kết quả điện tử. Kết quả như sau:"),
+        "closing": ("Chi tiết từng nội dung kiểm tra và bằng chứng tại Phụ lục kèm theo. {agency} đề nghị Văn "
+                    "phòng Chính phủ xem xét, xác nhận kết quả kiểm thử của các dịch vụ đã hoàn thành./."),
+        "recipients": "Nơi nhận:",
+        "recipients_list": "- Như trên;\n- Lưu: VT, …",
+        "head": "THỦ TRƯỞNG CƠ QUAN",
+        "head_hint": "(Ký, ghi rõ họ tên, đóng dấu)",
+        "annex": "PHỤ LỤC",
+        "annex_title": "KẾT QUẢ KIỂM THỬ CHI TIẾT THEO DỊCH VỤ",
+        "annex_ref": "(Kèm theo văn bản số …/… ngày … tháng … năm … của {agency})",
+        "run_facts": "Thông tin lần kiểm thử",
+        "check_totals": "Nội dung kiểm thử (theo bảng): {parts}",
+        "rules_passed": "{n} quy tắc đạt",
+        "rules_failed": "{n} không đạt",
+        "rules_warning": "{n} cảnh báo",
+        "rules_unverified": "{n} chưa đánh giá được",
+        "rules_na": "{n} không áp dụng",
+        "rules_error": "{n} lỗi",
+        "findings": "Phát hiện và bằng chứng",
+        "passed_rules": "Các quy tắc đạt",
+        "screenshot": "Ảnh chụp màn hình",
+        "exchange": "Trao đổi với Cổng DVCQG — bản ghi nhật ký #{id}",
+        "request": "Yêu cầu",
+        "reply": "Phản hồi",
+        "technical": "Chi tiết kỹ thuật",
+        "later_runs": "Các lần chạy sau không đạt",
+        "run_of_service": "Lần chạy",
+        "service_system": "Hệ thống của lần chạy",
     },
     "en": {
         "title": "SUMMARY OF ONLINE PUBLIC SERVICE TEST RESULTS",
@@ -189,6 +240,51 @@ _TEXT = {
         "generated": "Generated",
         "page": "Page",
         "verify_hint": "Integrity check: kiemthu report --verify <run directory>",
+        "cases": "{n} cases",
+        "check_error": "the check stopped with an error; see the run's log",
+        "evidence_count": "{n} files, in the run's folder {folder}",
+        "unverified_default": "could not be evaluated in this run",
+        "not_verified": "not verified",
+        "later_failure": "later run {run} did not pass",
+        "later_failure_full": "A later run of this service ({run}, finished {at}) did not pass",
+        "and_more": " (and {n} more)",
+        "yes": "Yes",
+        "no": "No",
+        "governing_body": "Governing body",
+        "number": "No.: …/…",
+        "place_date": "…, date … month … year …",
+        "excerpt": "Re: results of integration testing of online public services with the National Public Service Portal",
+        "addressee": "To: the Government Office (Administrative Procedure Control Agency).",
+        "intro": ("{agency} tested the integration of the online public services of {system} with the National "
+                  "Public Service Portal in four checks: single sign-on (SSO), online submission, online payment, "
+                  "and processing with status and e-result sync. The results are:"),
+        "closing": ("The annex gives every rule checked and its evidence. {agency} asks the Government Office to "
+                    "confirm the results of the services that completed testing."),
+        "recipients": "Recipients:",
+        "recipients_list": "- As above;\n- Archive.",
+        "head": "HEAD OF AGENCY",
+        "head_hint": "(Signature, full name and seal)",
+        "annex": "ANNEX",
+        "annex_title": "DETAILED TEST RESULTS PER SERVICE",
+        "annex_ref": "(Attached to document No. …/… dated … of {agency})",
+        "run_facts": "About this test run",
+        "check_totals": "Checks (as in the table): {parts}",
+        "rules_passed": "{n} rules passed",
+        "rules_failed": "{n} failed",
+        "rules_warning": "{n} warnings",
+        "rules_unverified": "{n} not evaluated",
+        "rules_na": "{n} not applicable",
+        "rules_error": "{n} errors",
+        "findings": "Findings and evidence",
+        "passed_rules": "Rules passed",
+        "screenshot": "Screenshot",
+        "exchange": "Exchange with the portal — journal entry #{id}",
+        "request": "Request",
+        "reply": "Reply",
+        "technical": "Technical detail",
+        "later_runs": "Later runs that did not pass",
+        "run_of_service": "Run",
+        "service_system": "System of the run",
     },
 }
 
@@ -219,3 +315,14 @@ def headers(language: str = "vi") -> list[str]:
 def text(key: str, language: str = "vi", **values) -> str:
     template = _TEXT[language][key]
     return template.format(**values) if values else template
+
+
+def rule_counts(counts, language: str = "vi") -> str:
+    """'21 quy tắc đạt, 1 chưa đánh giá được' from verdict counts of a check's rules."""
+    keys = (("passed", "rules_passed"), ("failed", "rules_failed"), ("error", "rules_error"),
+            ("warning", "rules_warning"), ("not_applicable", "rules_na"))
+    parts = [text(key, language, n=counts[v]) for v, key in keys if counts.get(v)]
+    unverified = counts.get("skipped", 0) + counts.get("not_evaluated", 0)
+    if unverified:
+        parts.append(text("rules_unverified", language, n=unverified))
+    return ", ".join(parts)

@@ -7,22 +7,27 @@ junit.xml, journal.jsonl, load/summary.json, and the evidence paths the summary 
 from __future__ import annotations
 
 import json
+import re
 import xml.etree.ElementTree as ET
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 from kiemthu import __version__ as HARNESS_VERSION
 from kiemthu.runtime import VN_TZ
-from reports import labels
+from reports import labels, vocabulary, wording
 from reports.guard import clean
 
 FAILING = ("failed", "error")
+NOT_COMPLETE = ("failed", "error", "inconclusive")  # a service with such a check did not complete testing
+NOT_VERIFIED = ("skipped", "not_evaluated")  # a rule that could not be evaluated
 MAX_VALUE_CHARS = 300
 MAX_REASON_CHARS = 400
+MAX_NOTE_CHARS = 110  # the summary table's note: one short sentence
 MAX_LOAD_FIGURES = 30
+JOURNAL_REF = re.compile(r"journal(?:\.jsonl)?\s*(?:entr(?:y|ies)\s*)?#\s*(\d+(?:\s*,\s*#?\d+)*)", re.IGNORECASE)
 
 
 class SummaryError(ValueError):
@@ -33,18 +38,73 @@ class SummaryError(ValueError):
 class Rule:
     rule_id: str
     clause: str
-    title: str
+    title: str  # the suite's own (English) title
     verdict: str
     severity: str | None = None
     expected: str = ""
     actual: str = ""
     where: str = ""
     note: str = ""  # why it was not verified (skipped), or what else a finding means
+    variant: str = ""  # the negative case this result is for
+    evidence: list[str] = field(default_factory=list)  # files (screenshots, journal exchange) proving a finding
+    raw_expected: Any = None
+    raw_actual: Any = None
+    count: int = 1  # identical passing results shown as one row
 
     @property
     def observed(self) -> str:
         """What the report shows as the actual result: the value seen, else the note."""
         return self.actual or self.note
+
+    def name(self, language: str = "vi") -> str:
+        """The row's name: what is checked, and the negative case when the result is for one."""
+        title = vocabulary.rule_title(self.rule_id, self.title, language)
+        if self.variant:
+            return f"{title}: {vocabulary.variant_name(self.variant, language)}"
+        if self.count > 1:
+            return f"{title} ({labels.text('cases', language, n=self.count)})"
+        return title
+
+    def source(self, language: str = "vi") -> str:
+        return vocabulary.rule_source(self.rule_id, self.clause, language)
+
+    def short_name(self, language: str = "vi") -> str:
+        short = vocabulary.short_title(self.rule_id, language)
+        return short or wording.shorten(self.name(language), 60)
+
+    @property
+    def elsewhere(self) -> bool:
+        """Not evaluated here because it was evaluated on another service of the run."""
+        return vocabulary.is_elsewhere(self.note)
+
+    @property
+    def unverified(self) -> bool:
+        return self.verdict in NOT_VERIFIED and not self.elsewhere
+
+    def values(self, language: str = "vi") -> tuple[str, str]:
+        return (wording.format_value(self.raw_expected, language, MAX_VALUE_CHARS),
+                wording.format_value(self.raw_actual, language, MAX_VALUE_CHARS))
+
+    def sentence(self, language: str = "vi") -> str:
+        """The finding in one sentence: verdict, what is checked, expected and actual, what it means."""
+        expected, actual = self.values(language)
+        note = wording.note_text(self.note, language)
+        parts = [f"{labels.verdict_word(self.verdict, language)} — {self.name(language)}"]
+        if self.verdict in NOT_VERIFIED:
+            reason = note or labels.text("unverified_default", language)
+            return f"{parts[0]}: {reason.rstrip('.')}."
+        if expected or actual:
+            parts.append(f"{labels.text('expected', language).lower()} {expected or '—'}; "
+                         f"{labels.text('actual', language).lower()} {actual or '—'}")
+        text = ": ".join(parts)
+        return f"{text} ({note.rstrip('.')})." if note else f"{text}."
+
+    def journal_ids(self) -> list[int]:
+        """Journal entries the result points at, from `where` ('journal#48', 'journal entries #41, #42')."""
+        ids = []
+        for match in JOURNAL_REF.finditer(self.where or ""):
+            ids += [int(x) for x in re.findall(r"\d+", match.group(1))]
+        return ids
 
 
 @dataclass
@@ -55,6 +115,52 @@ class Check:
     rules: list[Rule] = field(default_factory=list)
     evidence: list[str] = field(default_factory=list)
     duration_s: float | None = None
+    unverified: list[str] = field(default_factory=list)  # rule ids (or names) the summary lists as not verified
+
+    @property
+    def exceptions(self) -> list[Rule]:
+        """Rules a passing check could not verify: listed by the summary, else found among its rules."""
+        if self.unverified:
+            named = [r for r in self.rules if r.rule_id in self.unverified or r.variant in self.unverified]
+            return named or [Rule(rule_id=u, clause="", title=u, verdict="not_evaluated") for u in self.unverified]
+        return [r for r in self.rules if r.unverified]
+
+    @property
+    def shown_verdict(self) -> str | None:
+        """The verdict as printed: a pass with a rule not verified is a pass with exceptions, never a plain pass."""
+        if self.verdict == "passed" and self.exceptions:
+            return "passed_with_exceptions"
+        if self.verdict == "skipped":
+            return "not_evaluated"
+        return self.verdict
+
+    def verdict_text(self, language: str = "vi") -> str:
+        """'Đạt', or 'Đạt, trừ: đồng hồ 24 giờ', for the summary table."""
+        word = labels.verdict_word(self.shown_verdict, language)
+        if self.shown_verdict == "passed_with_exceptions":
+            names = list(dict.fromkeys(r.short_name(language) for r in self.exceptions))
+            return f"{word}: {'; '.join(names)}"
+        return word
+
+    def reason_text(self, language: str = "vi") -> str:
+        """The check's reason in the reader's language: counted from its rules when they say it better."""
+        if self.rules:
+            counts = Counter(r.verdict for r in self.rules for _ in range(r.count))
+            return labels.rule_counts(counts, language)
+        return wording.note_text(self.reason, language) or (
+            labels.text("check_error", language) if self.verdict == "error" else "")
+
+    def rows(self) -> list[Rule]:
+        """Rule results as rows: each negative case its own row, identical passing results as one."""
+        out: list[Rule] = []
+        for rule in self.rules:
+            same = next((r for r in out if r.rule_id == rule.rule_id and not r.variant and not rule.variant
+                         and r.verdict == rule.verdict == "passed"), None)
+            if same:
+                same.count += 1
+            else:
+                out.append(replace(rule))
+        return out
 
 
 @dataclass
@@ -72,6 +178,9 @@ class Service:
     notes: str = ""
     run_id: str = ""
     run_dir: Path | None = None  # where its evidence lives (differs per service in a report from history)
+    target: dict[str, str] = field(default_factory=dict)  # its run's system (a report from history)
+    defects: list[str] = field(default_factory=list)  # seeded defects of its run
+    later_failures: list[dict[str, Any]] = field(default_factory=list)  # later runs of it that did not complete
 
     @property
     def completed_codes(self) -> list[str]:
@@ -79,33 +188,66 @@ class Service:
         return list(self.dossier_codes) if self.completed else []
 
     def note(self, language: str = "vi") -> str:
-        """One line: why the service did not complete, or warnings and notes for one that did."""
+        """The summary table's note: one short sentence on why the service did not complete, or what to know."""
         parts = [] if self.completed else self._failure_reasons(language)
-        parts += self._warnings(language)
-        if self.notes:
-            parts.append(self.notes)
-        return _one_line("; ".join(parts), MAX_REASON_CHARS)
+        parts += self._exceptions(language) + self._warnings(language)
+        if self.later_failures:
+            parts.append(labels.text("later_failure", language, run=self.later_failures[0]["run_id"]))
+        if not parts and self.notes:
+            parts.append(wording.note_text(self.notes, language))
+        parts = [p for p in parts if p]
+        if not parts:
+            return ""
+        more = len(parts) - 1
+        text = parts[0].rstrip(".")
+        if more:
+            text += labels.text("and_more", language, n=more)
+        return wording.shorten(text, MAX_NOTE_CHARS) + ("" if text.endswith("…") else ".")
 
-    def _failure_reasons(self, language: str) -> list[str]:
-        failing = [c for c in self.ordered_checks() if c.verdict in FAILING]
-        reasons = [f"{labels.check_name(c.name, language)}: {labels.verdict_word(c.verdict, language)} — "
-                   f"{c.reason or _first_failing_rule(c, language)}" for c in failing]
+    def details(self, language: str = "vi") -> list[str]:
+        """Every reason in full, for the annex."""
+        parts = [] if self.completed else self._failure_reasons(language, full=True)
+        parts += self._exceptions(language) + self._warnings(language)
+        parts += [labels.text("later_failure_full", language, run=f["run_id"], at=f["finished"])
+                  for f in self.later_failures]
+        return [p for p in parts if p]
+
+    def _failure_reasons(self, language: str, full: bool = False) -> list[str]:
+        failing = [c for c in self.ordered_checks() if c.verdict in NOT_COMPLETE]
+        reasons = []
+        for c in failing:
+            rule = next((r for r in c.rules if r.verdict in FAILING), None)
+            what = (rule.sentence(language) if full else rule.name(language)) if rule else c.reason_text(language)
+            reasons.append(f"{labels.check_name(c.name, language)} {labels.verdict_word(c.verdict, language).lower()}"
+                           f"{': ' + what if what else ''}")
         if self.claimed_completed and failing:
             reasons.insert(0, labels.text("reason_inconsistent", language))
-        if not reasons:  # nothing failed, but a check was skipped or never run
-            reasons = [self._not_run_reason(c, language) for c in self.ordered_checks() if c.verdict in (None, "skipped")]
+        if not reasons:  # nothing failed, but a check was not evaluated or never run
+            reasons = [self._not_run_reason(c, language) for c in self.ordered_checks()
+                       if c.verdict in (None, "skipped", "not_evaluated")]
         return reasons
 
     @staticmethod
     def _not_run_reason(check: Check, language: str) -> str:
         if check.verdict is None:
             return labels.text("reason_not_tested", language, check=labels.check_name(check.name, language))
-        reason = f" — {check.reason}" if check.reason else ""
-        return f"{labels.check_name(check.name, language)}: {labels.verdict_word(check.verdict, language)}{reason}"
+        reason = check.reason_text(language)
+        return (f"{labels.check_name(check.name, language)}: {labels.verdict_word(check.shown_verdict, language).lower()}"
+                f"{' — ' + reason if reason else ''}")
+
+    def _exceptions(self, language: str) -> list[str]:
+        return [f"{labels.check_name(c.name, language)}: {labels.text('not_verified', language)} "
+                f"{'; '.join(dict.fromkeys(r.short_name(language) for r in c.exceptions))}"
+                for c in self.ordered_checks() if c.shown_verdict == "passed_with_exceptions"]
 
     def _warnings(self, language: str) -> list[str]:
-        return [f"{labels.check_name(c.name, language)}: {labels.verdict_word(c.verdict, language)} — {c.reason}"
-                for c in self.ordered_checks() if c.verdict == "warning" and c.reason]
+        out = []
+        for c in self.ordered_checks():
+            if c.verdict == "warning":
+                rule = next((r for r in c.rules if r.verdict == "warning"), None)
+                out.append(f"{labels.check_name(c.name, language)}: {labels.verdict_word('warning', language).lower()}"
+                           f" — {rule.name(language) if rule else c.reason_text(language)}")
+        return out
 
     def ordered_checks(self) -> list[Check]:
         return [self.checks[name] for name in labels.CHECKS]
@@ -215,7 +357,7 @@ def run_from_summary(summary: dict[str, Any], run_dir: Path) -> Run:
 
 def service_from_summary(data: dict[str, Any], run_id: str, run_dir: Path) -> Service:
     checks = {name: check_from_summary(name, data["checks"].get(name)) for name in labels.CHECKS}
-    failing = any(c.verdict in FAILING for c in checks.values())
+    failing = any(c.verdict in NOT_COMPLETE for c in checks.values())
     return Service(
         id=data["id"], MaTTHC=clean(data["MaTTHC"]), TenTTHC=clean(data["TenTTHC"]),
         MaDVC=clean(data["MaDVC"]), TenDVC=clean(data["TenDVC"]), level=data["level"],
@@ -226,6 +368,9 @@ def service_from_summary(data: dict[str, Any], run_id: str, run_dir: Path) -> Se
         notes=_one_line(clean(data.get("notes") or ""), MAX_REASON_CHARS),
         run_id=data.get("_run_id") or run_id,
         run_dir=Path(data["_run_dir"]) if data.get("_run_dir") else run_dir,
+        target={k: clean(v) for k, v in (data.get("_target") or {}).items()},
+        defects=list(data.get("_defects") or []),
+        later_failures=list(data.get("_later_failures") or []),
     )
 
 
@@ -239,6 +384,7 @@ def check_from_summary(name: str, data: dict[str, Any] | None) -> Check:
         rules=[rule_from_summary(r) for r in data.get("rules") or []],
         evidence=[clean(p) for p in data.get("evidence") or []],
         duration_s=data.get("duration_s"),
+        unverified=[clean(u if isinstance(u, str) else u.get("rule_id", "")) for u in data.get("unverified") or []],
     )
 
 
@@ -248,15 +394,26 @@ def rule_from_summary(data: dict[str, Any]) -> Rule:
         verdict=data["verdict"], severity=data.get("severity"),
         expected=format_value(data.get("expected")), actual=format_value(data.get("actual")),
         where=clean(data.get("where") or ""), note=_one_line(clean(data.get("note") or ""), MAX_VALUE_CHARS),
+        variant=clean(data.get("variant") or ""),
+        evidence=[clean(p) for p in _as_list(data.get("evidence"))],
+        raw_expected=data.get("expected"), raw_actual=data.get("actual"),
     )
 
 
+def _as_list(value: Any) -> list[str]:
+    """Evidence of a rule as a list of paths, whether the summary gives one path, a list, or a mapping."""
+    if not value:
+        return []
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [v for v in value.values() if isinstance(v, str)]
+    return [v if isinstance(v, str) else v.get("path", "") for v in value if isinstance(v, (str, dict))]
+
+
 def format_value(value: Any) -> str:
-    """An expected/actual value as short text (JSON for structures), secrets masked."""
-    if value is None:
-        return ""
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False, default=str)
-    return _one_line(clean(text), MAX_VALUE_CHARS)
+    """An expected/actual value as short words ('MaLoi = 00, MoTaLoi = …'), secrets masked."""
+    return wording.format_value(value, "vi", MAX_VALUE_CHARS)
 
 
 def parse_time(value: str) -> datetime:
@@ -336,14 +493,6 @@ def evidence_target(run: Run, service: Service, rel: str) -> Path | None:
     return candidate
 
 
-def _first_failing_rule(check: Check, language: str) -> str:
-    for rule in check.rules:
-        if rule.verdict in FAILING:
-            expected, actual = labels.text("expected", language).lower(), labels.text("actual", language).lower()
-            return f"{rule.rule_id}: {expected} {rule.expected}, {actual} {rule.actual}"
-    return ""
-
-
 def _json_path(parts) -> str:
     out = ""
     for p in parts:
@@ -352,5 +501,4 @@ def _json_path(parts) -> str:
 
 
 def _one_line(text: str, limit: int) -> str:
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+    return wording.shorten(text, limit)

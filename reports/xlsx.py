@@ -13,17 +13,20 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from kiemthu import __version__
 from reports import labels
-from reports.facts import CHECK_COLUMNS, SYSTEM_FACTS, cover_facts, is_overdue, junit_text, summary_row, totals_text
+from reports.facts import (CHECK_COLUMNS, COMPLETE_COLUMN, SYSTEM_FACTS, check_totals_text, cover_facts, is_overdue,
+                           summary_row, totals_text)
 from reports.guard import clean
 from reports.model import Run
 
 HEADER_ROW = 6  # rows above it: title, system facts, run facts, deadline, a blank row
-WIDTHS = [6, 34, 11, 30, 13, 12, 30, 11, 11, 11, 14, 48]
+WIDTHS = [6, 32, 11, 28, 13, 11, 29, 12, 12, 12, 13, 11, 40]
 RULE_HEADERS = {
-    "vi": ["STT", "Mã DVC", "Nội dung", "Quy tắc", "Căn cứ", "Nội dung kiểm tra", "Kết quả", "Mong đợi", "Thực tế", "Bằng chứng"],
-    "en": ["No.", "Service code", "Check", "Rule", "Clause", "What is checked", "Result", "Expected", "Actual", "Evidence"],
+    "vi": ["STT", "Mã DVC", "Nội dung", "Nội dung kiểm tra", "Căn cứ", "Kết quả", "Phát hiện (mong đợi, thực tế)"],
+    "en": ["No.", "Service code", "Check", "What is checked", "Source", "Result", "Finding (expected, actual)"],
 }
-RULE_WIDTHS = [6, 13, 14, 30, 22, 40, 12, 30, 30, 30]
+RULE_WIDTHS = [6, 13, 14, 48, 34, 14, 60]
+LINE_POINTS = 12.6  # height of one wrapped line at the sheet's 10-11 pt font
+CHARS_PER_WIDTH = 1.15  # characters of text one unit of column width holds, Vietnamese diacritics included
 
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -58,14 +61,30 @@ def write_summary_sheet(ws: Worksheet, run: Run, language: str, today: date | No
         for col, value in enumerate(values, start=1):
             put(ws, row, col, value).border = BORDER
             ws.cell(row=row, column=col).alignment = WRAP_TOP
-        colour_verdicts(ws, row, [c.verdict for c in service.ordered_checks()])
+        colour_verdicts(ws, row, [c.shown_verdict for c in service.ordered_checks()])
+        complete = ws.cell(row=row, column=COMPLETE_COLUMN + 1)
+        complete.alignment = CENTER
+        complete.fill = PatternFill("solid", fgColor=VERDICT_FILLS["passed" if service.completed else "failed"])
         ws.cell(row=row, column=1).alignment = CENTER
+        fit_row_height(ws, row, values, WIDTHS)
     last = HEADER_ROW + len(run.services)
     put(ws, last + 2, 1, totals_text(run, language)).font = Font(italic=True)
-    if junit_text(run, language):
-        put(ws, last + 3, 1, junit_text(run, language)).font = Font(italic=True)
+    put(ws, last + 3, 1, check_totals_text(run, language)).font = Font(italic=True)
     set_print_layout(ws, HEADER_ROW, len(WIDTHS))
+    ws.print_area = f"A1:{get_column_letter(len(WIDTHS))}{last + 3}"
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(WIDTHS))}{last}"
+
+
+def lines_needed(value: object, width: float) -> int:
+    """Lines a wrapped cell needs: each paragraph's length over what one line of the column holds."""
+    per_line = max(1, int(width * CHARS_PER_WIDTH))
+    return sum(max(1, -(-len(part) // per_line)) for part in str(value if value is not None else "").split("\n"))
+
+
+def fit_row_height(ws: Worksheet, row: int, values: list, widths: list[int]) -> None:
+    """Row height for the tallest wrapped cell, so a long name never prints over the next row."""
+    lines = max(lines_needed(v, w) for v, w in zip(values, widths))
+    ws.row_dimensions[row].height = max(1, lines) * LINE_POINTS + 4
 
 
 def put(ws: Worksheet, row: int, col: int, value: object) -> Cell:
@@ -90,7 +109,7 @@ def write_title(ws: Worksheet, run: Run, language: str, today: date | None) -> N
         cell = put(ws, row, 1, text)
         cell.font, cell.alignment = font, Alignment(wrap_text=True, vertical="top")
         ws.merge_cells(f"A{row}:{last_col}{row}")
-        ws.row_dimensions[row].height = height
+        ws.row_dimensions[row].height = max(height, lines_needed(text, sum(WIDTHS)) * LINE_POINTS + 4)
     if is_overdue(run, today):
         ws.cell(row=4, column=1).fill = PatternFill("solid", fgColor=VERDICT_FILLS["failed"])
 
@@ -128,19 +147,23 @@ def set_print_layout(ws: Worksheet, header_row: int, columns: int) -> None:
 
 
 def write_rules_sheet(ws: Worksheet, run: Run, language: str) -> None:
-    """Every rule result, so a reviewer can filter by verdict without opening the PDF."""
+    """Every rule result, one row per negative case, so a reviewer can filter by verdict without the PDF."""
     write_header(ws, 1, RULE_HEADERS[language], RULE_WIDTHS)
     row = 1
     for service in run.services:
         for check in service.ordered_checks():
-            for rule in check.rules:
+            for rule in check.rows():
                 row += 1
-                values = [row - 1, service.MaDVC, labels.check_name(check.name, language), rule.rule_id, rule.clause,
-                          rule.title, labels.verdict_word(rule.verdict, language), rule.expected, rule.observed, rule.where]
+                finding = "" if rule.verdict == "passed" else rule.sentence(language)
+                values = [row - 1, service.MaDVC, labels.check_name(check.name, language), rule.name(language),
+                          rule.source(language), labels.verdict_word(rule.verdict, language), finding]
                 for col, value in enumerate(values, start=1):
                     cell = put(ws, row, col, value)
                     cell.border, cell.alignment = BORDER, WRAP_TOP
+                ws.cell(row=row, column=1).alignment = CENTER
                 if rule.verdict in VERDICT_FILLS:
-                    ws.cell(row=row, column=7).fill = PatternFill("solid", fgColor=VERDICT_FILLS[rule.verdict])
+                    ws.cell(row=row, column=6).fill = PatternFill("solid", fgColor=VERDICT_FILLS[rule.verdict])
+                fit_row_height(ws, row, values, RULE_WIDTHS)
     set_print_layout(ws, 1, len(RULE_WIDTHS))
+    ws.print_area = f"A1:{get_column_letter(len(RULE_WIDTHS))}{max(row, 1)}"
     ws.auto_filter.ref = f"A1:{get_column_letter(len(RULE_WIDTHS))}{max(row, 1)}"
