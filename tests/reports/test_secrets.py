@@ -60,7 +60,8 @@ def test_a_secret_that_slipped_into_the_summary_is_masked_in_the_reports(tmp_pat
     monkeypatch.setenv("KIEMTHU_PAYMENT_SECRET", secret)
     summary = sample_summary()
     rule = summary["services"][0]["checks"]["payment"]["rules"][0]
-    rule["actual"] = {"MaXacThuc": "ab12", "debug": f"checksum input ...|{secret}"}
+    rule["verdict"], rule["actual"] = "failed", {"MaXacThuc": "ab12", "debug": f"checksum input ...|{secret}"}
+    summary["services"][0]["checks"]["payment"]["verdict"], summary["services"][0]["completed"] = "failed", False
     summary["services"][2]["notes"] = f"client_secret={secret}; Authorization: Bearer abc.def.ghi"
     run = write_run_dir(tmp_path / "run", summary)
     out = tmp_path / "reports"

@@ -9,8 +9,8 @@ from reports.model import load_run
 from reports.xlsx import HEADER_ROW, build_xlsx
 
 VI_HEADERS = [
-    "STT", "Tên TTHC", "Mã TTHC", "Tên DVC", "Mã DVC", "Mức độ", "Mã số hồ sơ đã hoàn thành kiểm thử",
-    "SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý & đồng bộ", "Ghi chú",
+    "STT", "Tên thủ tục hành chính", "Mã TTHC", "Tên dịch vụ công trực tuyến", "Mã DVC", "Mức độ",
+    "Mã số hồ sơ đã hoàn thành kiểm thử", "SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý và đồng bộ", "Hoàn thành", "Ghi chú",
 ]
 
 
@@ -30,7 +30,7 @@ def test_headers_and_one_row_per_service(built_run):
     assert header == VI_HEADERS
     assert [r["Mã DVC"] for r in rows] == ["2.001417.01", "1.001193.01", "1.000894.01"]
     assert [r["STT"] for r in rows] == [1, 2, 3]
-    assert rows[0]["Tên TTHC"].startswith("Cấp Phiếu lý lịch tư pháp")
+    assert rows[0]["Tên thủ tục hành chính"].startswith("Cấp Phiếu lý lịch tư pháp")
     assert rows[0]["Mức độ"] == "Toàn trình" and rows[2]["Mức độ"] == "Một phần"
 
 
@@ -48,9 +48,9 @@ def test_failed_service_is_not_listed_as_completed(built_run):
     failed = rows[2]
     assert failed["Mã số hồ sơ đã hoàn thành kiểm thử"] == "—"
     assert "000.00.00.G15-261116-0003" not in " ".join(str(v) for v in failed.values())
-    assert failed["Xử lý & đồng bộ"] == "Không đạt"
+    assert failed["Xử lý và đồng bộ"] == "Không đạt" and failed["Hoàn thành"] == "Không"
     note = failed["Ghi chú"]
-    assert "\n" not in note and "Xử lý & đồng bộ" in note and "ensure_status_code_in_range" in note
+    assert "\n" not in note and "Xử lý và đồng bộ" in note and "ensure_status_code_in_range" not in note
 
 
 def test_claimed_completion_with_a_failing_check_is_not_trusted(tmp_path):
@@ -84,8 +84,10 @@ def test_cover_rows_carry_run_and_deadline(built_run):
 def test_rule_details_sheet(built_run):
     ws = load_workbook(built_run / "report.xlsx")["Chi tiết quy tắc"]
     rows = list(ws.iter_rows(min_row=2, values_only=True))
-    failed = [r for r in rows if r[6] == "Không đạt"]
-    assert [(r[1], r[3], r[8]) for r in failed] == [("1.000894.01", "ensure_status_code_in_range", "11")]
+    failed = [r for r in rows if r[5] == "Không đạt"]
+    assert [(r[1], r[3]) for r in failed] == [("1.000894.01", "Quy tắc status code in range")]
+    assert "mong đợi 1..10; thực tế 11" in failed[0][6]
+    assert not any(r[6] for r in rows if r[5] == "Đạt")  # passing rows carry no empty finding text
 
 
 def test_english_option(run_dir, tmp_path):
@@ -98,12 +100,12 @@ def test_english_option(run_dir, tmp_path):
 
 def test_text_that_looks_like_a_formula_stays_text(run_dir, tmp_path):
     data = sample_summary()
-    data["services"][2]["notes"] = '=HYPERLINK("http://example.invalid","x")'
+    data["services"][2]["TenDVC"] = '=HYPERLINK("http://example.invalid","x")'
     from conftest import write_run_dir
 
     run = write_run_dir(tmp_path / "run", data)
     ws = load_workbook(build_xlsx(load_run(run), tmp_path / "r.xlsx", "vi", BUILD_DAY)).active
-    cell = ws.cell(row=HEADER_ROW + 3, column=12)
+    cell = ws.cell(row=HEADER_ROW + 3, column=4)
     assert cell.data_type == "s" and "HYPERLINK" in cell.value
 
 
@@ -119,5 +121,5 @@ def test_service_not_completed_because_a_check_was_skipped_says_so(tmp_path):
     run = write_run_dir(tmp_path / "run", data)
     _, _, rows = summary_rows(build_xlsx(load_run(run), tmp_path / "r.xlsx", "vi", BUILD_DAY))
     assert rows[1]["Mã số hồ sơ đã hoàn thành kiểm thử"] == "—"
-    assert rows[1]["Ghi chú"] == "Xử lý & đồng bộ: Bỏ qua — not selected for this run"
-    assert rows[0]["Thanh toán"] == "Chưa kiểm thử" and rows[0]["Ghi chú"] == "Thanh toán: chưa kiểm thử"
+    assert rows[1]["Ghi chú"] == "Xử lý và đồng bộ: chưa đánh giá được — không chọn trong lần chạy này."
+    assert rows[0]["Thanh toán"] == "Chưa kiểm thử" and rows[0]["Ghi chú"] == "Thanh toán: chưa kiểm thử."
