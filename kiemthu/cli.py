@@ -60,12 +60,12 @@ def _root(
         raise typer.Exit(0)
 
 
-@app.command()
+@app.command(short_help="Chạy thử toàn bộ với hệ thống tham chiếu / demo run.")
 def demo(
-    defect: List[str] = typer.Option([], "--defect", "-d", help="Switch on a seeded defect in the reference system (lỗi cài sẵn); repeatable."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Run directory (default reports/out/<run-id>/)."),
-    service: List[str] = typer.Option([], "--service", "-s", help="Only these services (scenario id); repeatable."),
-    check: List[str] = typer.Option([], "--check", "-c", help="Only these checks: sso, submission, payment, processing."),
+    defect: List[str] = typer.Option([], "--defect", "-d", metavar="DEFECT", help="Switch on a seeded defect in the reference system (lỗi cài sẵn); repeatable."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="DIR", help="Run directory (default reports/out/<run-id>/)."),
+    service: List[str] = typer.Option([], "--service", "-s", metavar="SERVICE", help="Only these services (scenario id); repeatable."),
+    check: List[str] = typer.Option([], "--check", "-c", metavar="CHECK", help="Only these checks: sso, submission, payment, processing."),
     headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
     submit: bool = typer.Option(False, "--submit", help="At the end, send the test summary to the mock portal's admin system (gửi kết quả kiểm thử) and keep its answer."),
 ) -> None:
@@ -74,7 +74,7 @@ def demo(
     raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit))
 
 
-@app.command()
+@app.command(short_help="Cổng DVCQG giả lập / mock portal.")
 def mock(
     host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
     port: int = typer.Option(8800, help="Port to listen on."),
@@ -88,7 +88,7 @@ def mock(
     raise typer.Exit(fn(target=tgt, host=host, port=port, db_path=db, profile=profile) or 0)
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, short_help="Hệ thống một cửa tham chiếu / reference system.")
 def ministry(
     ctx: typer.Context,
     port: int = typer.Option(8801, help="Port to listen on."),
@@ -115,7 +115,7 @@ def ministry(
         raise typer.Exit(130)
 
 
-@app.command()
+@app.command(short_help="Kiểm thử bốn nội dung / run the four checks.")
 def run(
     target: Path = typer.Option(..., "--target", "-t", help="Target file describing the system under test."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Run directory (default reports/out/<run-id>/)."),
@@ -130,22 +130,27 @@ def run(
     raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed, build_report=not no_report))
 
 
-@app.command()
+@app.command(short_help="Lập báo cáo kết quả kiểm thử / build the report.")
 def report(
-    run_dir: Optional[Path] = typer.Argument(None, help="Run directory (reports/out/<run-id>/)."),
-    verify: bool = typer.Option(False, "--verify", help="Check the signature and every file against manifest.json instead of building."),
-    public_key: Optional[Path] = typer.Option(None, "--public-key", help="With --verify: the PEM public key the bundle must be signed with (default: this installation's key)."),
-    language: str = typer.Option("vi", "--language", "-l", help="vi or en."),
-    from_history: bool = typer.Option(False, "--from-history", help="Assemble one submission from the latest passing run of each service."),
-    service: List[str] = typer.Option([], "--service", "-s", help="With --from-history: services to include."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="With --from-history: where to write."),
+    run_dir: Optional[Path] = typer.Argument(None, metavar="[RUN_DIR]", help="Run directory (thư mục lần chạy), e.g. reports/out/<run-id>/."),
+    verify: bool = typer.Option(False, "--verify", help="Check the signature and every file against manifest.json instead of building (kiểm tra toàn vẹn)."),
+    public_key: Optional[Path] = typer.Option(None, "--public-key", metavar="FILE", help="With --verify: the PEM public key the bundle must be signed with (default: this installation's key)."),
+    language: str = typer.Option("vi", "--language", "-l", metavar="vi|en", help="vi (the submission) or en (written beside it as report.en.*)."),
+    from_history: bool = typer.Option(False, "--from-history", help="Assemble one submission from the latest passing run of each service (lập từ lịch sử)."),
+    service: List[str] = typer.Option([], "--service", "-s", metavar="SERVICE", help="With --from-history: services to include; repeatable."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="DIR", help="With --from-history: where to write."),
 ) -> None:
-    """Build the submission report of a run (tổng hợp kết quả kiểm thử: xlsx, PDF, HTML, Allure, manifest)."""
+    """Build the submission report of a run (lập báo cáo kết quả kiểm thử: xlsx, PDF, HTML, Allure, manifest)."""
     if from_history:
         fn = _entry("reports.history", "report_from_history", "report from history")
         raise typer.Exit(fn(services=service, output=output, language=language))
-    if run_dir is None or not run_dir.is_dir():
-        console.print(f"run directory not found: {run_dir}")
+    if run_dir is None:
+        console.print("Thiếu thư mục lần chạy / missing RUN_DIR.\n"
+                      "Usage: kiemthu report RUN_DIR  |  kiemthu report --verify RUN_DIR  |  kiemthu report --from-history",
+                      markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    if not run_dir.is_dir():
+        console.print(f"Không tìm thấy thư mục lần chạy / run directory not found: {run_dir}", markup=False, highlight=False)
         raise typer.Exit(2)
     if verify:
         fn = _entry("reports.manifest", "verify_cli", "manifest verification")
@@ -154,7 +159,7 @@ def report(
     raise typer.Exit(fn(run_dir, language=language))
 
 
-@app.command()
+@app.command(short_help="Gửi tổng hợp kết quả kiểm thử / send the summary.")
 def submit(
     run_dir: Path = typer.Argument(..., help="Run directory (reports/out/<run-id>/)."),
     portal: Optional[str] = typer.Option(None, "--portal", help="Portal base URL (default: the run's portal, which must still be running)."),
@@ -168,17 +173,17 @@ def submit(
     raise typer.Exit(fn(run_dir, portal_url=portal, dry_run=dry_run, console=Console()))
 
 
-@app.command()
+@app.command(short_help="Lịch sử kiểm thử / run history.")
 def history(
-    service: List[str] = typer.Option([], "--service", "-s", help="Only these services."),
-    db: Optional[Path] = typer.Option(None, help="History database (default reports/out/history.sqlite)."),
+    service: List[str] = typer.Option([], "--service", "-s", metavar="SERVICE", help="Only these services; repeatable."),
+    db: Optional[Path] = typer.Option(None, metavar="FILE", help="History database (default reports/out/history.sqlite)."),
 ) -> None:
     """List recorded runs and, per service, the latest passing dossier code (lịch sử kiểm thử)."""
     fn = _entry("reports.history", "history_cli", "run history")
     raise typer.Exit(fn(services=service, db=db))
 
 
-@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, short_help="Kiểm thử tải / load test.")
 def load(
     ctx: typer.Context,
     target: Path = typer.Option(..., "--target", "-t", help="Target file (its `load` section sets journeys, users and the go-live gate)."),
@@ -200,7 +205,7 @@ def load(
                         expect_workers=expect_workers, extra=list(ctx.args)))
 
 
-@app.command()
+@app.command(short_help="Tạo tệp cấu hình / new target file.")
 def init(
     path: Path = typer.Argument(Path("target.yaml"), help="Where to write the new target file."),
     force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
@@ -216,7 +221,7 @@ def init(
                   f"then run: kiemthu run --target {path}")
 
 
-@app.command()
+@app.command(short_help="Kiểm tra môi trường / check this machine.")
 def doctor() -> None:
     """Check this machine: Python, Chromium, fonts, Allure generator, free ports, writable output (kiểm tra môi trường)."""
     from kiemthu.doctor import run_doctor

@@ -103,13 +103,15 @@ def _print_summary(run_dir: Path, console: Console) -> None:
              "skipped": "Bỏ qua", "not_applicable": "Không áp dụng", "error": "[red]Lỗi[/red]"}
     table = Table(title=f"Kết quả kiểm thử — run {summary['run_id']}")
     table.add_column("Dịch vụ (Mã DVC)", no_wrap=True)
-    table.add_column("Mã số hồ sơ", no_wrap=True)
+    table.add_column("Mã số hồ sơ đã hoàn thành kiểm thử", no_wrap=True)
     for col in ("SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý & đồng bộ", "Hoàn thành"):
         table.add_column(col)
     for svc in summary["services"]:
         checks = svc.get("checks", {})
         cells = [words.get(checks.get(c, {}).get("verdict", "skipped"), "?") for c in ("sso", "submission", "payment", "processing")]
-        table.add_row(f"{svc['id']}\n{svc['MaDVC']}", "\n".join(svc.get("dossier_codes", [])) or "—", *cells,
+        # a code is one to submit only when the service completed testing, as the PDF prints it
+        codes = "\n".join(svc.get("dossier_codes", [])) if svc["completed"] else ""
+        table.add_row(f"{svc['id']}\n{svc['MaDVC']}", codes or "—", *cells,
                       "[green]Có[/green]" if svc["completed"] else "[red]Không[/red]")
     console.print(table)
     for svc in summary["services"]:

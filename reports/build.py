@@ -41,6 +41,14 @@ class BuildResult:
 DOCUMENTS = (("report.xlsx", build_xlsx), ("report.pdf", build_pdf), ("report.html", build_html))
 
 
+def document_name(name: str, language: str) -> str:
+    """report.pdf for the Vietnamese submission; report.en.pdf beside it for another language, never over it."""
+    if language == "vi":
+        return name
+    stem, ext = name.rsplit(".", 1)
+    return f"{stem}.{language}.{ext}"
+
+
 def build_documents(run: Run, out_dir: Path, language: str, today: date | None = None,
                     notes: list[str] | None = None) -> BuildResult:
     """report.xlsx, report.pdf and report.html into out_dir; one failing does not stop the others.
@@ -51,10 +59,10 @@ def build_documents(run: Run, out_dir: Path, language: str, today: date | None =
     for name, builder in DOCUMENTS:
         extra = {"extra_notes": result.notes} if builder is build_html else {}
         try:
-            result.paths.append(builder(run, out_dir / name, language, today, **extra))
+            result.paths.append(builder(run, out_dir / document_name(name, language), language, today, **extra))
         except Exception as exc:  # a broken font or a full disk must not cost the other artefacts
             log.debug("%s not built", name, exc_info=True)
-            result.notes.append(f"{name} not built (chưa lập được): {type(exc).__name__}: {exc}")
+            result.notes.append(f"{document_name(name, language)}: chưa lập được (not built) — {type(exc).__name__}: {exc}")
             result.failed = True
     return result
 
@@ -83,7 +91,7 @@ def build(run_dir: Path, language: str = "vi", today: date | None = None, db: Pa
     try:
         record_run(run_dir, db, artefacts=result.paths)
     except (sqlite3.Error, OSError) as exc:
-        result.notes.append(f"history not recorded (lịch sử chưa ghi): {exc}")
+        result.notes.append(f"lịch sử chưa ghi (history not recorded): {exc}")
     return result
 
 

@@ -73,8 +73,9 @@ def record_run(run_dir: Path, db: Path | None = None, artefacts: Iterable[Path] 
     run_dir = Path(run_dir).resolve()
     summary = read_summary(run_dir)
     run = run_from_summary(summary, run_dir)
-    names = sorted({Path(p).name for p in artefacts} if artefacts else
-                   {n for n in ARTEFACT_NAMES if (run_dir / n).is_file()})
+    # every document of the run, in each language built so far, plus the ones this build is writing
+    present = {n for n in ARTEFACT_NAMES if (run_dir / n).is_file()} | {p.name for p in run_dir.glob("report.*.*")}
+    names = sorted(present | {Path(p).name for p in artefacts or []})
     header = {k: v for k, v in summary.items() if k != "services"}
     with closing(connect(db)) as conn, conn:
         conn.execute("DELETE FROM services WHERE run_id = ?", (summary["run_id"],))
@@ -144,6 +145,26 @@ def latest_service_runs(conn: sqlite3.Connection, services: list[str] | None = N
     return latest
 
 
+def later_failures(conn: sqlite3.Connection, row: sqlite3.Row) -> list[dict[str, Any]]:
+    """Runs of the same service that finished after `row`'s run and did not complete, newest first."""
+    found = conn.execute(
+        "SELECT s.run_id, r.finished_at, s.verdicts_json FROM services s JOIN runs r USING (run_id) "
+        "WHERE s.service_id = ? AND s.completed = 0 AND r.finished_sort > ? ORDER BY r.finished_sort DESC",
+        (row["service_id"], row["finished_sort"])).fetchall()
+    return [{"run_id": f["run_id"], "finished": format_time(parse_time(f["finished_at"])),
+             "verdicts": json.loads(f["verdicts_json"])} for f in found]
+
+
+def code_reused_later(conn: sqlite3.Connection, code: str, row: sqlite3.Row) -> str | None:
+    """A later run whose services used the same dossier code (the reference system restarts its numbering)."""
+    for other in conn.execute(
+            "SELECT s.run_id, s.dossier_codes_json FROM services s JOIN runs r USING (run_id) "
+            "WHERE r.finished_sort > ? ORDER BY r.finished_sort DESC", (row["finished_sort"],)):
+        if code in json.loads(other["dossier_codes_json"]):
+            return other["run_id"]
+    return None
+
+
 def known_services(conn: sqlite3.Connection) -> list[str]:
     return [r[0] for r in conn.execute("SELECT DISTINCT service_id FROM services ORDER BY service_id")]
 
@@ -166,24 +187,29 @@ def runs_table(rows: list[sqlite3.Row]) -> Table:
     table = Table(title="Lần chạy / Runs", title_justify="left", show_lines=True)
     table.add_column("Run id / Kết thúc", no_wrap=True)
     table.add_column("Cơ quan · DVC (đạt/tổng)")
-    table.add_column("Thư mục / Run directory", overflow="fold")
+    table.add_column("Thư mục / Run directory")
     for r in rows:
         services = escape((r["service_ids"] or "").replace(", ", "\n"))
         table.add_row(f"{r['run_id']}\n{format_time(parse_time(r['finished_at']))}",
                       f"{escape(r['agency_code'] or '')} · {r['n_completed'] or 0}/{r['n_services']}\n{services}",
-                      escape(r["run_dir"]))
+                      escape(path_lines(r["run_dir"])))
     return table
 
 
+def path_lines(path: str) -> str:
+    """A path with a line break allowed after each '/', so a narrow terminal wraps it between folders."""
+    return path.replace("/", "/\u200b")
+
+
 def services_table(conn: sqlite3.Connection, services: list[str]) -> Table:
+    """Per service its latest passing run's dossier code, that run, and any later run that did not pass."""
     passing = latest_service_runs(conn, services, completed_only=True)
     latest = latest_service_runs(conn, services, completed_only=False)
-    table = Table(title="Mã hồ sơ đạt gần nhất / Latest passing dossier code per service", title_justify="left",
+    table = Table(title="Mã số hồ sơ đạt gần nhất / Latest passing dossier code per service", title_justify="left",
                   show_lines=True)
     table.add_column("DVC")
-    table.add_column("Mã số hồ sơ", no_wrap=True)
-    table.add_column("Run id / Kết thúc", no_wrap=True)
-    table.add_column("Xác nhận của VPCP / Admin answer")
+    table.add_column("Mã số hồ sơ (lần chạy)", no_wrap=True)
+    table.add_column("Ghi chú · xác nhận của VPCP / Notes · admin answer")
     answers = latest_submissions(conn)
     for sid in services:
         row = passing.get(sid) or latest.get(sid)
@@ -192,15 +218,22 @@ def services_table(conn: sqlite3.Connection, services: list[str]) -> Table:
             continue
         codes = json.loads(row["dossier_codes_json"])
         code = (codes[-1] if codes else "—") if sid in passing else "[red]chưa đạt / none passing[/red]"
+        notes = [f"kết thúc {format_time(parse_time(row['finished_at']))}"]
+        if sid in passing:
+            notes += [f"[red]lần chạy sau {f['run_id']} không đạt[/red]" for f in later_failures(conn, row)[:2]]
+            reused = code_reused_later(conn, code, row) if codes else None
+            if reused:
+                notes.append(f"[yellow]mã này được dùng lại ở lần chạy {reused}[/yellow]")
         answer = answers.get(row["ma_dvc"])
-        table.add_row(f"{escape(sid)} · {escape(row['ma_dvc'])}\n{escape(row['ten_dvc'])}", code,
-                      f"{row['run_id']}\n{format_time(parse_time(row['finished_at']))}",
-                      f"{OUTCOME_WORDS.get(answer['outcome'], escape(answer['outcome']))}\n"
-                      f"{escape(answer['submitted_at'])}" if answer else "—")
+        if answer:
+            notes.append(f"VPCP: {OUTCOME_WORDS.get(answer['outcome'], escape(answer['outcome']))} "
+                         f"{escape(answer['submitted_at'])}")
+        table.add_row(f"{escape(sid)} · {escape(row['ma_dvc'])}\n{escape(row['ten_dvc'])}",
+                      f"{code}\n{row['run_id']}", "\n".join(notes))
     return table
 
 
-def assemble_summary(rows: list[sqlite3.Row]) -> dict[str, Any]:
+def assemble_summary(rows: list[sqlite3.Row], later: dict[str, list[dict[str, Any]]] | None = None) -> dict[str, Any]:
     """One summary from several runs: the newest run's header, each service from its own run."""
     newest = max(rows, key=lambda r: r["finished_sort"])
     summary = json.loads(newest["header_json"])
@@ -208,10 +241,16 @@ def assemble_summary(rows: list[sqlite3.Row]) -> dict[str, Any]:
     summary["started_at"] = min((json.loads(r["header_json"])["started_at"] for r in rows), key=parse_time)
     summary["finished_at"] = max((r["finished_at"] for r in rows), key=parse_time)
     summary["services"] = []
+    defects: set[str] = set()
     for r in rows:
+        header = json.loads(r["header_json"])
         service = json.loads(r["service_json"])
         service["_run_id"], service["_run_dir"] = r["run_id"], r["run_dir"]
+        service["_target"], service["_defects"] = header.get("target") or {}, header.get("defects") or []
+        service["_later_failures"] = later.get(r["service_id"], []) if later else []
+        defects.update(service["_defects"])
         summary["services"].append(service)
+    summary["defects"] = sorted(defects)  # every run's own, never the newest run's for all
     return summary
 
 
@@ -234,6 +273,7 @@ def report_from_history(services: list[str] | None = None, output: Path | None =
         wanted = list(services or known_services(conn))
         passing = latest_service_runs(conn, wanted, completed_only=True)
         latest = latest_service_runs(conn, wanted, completed_only=False)
+        later = {sid: later_failures(conn, row) for sid, row in passing.items()}
     unknown = [s for s in wanted if s not in latest]
     if unknown:
         console.print(f"[red]service(s) not in history (không có trong lịch sử): {', '.join(unknown)}[/red]")
@@ -245,7 +285,11 @@ def report_from_history(services: list[str] | None = None, output: Path | None =
     rows = [passing.get(sid) or latest[sid] for sid in wanted]
     out = Path(output) if output else DEFAULT_OUT / f"submission-{datetime.now(VN_TZ):%Y%m%d-%H%M%S}"
     out.mkdir(parents=True, exist_ok=True)
-    summary = assemble_summary(rows)
+    summary = assemble_summary(rows, later)
+    for sid, failures in later.items():
+        for f in failures[:1]:
+            console.print(f"[yellow]{sid}: lần chạy sau {f['run_id']} ({f['finished']}) không đạt — báo cáo ghi rõ "
+                          f"(a later run did not pass)[/yellow]", highlight=False)
     try:
         run = run_from_summary(summary, out)
     except (KeyError, ValueError) as exc:

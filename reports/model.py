@@ -190,9 +190,9 @@ class Service:
     def note(self, language: str = "vi") -> str:
         """The summary table's note: one short sentence on why the service did not complete, or what to know."""
         parts = [] if self.completed else self._failure_reasons(language)
+        if self.later_failures:  # a regression after the run submitted is the first thing to know
+            parts.insert(0, labels.text("later_failure", language, run=self.later_failures[0]["run_id"]).capitalize())
         parts += self._exceptions(language) + self._warnings(language)
-        if self.later_failures:
-            parts.append(labels.text("later_failure", language, run=self.later_failures[0]["run_id"]))
         if not parts and self.notes:
             parts.append(wording.note_text(self.notes, language))
         parts = [p for p in parts if p]

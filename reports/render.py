@@ -139,6 +139,9 @@ def deadline_line(run: Run, language: str, today: date | None) -> str:
 
 def totals_block(run: Run, language: str) -> str:
     lines = [totals_text(run, language), check_totals_text(run, language)]
+    if len(run.run_ids) > 1:  # a submission from history: each service names the run it comes from
+        lines.append(labels.text("service_runs", language, runs="; ".join(
+            f"{s.TenDVC} — {s.run_id}" for s in run.services)))
     return "<p class='totals'>" + "<br>".join(esc(x) for x in lines) + "</p>"
 
 
