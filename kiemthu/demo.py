@@ -103,7 +103,7 @@ def _print_summary(run_dir: Path, console: Console) -> None:
              "skipped": "Bỏ qua", "not_applicable": "Không áp dụng", "error": "[red]Lỗi[/red]"}
     table = Table(title=f"Kết quả kiểm thử — run {summary['run_id']}")
     table.add_column("Dịch vụ (Mã DVC)", no_wrap=True)
-    table.add_column("Mã số hồ sơ đã hoàn thành kiểm thử", no_wrap=True)
+    table.add_column("Mã số hồ sơ\n(hoàn thành)", no_wrap=True)
     for col in ("SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý & đồng bộ", "Hoàn thành"):
         table.add_column(col)
     for svc in summary["services"]:

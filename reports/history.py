@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 from contextlib import closing
 from datetime import datetime
@@ -187,7 +188,7 @@ def runs_table(rows: list[sqlite3.Row]) -> Table:
     table = Table(title="Lần chạy / Runs", title_justify="left", show_lines=True)
     table.add_column("Run id / Kết thúc", no_wrap=True)
     table.add_column("Cơ quan · DVC (đạt/tổng)")
-    table.add_column("Thư mục / Run directory")
+    table.add_column("Thư mục / Run directory", overflow="fold", min_width=PATH_LINE)
     for r in rows:
         services = escape((r["service_ids"] or "").replace(", ", "\n"))
         table.add_row(f"{r['run_id']}\n{format_time(parse_time(r['finished_at']))}",
@@ -196,9 +197,18 @@ def runs_table(rows: list[sqlite3.Row]) -> Table:
     return table
 
 
-def path_lines(path: str) -> str:
-    """A path with a line break allowed after each '/', so a narrow terminal wraps it between folders."""
-    return path.replace("/", "/\u200b")
+PATH_LINE = 24  # characters of a path per line in the runs table, which fits an 80-column terminal
+
+
+def path_lines(path: str, width: int = PATH_LINE) -> str:
+    """A path on lines broken only after a '/', so a narrow terminal never cuts a folder name."""
+    lines, line = [], ""
+    for part in re.split(r"(?<=/)", path):
+        if line and len(line) + len(part) > width:
+            lines.append(line)
+            line = ""
+        line += part
+    return "\n".join(lines + [line])
 
 
 def services_table(conn: sqlite3.Connection, services: list[str]) -> Table:
