@@ -26,8 +26,9 @@ def test_build_all_writes_every_artefact_signature_last_and_records_history(run_
 def test_cli_report_in_english_then_verify(run_dir):
     result = runner.invoke(app, ["report", str(run_dir), "--language", "en"])
     assert result.exit_code == 0, result.output
-    assert "report.pdf" in result.output and "not generated" in result.output  # Allure note, not a failure
-    assert "Codes of dossiers that completed testing" in (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "report.en.pdf" in result.output and "not generated" in result.output  # Allure note, not a failure
+    assert "Codes of dossiers that completed testing" in (run_dir / "report.en.html").read_text(encoding="utf-8")
+    assert not (run_dir / "report.pdf").exists()  # English never takes the Vietnamese file's name
     assert runner.invoke(app, ["report", "--verify", str(run_dir)]).exit_code == 0
     (run_dir / "summary.json").write_text((run_dir / "summary.json").read_text() + " ", encoding="utf-8")
     result = runner.invoke(app, ["report", "--verify", str(run_dir)])
@@ -96,7 +97,38 @@ def test_one_failing_document_does_not_cost_the_others(run_dir, monkeypatch, cap
     monkeypatch.setattr(build_module, "DOCUMENTS", documents)
     assert build_cli(run_dir) == 1
     out = capsys.readouterr().out
-    assert "report.pdf not built" in out and "no space left on device" in out
+    assert "report.pdf: chưa lập được" in out and "no space left on device" in out
     assert (run_dir / "report.xlsx").is_file() and (run_dir / "report.html").is_file()
     assert not (run_dir / "report.pdf").exists() and (run_dir / "manifest.json").is_file()
-    assert "report.pdf not built" in (run_dir / "report.html").read_text(encoding="utf-8")
+    assert "report.pdf: chưa lập được" in (run_dir / "report.html").read_text(encoding="utf-8")
+
+
+def test_report_without_a_run_directory_says_how_to_call_it():
+    """Not 'run directory not found: None': the missing argument is named, with the ways to call the command."""
+    result = runner.invoke(app, ["report"])
+    assert result.exit_code == 2
+    assert "None" not in result.output and "RUN_DIR" in result.output and "--from-history" in result.output
+
+
+def test_help_texts_name_placeholders_and_keep_the_vietnamese_whole(monkeypatch):
+    monkeypatch.setenv("COLUMNS", "80")
+    top = runner.invoke(app, ["--help"]).output
+    for short in ("Lập báo cáo kết quả kiểm thử", "Lịch sử kiểm thử", "Chạy thử toàn bộ"):
+        assert short in top, short
+    assert "..." not in top.split("Commands:")[1]  # no command's help cut short
+    demo = runner.invoke(app, ["demo", "--help"]).output
+    assert "<list[str]>" not in demo and "--defect DEFECT" in demo
+    report = runner.invoke(app, ["report", "--help"]).output
+    assert "report.en" in report and "<list[str]>" not in report
+
+
+def test_demo_console_shows_no_code_for_a_service_that_did_not_complete(tmp_path):
+    from rich.console import Console
+
+    from kiemthu.demo import _print_summary
+
+    run_dir = write_run_dir(tmp_path / "run", sample_summary())
+    console = Console(record=True, width=200)
+    _print_summary(run_dir, console)
+    row = next(line for line in console.export_text().splitlines() if "ket-hon" in line)
+    assert "000.00.00.G15-261116-0003" not in row and "Không" in row
