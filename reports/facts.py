@@ -84,7 +84,9 @@ def check_totals_text(run: Run, language: str) -> str:
     counts = Counter(c.shown_verdict for s in run.services for c in s.ordered_checks())
     order = ("passed", "passed_with_exceptions", "warning", "failed", "error", "inconclusive", "not_evaluated",
              "not_applicable", None)
-    parts = [f"{counts[v]} {labels.verdict_word(v, language).lower()}" for v in order if counts.get(v)]
+    word = lambda v: (labels.text("with_exceptions", language) if v == "passed_with_exceptions"  # noqa: E731
+                      else labels.verdict_word(v, language).lower())
+    parts = [f"{counts[v]} {word(v)}" for v in order if counts.get(v)]
     return labels.text("check_totals", language, parts=", ".join(parts))
 
 

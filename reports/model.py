@@ -85,11 +85,11 @@ class Rule:
         return (wording.format_value(self.raw_expected, language, MAX_VALUE_CHARS),
                 wording.format_value(self.raw_actual, language, MAX_VALUE_CHARS))
 
-    def sentence(self, language: str = "vi") -> str:
+    def sentence(self, language: str = "vi", verdict: bool = True) -> str:
         """The finding in one sentence: verdict, what is checked, expected and actual, what it means."""
         expected, actual = self.values(language)
         note = wording.note_text(self.note, language)
-        parts = [f"{labels.verdict_word(self.verdict, language)} — {self.name(language)}"]
+        parts = [f"{labels.verdict_word(self.verdict, language)} — {self.name(language)}" if verdict else self.name(language)]
         if self.verdict in NOT_VERIFIED:
             reason = note or labels.text("unverified_default", language)
             return f"{parts[0]}: {reason.rstrip('.')}."
@@ -217,7 +217,7 @@ class Service:
         reasons = []
         for c in failing:
             rule = next((r for r in c.rules if r.verdict in FAILING), None)
-            what = (rule.sentence(language) if full else rule.name(language)) if rule else c.reason_text(language)
+            what = (rule.sentence(language, verdict=False) if full else rule.name(language)) if rule else c.reason_text(language)
             reasons.append(f"{labels.check_name(c.name, language)} {labels.verdict_word(c.verdict, language).lower()}"
                            f"{': ' + what if what else ''}")
         if self.claimed_completed and failing:

@@ -186,6 +186,8 @@ def summary_table(run: Run, language: str) -> str:
             elif col == COMPLETE_COLUMN:
                 cls += f" v {'passed' if service.completed else 'failed'}"
             text = esc(value).replace("\n", "<br>")
+            if col == 6:  # a dossier code may wrap only after one of its hyphens
+                text = text.replace("-", "-<wbr>")
             cells.append(f"<td class='{cls}'>{text}</td>")
         state = "done" if service.completed else "notdone"
         rows.append(f"<tr class='{state}'>{''.join(cells)}</tr>")
@@ -437,6 +439,7 @@ h3, h4 { page-break-after: avoid; }
 section.service { page-break-before: always; }
 section.service:first-of-type { page-break-before: avoid; }
 figure img { max-height: 75mm; max-width: 60%; }
+table.summary td.c6 { white-space: nowrap; }
 """
 
 SCREEN_CSS = """
@@ -483,7 +486,7 @@ table.summary .c3 { width: 10.5%; } table.summary .c4 { width: 7%; } table.summa
 table.summary .c6 { width: 14%; } table.summary .c7, table.summary .c8, table.summary .c9,
 table.summary .c10 { width: 6.5%; } table.summary .c11 { width: 5%; } table.summary .c12 { width: 11.5%; }
 /* codes break only after a hyphen, never inside a number */
-table.summary td.c6 { font-weight: bold; white-space: nowrap; }
+table.summary td.c6 { font-weight: bold; overflow-wrap: normal; }
 table.summary td.c2, table.summary td.c4 { white-space: nowrap; }
 td.v { text-align: center; }
 .passed { background: #c6efce; } .failed, .inconclusive { background: #ffc7ce; } .error { background: #ff9c9c; }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -26,7 +27,7 @@ RULE_HEADERS = {
 }
 RULE_WIDTHS = [6, 13, 14, 48, 34, 14, 60]
 LINE_POINTS = 12.6  # height of one wrapped line at the sheet's 10-11 pt font
-CHARS_PER_WIDTH = 1.15  # characters of text one unit of column width holds, Vietnamese diacritics included
+CHARS_PER_WIDTH = 1.0  # characters of text one unit of column width holds, Vietnamese diacritics included
 
 THIN = Side(style="thin", color="808080")
 BORDER = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
@@ -77,8 +78,9 @@ def write_summary_sheet(ws: Worksheet, run: Run, language: str, today: date | No
 
 def lines_needed(value: object, width: float) -> int:
     """Lines a wrapped cell needs: each paragraph's length over what one line of the column holds."""
-    per_line = max(1, int(width * CHARS_PER_WIDTH))
-    return sum(max(1, -(-len(part) // per_line)) for part in str(value if value is not None else "").split("\n"))
+    per_line = max(1, int(width * CHARS_PER_WIDTH) - 1)  # a cell's padding takes about one character
+    text = str(value if value is not None else "")
+    return sum(max(1, len(textwrap.wrap(part, per_line, break_on_hyphens=False))) for part in text.split("\n"))
 
 
 def fit_row_height(ws: Worksheet, row: int, values: list, widths: list[int]) -> None:
