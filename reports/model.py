@@ -46,6 +46,7 @@ class Rule:
     where: str = ""
     note: str = ""  # why it was not verified (skipped), or what else a finding means
     variant: str = ""  # the negative case this result is for
+    variant_title: str = ""  # its Vietnamese name, when the summary gives one
     evidence: list[str] = field(default_factory=list)  # files (screenshots, journal exchange) proving a finding
     raw_expected: Any = None
     raw_actual: Any = None
@@ -60,7 +61,8 @@ class Rule:
         """The row's name: what is checked, and the negative case when the result is for one."""
         title = vocabulary.rule_title(self.rule_id, self.title, language)
         if self.variant:
-            return f"{title}: {vocabulary.variant_name(self.variant, language)}"
+            case = self.variant_title if self.variant_title and language == "vi" else vocabulary.variant_name(self.variant, language)
+            return f"{title}: {case}"
         if self.count > 1:
             return f"{title} ({labels.text('cases', language, n=self.count)})"
         return title
@@ -124,6 +126,12 @@ class Check:
             named = [r for r in self.rules if r.rule_id in self.unverified or r.variant in self.unverified]
             return named or [Rule(rule_id=u, clause="", title=u, verdict="not_evaluated") for u in self.unverified]
         return [r for r in self.rules if r.unverified]
+
+    @property
+    def not_run(self) -> bool:
+        """Not run at all, or not selected for this run (which a newer summary records as not applicable)."""
+        return self.verdict in (None, "skipped", "not_evaluated") or (
+            self.verdict == "not_applicable" and vocabulary.has_flag(self.reason, "not_run"))
 
     @property
     def shown_verdict(self) -> str | None:
@@ -223,8 +231,7 @@ class Service:
         if self.claimed_completed and failing:
             reasons.insert(0, labels.text("reason_inconsistent", language))
         if not reasons:  # nothing failed, but a check was not evaluated or never run
-            reasons = [self._not_run_reason(c, language) for c in self.ordered_checks()
-                       if c.verdict in (None, "skipped", "not_evaluated")]
+            reasons = [self._not_run_reason(c, language) for c in self.ordered_checks() if c.not_run]
         return reasons
 
     @staticmethod
@@ -394,7 +401,7 @@ def rule_from_summary(data: dict[str, Any]) -> Rule:
         verdict=data["verdict"], severity=data.get("severity"),
         expected=format_value(data.get("expected")), actual=format_value(data.get("actual")),
         where=clean(data.get("where") or ""), note=_one_line(clean(data.get("note") or ""), MAX_VALUE_CHARS),
-        variant=clean(data.get("variant") or ""),
+        variant=clean(data.get("variant") or ""), variant_title=clean(data.get("variant_title") or ""),
         evidence=[clean(p) for p in _as_list(data.get("evidence"))],
         raw_expected=data.get("expected"), raw_actual=data.get("actual"),
     )

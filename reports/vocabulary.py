@@ -44,7 +44,7 @@ def catalogue(path: Path = CATALOGUE) -> dict[str, Entry]:
     out = {}
     for rule_id, value in items:
         if isinstance(value, dict) and rule_id:
-            source = value.get("source_vi") or value.get("source") or value.get("citation") or ""
+            source = value.get("citation_vi") or value.get("source_vi") or value.get("citation") or ""
             if isinstance(source, dict):
                 source = source.get("vi") or source.get("citation") or source.get("title") or ""
             out[str(rule_id)] = Entry(str(value.get("title_vi") or ""), str(source or ""))
@@ -63,7 +63,10 @@ def entry(rule_id: str) -> Entry:
     if not own and rule_id.startswith("complete_"):
         flow = flow_name(rule_id.removeprefix("complete_"))
         own = {"title_vi": table()["flow_title_vi"].format(flow=flow), "source_vi": table()["flow_source_vi"]}
-    found = catalogue().get(rule_id, Entry())
+    found = catalogue().get(rule_id) or (catalogue().get("complete_flow", Entry()) if rule_id.startswith("complete_")
+                                         else Entry())
+    if rule_id.startswith("complete_") and own:  # the flow-specific title names the step that broke
+        return Entry(own["title_vi"], found.source_vi or own.get("source_vi", ""))
     return Entry(found.title_vi or own.get("title_vi", ""), found.source_vi or own.get("source_vi", ""))
 
 
@@ -127,8 +130,13 @@ def short_title(rule_id: str, language: str = "vi") -> str:
     return (table().get("rules", {}).get(rule_id) or {}).get("short_vi", "")
 
 
+def has_flag(note: str, flag: str) -> bool:
+    """True when the table marks the note with `flag` (elsewhere: evaluated on another service; not_run)."""
+    text = " ".join((note or "").split())
+    return any(item.get(flag) and re.fullmatch(item["pattern"], text, flags=re.IGNORECASE)
+               for item in table().get("notes", []))
+
+
 def is_elsewhere(note: str) -> bool:
     """True when a note says the rule was evaluated on another service of the same run."""
-    text = " ".join((note or "").split())
-    return any(item.get("elsewhere") and re.fullmatch(item["pattern"], text, flags=re.IGNORECASE)
-               for item in table().get("notes", []))
+    return has_flag(note, "elsewhere")

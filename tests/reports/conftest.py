@@ -12,7 +12,26 @@ from pathlib import Path
 
 import pytest
 
-from schemas import validator
+from schemas import load_schema, validator
+
+# the verdict words the summary schema of this checkout allows (older schemas say "skipped")
+_DEFS = load_schema("summary")["$defs"]
+RULE_NOT_EVALUATED = "not_evaluated" if "not_evaluated" in _DEFS["verdict"]["enum"] else "skipped"
+CHECK_NOT_RUN = "skipped" if "skipped" in _DEFS.get("check_verdict", _DEFS["verdict"])["enum"] else "not_applicable"
+
+
+def conform(summary: dict) -> dict:
+    """A summary in this checkout's schema words: rule 'skipped' as not evaluated, every check with its reason."""
+    for service in summary["services"]:
+        for check in service["checks"].values():
+            check.setdefault("reason", "")
+            if check["verdict"] == "skipped":
+                check["verdict"] = CHECK_NOT_RUN
+            for rule in check.get("rules", []):
+                if rule["verdict"] in ("skipped", "not_evaluated"):
+                    rule["verdict"] = RULE_NOT_EVALUATED
+                    rule.setdefault("note", "not run")
+    return summary
 
 RUN_ID = "20261116-091502-a3f9"
 PUBLICATION = "2026-11-12"  # a Thursday; the deadline is Thursday 2026-11-19
@@ -67,7 +86,7 @@ def processing_check(service, verdict="passed", reason=""):
 
 def sample_summary() -> dict:
     lltp_code, ks_code, kh_code = "000.00.00.G15-261116-0001", "000.00.00.G15-261116-0002", "000.00.00.G15-261116-0003"
-    return {
+    data = {
         "schema_version": 1,
         "run_id": RUN_ID,
         "harness_version": "0.1.0",
@@ -138,6 +157,7 @@ def sample_summary() -> dict:
         ],
         "totals": {"services": 3, "completed": 2},
     }
+    return conform(data)
 
 
 def tiny_png() -> bytes:
@@ -191,7 +211,7 @@ def write_run_dir(run_dir: Path, summary: dict | None = None, journal: list[dict
 
     The journal is `journal` when given, else what the portal would have recorded for the summary's claims.
     """
-    summary = copy.deepcopy(summary or sample_summary())
+    summary = conform(copy.deepcopy(summary or sample_summary()))
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "logs").mkdir(exist_ok=True)
     (run_dir / "logs" / "mock.log").write_text("INFO mocks: started\n", encoding="utf-8")

@@ -4,7 +4,7 @@ completed testing (QT-VPB-16 Bước 4–5; docs/domain/), one row per service, 
 import re
 from openpyxl import load_workbook
 
-from conftest import BUILD_DAY, DOSSIER_PATTERN, sample_summary
+from conftest import CHECK_NOT_RUN, BUILD_DAY, DOSSIER_PATTERN, sample_summary
 from reports.model import load_run
 from reports.xlsx import HEADER_ROW, build_xlsx
 
@@ -121,5 +121,6 @@ def test_service_not_completed_because_a_check_was_skipped_says_so(tmp_path):
     run = write_run_dir(tmp_path / "run", data)
     _, _, rows = summary_rows(build_xlsx(load_run(run), tmp_path / "r.xlsx", "vi", BUILD_DAY))
     assert rows[1]["Mã số hồ sơ đã hoàn thành kiểm thử"] == "—"
-    assert rows[1]["Ghi chú"] == "Xử lý và đồng bộ: chưa đánh giá được — không chọn trong lần chạy này."
+    word = "chưa đánh giá được" if CHECK_NOT_RUN == "skipped" else "không áp dụng"
+    assert rows[1]["Ghi chú"] == f"Xử lý và đồng bộ: {word} — không chọn trong lần chạy này."
     assert rows[0]["Thanh toán"] == "Chưa kiểm thử" and rows[0]["Ghi chú"] == "Thanh toán: chưa kiểm thử."
