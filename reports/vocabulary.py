@@ -34,9 +34,13 @@ def _read_yaml(path: Path) -> Any:
         return {}
 
 
-@lru_cache(maxsize=4)
-def catalogue(path: Path = CATALOGUE) -> dict[str, Entry]:
+def catalogue() -> dict[str, Entry]:
     """rule_id -> Entry from the rule catalogue, read in any of its plain shapes; empty when absent."""
+    return _catalogue_at(CATALOGUE)
+
+
+@lru_cache(maxsize=4)
+def _catalogue_at(path: Path) -> dict[str, Entry]:
     data = _read_yaml(path)
     if isinstance(data, dict) and isinstance(data.get("rules"), (dict, list)):
         data = data["rules"]

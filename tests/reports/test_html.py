@@ -8,7 +8,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from conftest import BUILD_DAY, requests_made_opening
+from conftest import RULE_NOT_EVALUATED, BUILD_DAY, requests_made_opening
 from reports.model import load_run
 from reports.webpage import build_html
 
@@ -89,7 +89,7 @@ def test_a_rule_not_verified_shows_why(run_dir):
     summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
     payment = summary["services"][0]["checks"]["payment"]
     payment["rules"].append({"rule_id": "ensure_24h_clock_verifiable", "clause": "Observed integrations: ThoiGianGD, 12-hour clock defect seen",
-                             "title": "ThoiGianGD at an hour where a 12-hour clock would differ", "verdict": "skipped",
+                             "title": "ThoiGianGD at an hour where a 12-hour clock would differ", "verdict": RULE_NOT_EVALUATED,
                              "note": "Không kiểm chứng được đồng hồ 24 giờ: giao dịch lúc 09:30 giờ Việt Nam"})
     (run_dir / "summary.json").write_text(json.dumps(summary, ensure_ascii=False), encoding="utf-8")
     build_html(load_run(run_dir), run_dir / "report.html", "vi", BUILD_DAY)

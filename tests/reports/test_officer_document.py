@@ -199,6 +199,24 @@ def test_every_rule_of_the_suite_has_a_vietnamese_title_and_source():
     assert missing == []
 
 
+def test_the_rule_catalogue_wins_over_the_reports_own_table(tmp_path, monkeypatch):
+    """Titles and citations come from conformance/rules/catalogue.yaml when it names the rule."""
+    from reports import vocabulary
+
+    catalogue = tmp_path / "catalogue.yaml"
+    catalogue.write_text("ensure_state_present:\n  title_vi: Tiêu đề từ danh mục\n  citation_vi: RFC 6749, mục 10.12\n"
+                         "complete_flow:\n  title_vi: Mọi bước thực hiện được\n  citation_vi: Hướng dẫn kiểm thử, mục 3.1\n",
+                         encoding="utf-8")
+    monkeypatch.setattr(vocabulary, "CATALOGUE", catalogue)
+    assert vocabulary.entry("ensure_state_present") == vocabulary.Entry("Tiêu đề từ danh mục", "RFC 6749, mục 10.12")
+    assert vocabulary.entry("ensure_nonce_present").title_vi.startswith("Yêu cầu xác thực có tham số nonce")
+    step = vocabulary.entry("complete_pay")
+    assert step.title_vi == "Mọi bước của luồng thanh toán trực tuyến thực hiện được"
+    assert step.source_vi == "Hướng dẫn kiểm thử, mục 3.1"
+    monkeypatch.setattr(vocabulary, "CATALOGUE", tmp_path / "absent.yaml")
+    assert vocabulary.entry("ensure_state_present").title_vi.startswith("Yêu cầu xác thực có tham số state")
+
+
 def test_values_are_words_and_cuts_fall_between_words():
     from reports.wording import format_value, shorten
 
