@@ -16,6 +16,7 @@ from reports.model import load_run, run_from_summary
 from reports.pdf import build_pdf
 from reports.render import document
 from reports.webpage import build_html
+from reports.vocabulary import rule_title
 from reports.xlsx import build_xlsx
 
 DATA = Path(__file__).parent / "data"
@@ -52,7 +53,7 @@ def test_failing_demo_pdf_is_vietnamese_without_tool_internals(failing_demo):
     for internal in ("{'", "DOMAIN", "pytest", "junit", "rules passed", "charges no fee", "adapter:", "Hồ sơ giao diện",
                      "ensure_", "Mã hồ sơ "):
         assert internal not in text, internal
-    assert "Thông báo thanh toán giả mạo, bị sửa hoặc gửi lại bị từ chối" in text
+    assert rule_title("ensure_bad_ipn_refused", "", "vi") in text
     assert "MaLoi = 00, MoTaLoi = Thành công" in text  # the reply as words, not a repr
     assert "21 quy tắc đạt" in text and "thủ tục không thu phí, lệ phí" in text
 
@@ -142,9 +143,11 @@ def test_negative_cases_are_separate_named_rows_and_passing_rows_show_no_empty_c
                              "verdict": "passed"})
     run = load_run(write_run_dir(tmp_path / "run", data))
     names = [r.name("vi") for r in run.services[0].checks["sso"].rows()]
-    assert "Từ chối đăng nhập khi ID token, state hoặc mã ủy quyền không hợp lệ: ID token ký bằng khóa lạ (không có trong JWKS)" in names
-    assert "Từ chối đăng nhập khi ID token, state hoặc mã ủy quyền không hợp lệ: Chuyển hướng về với state bị sửa" in names
-    assert sum("state đủ dài" in n for n in names) == 1 and any("(3 trường hợp)" in n for n in names)
+    refused = rule_title("ensure_login_refused", "", "vi")
+    assert f"{refused}: ID token ký bằng khóa lạ (không có trong JWKS)" in names
+    assert f"{refused}: Chuyển hướng về với state bị sửa" in names
+    state = rule_title("ensure_state_present", "", "vi")
+    assert names.count(f"{state} (3 trường hợp)") == 1 and state not in names
     markup = document(run, "vi", "html")
     rules_table = markup.split("<table class='rules'>")[1].split("</table>")[0]
     assert "Mong đợi" not in rules_table and "Thực tế" not in rules_table and "ensure_" not in rules_table
