@@ -52,8 +52,8 @@ _HEADERS = {
         "Mã số hồ sơ đã hoàn thành kiểm thử", "SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý và đồng bộ", "Hoàn thành", "Ghi chú",
     ],
     "en": [
-        "No.", "Procedure name", "Procedure code", "Service name", "Service code", "Level",
-        "Codes of dossiers that completed testing", "SSO", "Submission", "Payment", "Processing & sync", "Complete", "Notes",
+        "No.", "Procedure name", "TTHC code", "Service name", "DVC code", "Level",
+        "Codes of dossiers that completed testing", "SSO", "Submission", "Payment", "Processing & sync", "Done", "Notes",
     ],
 }
 
