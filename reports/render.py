@@ -445,7 +445,7 @@ table.summary td.c6 { white-space: nowrap; }
 SCREEN_CSS = """
 body { font-family: 'DejaVu Sans', 'Segoe UI', Arial, sans-serif; font-size: 14px; line-height: 1.4;
        max-width: 1400px; margin: 24px auto; padding: 0 16px; color: #111; }
-table.summary { font-size: 13px; }
+table.summary { font-size: 13px; table-layout: auto; }  /* on screen the columns take what their codes need */
 table.rules { font-size: 12px; }
 a { color: #0645ad; }
 section.annex { margin-top: 32px; border-top: 3px double #1f4e79; padding-top: 12px; }
