@@ -79,14 +79,24 @@ def build(run_dir: Path, language: str = "vi", today: date | None = None, db: Pa
     allure = build_allure(run_dir)
     notes = [] if allure.path else [
         f"{labels.text('allure', language)}: {labels.text('allure_missing', language, why=allure.note)}"]
-    for name, _ in DOCUMENTS:  # a document of an earlier build is not evidence, and must not outlive a failed one
+    # the Vietnamese submission always, and every other language asked now or built before, so that all the
+    # documents of the folder print the one manifest they are sealed with
+    languages = ["vi"] + [lang for lang in labels.LANGUAGES if lang != "vi" and
+                          (lang == language or any((run_dir / document_name(n, lang)).exists() for n, _ in DOCUMENTS))]
+    names = {document_name(n, lang) for n, _ in DOCUMENTS for lang in languages}
+    for name in names:  # a document of an earlier build is not evidence, and must not outlive a failed one
         (run_dir / name).unlink(missing_ok=True)
     manifest = write_manifest(run_dir, key)
     run.seal = seal_of(run_dir)
-    result = build_documents(run, run_dir, language, today, notes)
+    result = BuildResult(notes=notes)
+    for lang in languages:
+        built = build_documents(run, run_dir, lang, today, notes if lang == language else [])
+        result.paths += built.paths
+        result.notes += [n for n in built.notes if n not in result.notes]
+        result.failed |= built.failed
     if allure.path:
         result.paths.insert(0, allure.path)
-    documents = [p for p in result.paths if p.name in dict(DOCUMENTS)]
+    documents = [p for p in result.paths if p.name in names]
     result.paths += [manifest, add_documents(run_dir, documents, key)]
     try:
         record_run(run_dir, db, artefacts=result.paths)

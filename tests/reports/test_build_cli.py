@@ -28,7 +28,7 @@ def test_cli_report_in_english_then_verify(run_dir):
     assert result.exit_code == 0, result.output
     assert "report.en.pdf" in result.output and "not generated" in result.output  # Allure note, not a failure
     assert "Codes of dossiers that completed testing" in (run_dir / "report.en.html").read_text(encoding="utf-8")
-    assert not (run_dir / "report.pdf").exists()  # English never takes the Vietnamese file's name
+    assert "Mã số hồ sơ đã hoàn thành kiểm thử" in (run_dir / "report.html").read_text(encoding="utf-8")  # beside it
     assert runner.invoke(app, ["report", "--verify", str(run_dir)]).exit_code == 0
     (run_dir / "summary.json").write_text((run_dir / "summary.json").read_text() + " ", encoding="utf-8")
     result = runner.invoke(app, ["report", "--verify", str(run_dir)])

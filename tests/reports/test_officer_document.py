@@ -178,13 +178,16 @@ def test_english_documents_are_written_beside_the_vietnamese_ones(run_dir):
     from reports.manifest import verify
 
     build(run_dir, "vi", today=BUILD_DAY)
-    vietnamese = (run_dir / "report.pdf").read_bytes()
     build(run_dir, "en", today=BUILD_DAY)
-    assert (run_dir / "report.pdf").read_bytes() == vietnamese
-    for name in ("report.en.pdf", "report.en.xlsx", "report.en.html"):
+    assert "Kính gửi" in (run_dir / "report.html").read_text(encoding="utf-8")  # still the Vietnamese one
+    assert "To: the Government Office" in (run_dir / "report.en.html").read_text(encoding="utf-8")
+    for name in ("report.en.pdf", "report.en.xlsx", "report.pdf", "report.xlsx"):
         assert (run_dir / name).is_file(), name
-    listed = json.loads((run_dir / "manifest.json").read_text(encoding="utf-8"))["files"]
-    assert {"report.pdf", "report.en.pdf", "report.xlsx", "report.en.xlsx"} <= set(listed)
+    signed = json.loads((run_dir / "manifest.sig").read_text(encoding="utf-8"))["documents"]
+    assert {"report.pdf", "report.en.pdf", "report.xlsx", "report.en.xlsx", "report.html", "report.en.html"} <= set(signed)
+    assert verify(run_dir) == []
+    build(run_dir, "vi", today=BUILD_DAY)  # a later Vietnamese build keeps the English documents sealed with it
+    assert "report.en.pdf" in json.loads((run_dir / "manifest.sig").read_text(encoding="utf-8"))["documents"]
     assert verify(run_dir) == []
 
 
