@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mocks import adapter, admin, control, khodl, payment, sso
+from mocks.limits import CONTROL_MAX_BYTES, RequestLimits
 from mocks.portal import JsonBytes, Portal, json_response
 from mocks.settings import MockSettings
 
@@ -86,6 +87,9 @@ def create_app(settings: MockSettings) -> HotPaths:
     app.include_router(admin.build_router(portal))
     app.include_router(control.build_router(portal))
     app.include_router(admin.build_control_router(portal))  # /_mock/publications: moves with the control plane
+    # every route but the hot paths below: size and depth limits before any body is buffered or parsed
+    app.add_middleware(RequestLimits, max_bytes=portal.max_body, max_depth=portal.max_depth,
+                       max_bytes_for={"/_mock": CONTROL_MAX_BYTES})
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

@@ -5,13 +5,11 @@ from __future__ import annotations
 
 import os
 import time
-from typing import Any
-
-from fastapi import APIRouter, Body, Query
+from fastapi import APIRouter, Query
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mocks.controls import ADVERSARIAL_MODES, FaultError
+from mocks.controls import ADVERSARIAL_MODES, FaultError, FaultRequest, ModeRequest
 from mocks.jsonutil import dumps
 from mocks.portal import Portal, json_response
 
@@ -20,20 +18,6 @@ HEALTH = b'{"status":"ok"}'
 
 async def health(request: Request) -> Response:
     return Response(HEALTH, media_type="application/json")
-
-FAULT_BODY = {
-    "type": "object", "required": ["target", "kind"],
-    "properties": {
-        "target": {"type": "string", "description": "vai trò (adapter, payment, sso, ipn, khodl), đường dẫn, hoặc tên dịch vụ"},
-        "kind": {"type": "string", "enum": ["latency", "http_5xx", "timeout", "drop_callback"]},
-        "value": {"type": ["number", "null"], "description": "giây (latency, timeout) hoặc mã HTTP (http_5xx)"},
-        "count": {"type": ["integer", "null"], "minimum": 1},
-        "duration_s": {"type": ["number", "null"], "exclusiveMinimum": 0},
-    },
-}
-MODE_BODY = {"type": "object", "required": ["mode"], "properties": {
-    "mode": {"type": "string", "enum": list(ADVERSARIAL_MODES)}, "client": {"type": ["string", "null"]}}}
-
 
 def bad_request(message: str, status: int = 400) -> Response:
     return json_response({"error": "bad_request", "message": message}, status)
@@ -87,22 +71,13 @@ def build_router(portal: Portal) -> APIRouter:
     async def faults() -> Response:
         return json_response({"faults": portal.faults.listing()})
 
-    @r.post("/faults", summary="Bật lỗi giả lập", openapi_extra={"requestBody": {"required": True, "content": {
-        "application/json": {"schema": FAULT_BODY}}}})
-    async def add_fault(body: Any = Body(None)) -> Response:
-        if not isinstance(body, dict) or not isinstance(body.get("target"), str) or not isinstance(body.get("kind"), str):
-            return bad_request("cần {target, kind, value?, count?, duration_s?} / expected {target, kind, ...}")
-        value, count, duration = body.get("value"), body.get("count"), body.get("duration_s")
-        if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
-            return bad_request("value phải là số / value must be a number")
-        if count is not None and (isinstance(count, bool) or not isinstance(count, int) or count < 1):
-            return bad_request("count phải là số nguyên ≥ 1 / count must be an integer ≥ 1")
-        if duration is not None and (isinstance(duration, bool) or not isinstance(duration, (int, float)) or not 0 < duration <= 86400):
-            return bad_request("duration_s phải là số giây > 0 / duration_s must be seconds > 0")
-        if body["kind"] == "http_5xx" and isinstance(value, float) and value.is_integer():
+    @r.post("/faults", summary="Bật lỗi giả lập", status_code=201)
+    async def add_fault(body: FaultRequest) -> Response:
+        value = body.value
+        if body.kind == "http_5xx" and value is not None and float(value).is_integer():
             value = int(value)
         try:
-            fault = portal.faults.add(body["target"], body["kind"], value, count, duration)
+            fault = portal.faults.add(body.target, body.kind, value, body.count, body.duration_s)
         except FaultError as exc:
             return bad_request(str(exc))
         return json_response({"fault": fault.public()}, 201)
@@ -116,17 +91,10 @@ def build_router(portal: Portal) -> APIRouter:
     async def adversarial() -> Response:
         return json_response(portal.adversarial.listing())
 
-    @r.post("/adversarial", summary="Bật một chế độ cho lần trao đổi kế tiếp", openapi_extra={"requestBody": {
-        "required": True, "content": {"application/json": {"schema": MODE_BODY}}}})
-    async def arm(body: Any = Body(None)) -> Response:
-        mode = body.get("mode") if isinstance(body, dict) else None
-        client = body.get("client") if isinstance(body, dict) else None
-        if not isinstance(mode, str) or mode not in ADVERSARIAL_MODES:
-            return bad_request(f"mode phải là một trong / mode must be one of: {', '.join(ADVERSARIAL_MODES)}")
-        if client is not None and not isinstance(client, str):
-            return bad_request("client phải là chuỗi / client must be a string")
-        portal.adversarial.arm(mode, client)
-        return json_response({"armed": mode, "client": client, "exchange": ADVERSARIAL_MODES[mode][0]}, 201)
+    @r.post("/adversarial", summary="Bật một chế độ cho lần trao đổi kế tiếp", status_code=201)
+    async def arm(body: ModeRequest) -> Response:
+        portal.adversarial.arm(body.mode, body.client)
+        return json_response({"armed": body.mode, "client": body.client, "exchange": ADVERSARIAL_MODES[body.mode][0]}, 201)
 
     @r.delete("/adversarial", summary="Hủy các chế độ đã bật")
     async def disarm() -> Response:

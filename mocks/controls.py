@@ -5,12 +5,34 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Annotated, Any, Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
 
 FAULT_KINDS = ("latency", "http_5xx", "timeout", "drop_callback")
 REQUEST_FAULT_KINDS = frozenset({"latency", "http_5xx", "timeout"})
 CALLBACK_FAULT_KINDS = frozenset({"latency", "drop_callback"})
 DEFAULT_VALUES = {"latency": 1.0, "http_5xx": 503, "timeout": 30.0, "drop_callback": None}
+MAX_FAULT_COUNT = 1_000_000        # exchanges one fault may affect; more is "until cleared" (count omitted)
+MAX_FAULT_DURATION_S = 86_400
+MAX_FAULT_VALUE = 600              # seconds of latency/timeout; http_5xx codes are below it as well
+MAX_TARGET_CHARS = 500
+
+Count = Annotated[int, Field(strict=True, ge=1, le=MAX_FAULT_COUNT)]
+Seconds = Annotated[float, Field(strict=True, gt=0, le=MAX_FAULT_DURATION_S, allow_inf_nan=False)]
+Value = Annotated[float, Field(strict=True, ge=0, le=MAX_FAULT_VALUE, allow_inf_nan=False)]
+
+
+class FaultRequest(BaseModel):
+    """Body of POST /_mock/faults, bounded so that whatever is stored can be listed and serialised again."""
+    model_config = ConfigDict(extra="forbid")
+
+    target: str = Field(min_length=1, max_length=MAX_TARGET_CHARS,
+                        description="vai trò (adapter, payment, sso, ipn, khodl), đường dẫn, hoặc tên dịch vụ")
+    kind: Literal["latency", "http_5xx", "timeout", "drop_callback"]
+    value: Optional[Value] = Field(None, description="giây (latency, timeout) hoặc mã HTTP (http_5xx)")
+    count: Optional[Count] = None
+    duration_s: Optional[Seconds] = None
 
 
 @dataclass
@@ -54,6 +76,8 @@ class FaultBoard:
             raise FaultError(f"kind phải là một trong {', '.join(FAULT_KINDS)} / kind must be one of them")
         if not target:
             raise FaultError("thiếu target / target is required")
+        if count is not None and not (isinstance(count, int) and 1 <= count <= MAX_FAULT_COUNT):
+            raise FaultError(f"count phải là số nguyên 1..{MAX_FAULT_COUNT} / count must be an integer 1..{MAX_FAULT_COUNT}")
         value = DEFAULT_VALUES[kind] if value is None else value
         if kind == "http_5xx" and not (isinstance(value, int) and 500 <= value <= 599):
             raise FaultError("http_5xx: value phải là mã 5xx / value must be a 5xx status")
@@ -112,6 +136,14 @@ class ArmedMode:
     mode: str
     client: str | None
     armed_at: float = field(default_factory=time.time)
+
+
+class ModeRequest(BaseModel):
+    """Body of POST /_mock/adversarial."""
+    model_config = ConfigDict(extra="forbid")
+
+    mode: Literal[tuple(ADVERSARIAL_MODES)]  # type: ignore[valid-type]
+    client: Optional[str] = Field(None, min_length=1, max_length=MAX_TARGET_CHARS)
 
 
 class AdversarialBoard:

@@ -11,6 +11,7 @@ from starlette.responses import Response
 from mocks.catalogue import Catalogue, DocumentStore, load_identities
 from mocks.controls import REQUEST_FAULT_KINDS, AdversarialBoard, Fault, FaultBoard
 from mocks.jsonutil import JSONDecodeError, dumpb, loads
+from mocks.limits import DEFAULT_MAX_DEPTH, nesting_exceeds, too_deep_message
 from mocks.settings import MockSettings
 from mocks.store import Store
 from mocks.validation import MessageValidators
@@ -65,6 +66,7 @@ class Portal:
         self.faults = FaultBoard()
         self.adversarial = AdversarialBoard()
         self.max_body = int(self.profile["adapter"].get("max_body_bytes", 2 * 1024 * 1024))
+        self.max_depth = int(self.profile["adapter"].get("max_json_depth", DEFAULT_MAX_DEPTH))
         self.background: set[asyncio.Task] = set()
         # role objects attach themselves here (sso, payment, adapter) so the control API can reset them
         self.roles: dict[str, Any] = {}
@@ -129,6 +131,8 @@ class Portal:
         body = await self.read_body(request)
         if not body.strip():
             raise BadJson("thân yêu cầu rỗng, cần JSON / empty body, JSON expected")
+        if nesting_exceeds(body, self.max_depth):
+            raise BadJson(too_deep_message(self.max_depth))
         try:
             return body, loads(body)
         except JSONDecodeError as exc:
