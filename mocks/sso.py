@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import re
 import secrets
 import threading
 import time
@@ -32,6 +33,8 @@ from mocks.settings import SsoClient
 ROLE = "sso"
 SSO_COOKIE = "commonAuthId"
 FOREIGN_ISSUER = "https://sso.gia-mao.example/oauth2/token"
+# RFC 7636 §4.2: S256 challenge = BASE64URL(SHA256(verifier)), 43 chars; §4.1: plain = verifier, 43..128 unreserved
+CHALLENGE_FORMS = {"S256": re.compile(r"[A-Za-z0-9_-]{43}"), "plain": re.compile(r"[A-Za-z0-9._~-]{43,128}")}
 
 
 @dataclass
@@ -90,6 +93,17 @@ def b64url(data: bytes) -> str:
 
 def s256(verifier: str) -> str:
     return b64url(hashlib.sha256(verifier.encode("ascii", "replace")).digest())
+
+
+def challenge_malformed(challenge: str | None, method: str) -> str | None:
+    """What is wrong with a PKCE code_challenge for its method (RFC 7636 §4.1-4.2), None when it is well formed."""
+    if not challenge or CHALLENGE_FORMS[method].fullmatch(challenge):
+        return None
+    if method == "S256":
+        return (f"code_challenge S256 phải là 43 ký tự base64url, nhận {len(challenge)} ký tự / "
+                "an S256 code_challenge must be 43 base64url characters (RFC 7636 §4.2)")
+    return ("code_challenge plain phải dài 43..128 ký tự [A-Za-z0-9-._~] / "
+            "a plain code_challenge must be 43..128 unreserved characters (RFC 7636 §4.1)")
 
 
 def oauth_error(error: str, description: str, status: int = 400, headers: dict | None = None) -> Response:
@@ -255,6 +269,9 @@ class SsoProvider:
             return "invalid_request", "code_challenge_method phải là S256 hoặc plain / unsupported PKCE method"
         if method and not params.get("code_challenge"):
             return "invalid_request", "thiếu code_challenge / code_challenge missing"
+        malformed = challenge_malformed(params.get("code_challenge"), method or "plain")
+        if malformed:
+            return "invalid_request", malformed
         requested = (params.get("acr_values") or "").split()
         if requested and not any(a in self.acr_values for a in requested):
             return "invalid_request", f"acr_values không hỗ trợ: {' '.join(requested)} / unsupported acr_values"
@@ -436,6 +453,10 @@ class SsoProvider:
             return oauth_error("invalid_grant", "mã ủy quyền đã hết hạn / authorization code expired"), None, None
         if form.get("redirect_uri") != grant.redirect_uri:
             return oauth_error("invalid_grant", "redirect_uri khác với lúc xin mã / redirect_uri mismatch"), None, None
+        if not grant.code_challenge and form.get("code_verifier"):
+            # RFC 9700 §2.1.1: a verifier for a code issued without a challenge is a PKCE downgrade attempt
+            return oauth_error("invalid_grant", "mã ủy quyền được cấp không có code_challenge nhưng lại gửi code_verifier "
+                                                "(hạ cấp PKCE) / code_verifier sent for a code issued without PKCE"), None, None
         if grant.code_challenge:
             verifier = form.get("code_verifier")
             if not verifier:
@@ -523,10 +544,16 @@ class SsoProvider:
         raw = self._bearer(request, form)
         token = self.active_token(raw)
         req = {"authorization": raw} if raw else {}
+        if token is None and not raw:
+            # RFC 6750 §3.1: a request without any credentials gets the challenge, but no error code
+            resp = json_response({"error_description": "cần access token (Bearer) / a Bearer access token is required"},
+                                 401, {"WWW-Authenticate": "Bearer"})
+            self.record(request, path, 401, req, _json_of(resp), start=start, service="userinfo")
+            return resp
         if token is None:
-            error = "invalid_request" if not raw else "invalid_token"
-            headers = {"WWW-Authenticate": f'Bearer error="{error}"'}
-            resp = oauth_error(error, "access token không hợp lệ, hết hạn hoặc đã thu hồi / invalid access token", 401, headers)
+            headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            resp = oauth_error("invalid_token", "access token không hợp lệ, hết hạn hoặc đã thu hồi / invalid access token",
+                               401, headers)
             self.record(request, path, 401, req, _json_of(resp), start=start, service="userinfo")
             return resp
         claims = self.claims_of(token.techid)

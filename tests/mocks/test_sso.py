@@ -215,3 +215,50 @@ def test_introspection_is_client_bound_revocation_and_logout(portal, rp, portal_
     assert portal.post("/oauth2/revoke", data={"token": access}, auth=(CLIENT_ID, CLIENT_SECRET)).status_code == 200
     r = portal.post("/oauth2/introspect", data={"token": access}, auth=(CLIENT_ID, CLIENT_SECRET)).json()
     assert r == {"active": False}
+
+
+def login_without_pkce(portal, agency, **extra) -> str:
+    """A code requested with a plain authorize URL (no code_challenge unless given in `extra`)."""
+    params = {"response_type": "code", "scope": "openid", "client_id": CLIENT_ID,
+              "redirect_uri": f"{agency.url}/sso/callback", "state": secrets.token_urlsafe(8), **extra}
+    url = str(httpx.URL(f"{portal.base_url}/oauth2/authorize", params=params))
+    return browser_login(str(portal.base_url), url)
+
+
+def test_pkce_downgrade_refused(portal, agency):
+    """RFC 9700 §2.1.1: a code issued without a code_challenge, redeemed with a code_verifier, is refused
+    (invalid_grant); the same code redeemed without one is accepted."""
+    cb = f"{agency.url}/sso/callback"
+    form = {"grant_type": "authorization_code", "redirect_uri": cb, "client_id": CLIENT_ID, "client_secret": CLIENT_SECRET}
+    code = code_from(login_without_pkce(portal, agency))
+    r = portal.post("/oauth2/token", data={**form, "code": code, "code_verifier": secrets.token_urlsafe(48)})
+    assert r.status_code == 400 and r.json()["error"] == "invalid_grant" and "PKCE" in r.json()["error_description"]
+    code = code_from(login_without_pkce(portal, agency))
+    assert portal.post("/oauth2/token", data={**form, "code": code}).status_code == 200
+
+
+@pytest.mark.parametrize("challenge, method", [("x", "S256"), ("a" * 44, "S256"), ("a" * 42 + "=", "S256"),
+                                               ("short", "plain"), ("a" * 129, "plain")])
+def test_malformed_code_challenge_refused(portal, agency, challenge, method):
+    """RFC 7636 §4.2: an S256 code_challenge is 43 base64url characters (§4.1: a plain one 43..128 unreserved
+    characters); anything else is refused at the authorize endpoint with invalid_request."""
+    r = portal.get("/oauth2/authorize", params={"response_type": "code", "scope": "openid", "client_id": CLIENT_ID,
+                                                 "redirect_uri": f"{agency.url}/sso/callback", "state": "s",
+                                                 "code_challenge": challenge, "code_challenge_method": method})
+    assert r.status_code == 302 and "error=invalid_request" in r.headers["location"], r.headers.get("location")
+
+
+def test_well_formed_s256_challenge_accepted(portal, agency):
+    from mocks.sso import s256
+    back = login_without_pkce(portal, agency, code_challenge=s256(secrets.token_urlsafe(48)), code_challenge_method="S256")
+    assert "code=" in back.headers["location"]
+
+
+def test_userinfo_without_token_has_challenge_and_no_error_code(portal):
+    """RFC 6750 §3.1: a request lacking any authentication gets 401 with `WWW-Authenticate: Bearer` and no error
+    code; an invalid token gets error="invalid_token"."""
+    r = portal.get("/oauth2/userinfo")
+    assert r.status_code == 401 and r.headers["www-authenticate"] == "Bearer"
+    assert "error" not in r.json() and "error=" not in r.headers["www-authenticate"]
+    r = portal.get("/oauth2/userinfo", headers={"Authorization": "Bearer khong-hop-le"})
+    assert r.status_code == 401 and 'error="invalid_token"' in r.headers["www-authenticate"]
