@@ -269,7 +269,7 @@ class Adapter:
 
     # -- integration services -----------------------------------------------------------------------------------
     def sync_dossiers(self, msg: dict, session: Session) -> Outcome:
-        items: list[dict] = msg["data"]
+        items: list[dict] = list(msg["data"])  # a copy: lean updates are completed below, the journal keeps the message
         is_update = msg["isUpdating"].lower() == "true"
         codes = [i["MaHoSo"] for i in items]
         now = now_epoch()
@@ -279,6 +279,8 @@ class Adapter:
         for i, item in enumerate(items):
             where = f"data[{i}]"
             code = item["MaHoSo"]
+            if is_update and code in self.known:
+                item = items[i] = self.updated_dossier(code, item)
             data, digest = serialized(item)
             encoded.append((data, digest))
             problems += self.rules.dossier_code_format(f"{where}.MaHoSo", code)
@@ -301,6 +303,13 @@ class Adapter:
 
         result = [{"MaHoSo": i["MaHoSo"], "TrangThaiHoSo": i["TrangThaiHoSo"], "KetQua": "Thành công"} for i in items]
         return Outcome(200, envelope(OK, "Thành công", result), codes, apply)
+
+    def updated_dossier(self, code: str, item: dict[str, Any]) -> dict[str, Any]:
+        """The stored dossier with the fields an update carries: a lean update (only some fields, or null for the
+        others) changes what it names and keeps the rest."""
+        rows = self.portal.store.query("SELECT data FROM dossiers WHERE code=?", (code,))
+        stored = loads(rows[0][0]) if rows else {}
+        return {**stored, **{k: v for k, v in item.items() if v is not None}}
 
     def _store_dossier(self, entry_id: int, ts: str, item: dict, digest: str, session: Session,
                        service: str, data: str | None = None) -> None:
@@ -341,6 +350,7 @@ class Adapter:
         for i, item in enumerate(items):
             where = f"data[{i}]"
             problems += self.progress_for_known_dossier(where, item["MaHoSo"], session)
+            problems += self.rules.progress_status_known(where, item)
             problems += self.rules.dates_real_and_not_future(where, item, DATE_FIELDS_PROGRESS, self.rules.future_limit(now))
         if problems:
             return self.rejected(problems, codes)
@@ -374,7 +384,7 @@ class Adapter:
                 code = item["MaHoSo"]
                 row = self.portal.store.query("SELECT data FROM dossiers WHERE code=?", (code,))[0]
                 data = loads(row[0])
-                data.update({k: v for k, v in item.items() if k != "DanhSachGiayToKetQua"})
+                data.update({k: v for k, v in item.items() if k != "DanhSachGiayToKetQua" and v is not None})
                 if item.get("DanhSachGiayToKetQua"):
                     data["DanhSachGiayToKetQua"] = item["DanhSachGiayToKetQua"]
                 self._store_dossier(entry_id, ts, data, digest_of(data), session, "DongBoTrangThaiHoSo")

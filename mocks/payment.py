@@ -54,6 +54,7 @@ class PaymentPlatform:
         self.outcomes = conf.get("outcomes", {})
         self.banks = conf.get("banks", [])
         self.window = float(conf.get("init_time_window_s", 900))
+        self.pending_code = str(conf.get("pending_code", "07"))
         self.backoff = list(portal.settings.ipn_retry_backoff_s or conf.get("ipn_retry_backoff_s", [0.5, 1, 2]))
         self.retries = int(conf.get("ipn_retries", len(self.backoff)))
         self.ipn_timeout = float(conf.get("ipn_timeout_s", 5))
@@ -189,9 +190,8 @@ class PaymentPlatform:
             if (old_dossier, old_amount, state) == (dossier, amount, PENDING):
                 extra["UrlThanhToan"] = self.portal.url(f"{self.paths['pay_page']}/{token}")
                 return self.reply("00", 200, extra)  # a retried INIT for the same payment
-            return self.reply("04", 409, extra, [problem(
-                "MaThamChieu", "reference_unique", f"mã tham chiếu '{ref}' đã dùng cho hồ sơ {old_dossier}",
-                f"reference '{ref}' was already used for dossier {old_dossier}")])
+            return self.reply("04", 409, extra, self.reference_unique(ref, (old_dossier, old_amount, state),
+                                                                     (dossier, amount)))
         token = secrets.token_urlsafe(24)
         with self.portal.store.transaction() as db:
             db.execute("INSERT INTO payments(partner, ref, token, amount, paid_amount, dossier, state, ma_loi, bank,"
@@ -200,6 +200,20 @@ class PaymentPlatform:
                         now_iso(), "", portal_time()[:8]))
         extra["UrlThanhToan"] = self.portal.url(f"{self.paths['pay_page']}/{token}")
         return self.reply("00", 200, extra)
+
+    @staticmethod
+    def reference_unique(ref: str, old: tuple[str, int, str], new: tuple[str, int]) -> list[Problem]:
+        """A reference names one payment: reused, it is refused with what differs from the first use."""
+        (old_dossier, old_amount, state), (dossier, amount) = old, new
+        if old_dossier != dossier:
+            vi, en = f"đã dùng cho hồ sơ {old_dossier}", f"was already used for dossier {old_dossier}"
+        elif int(old_amount) != int(amount):
+            vi = f"đã dùng cho hồ sơ này với số tiền {old_amount} (nay gửi {amount}); khoản thu mới cần mã tham chiếu mới"
+            en = (f"was already used for this dossier with amount {old_amount} (now {amount}); "
+                  "a new amount needs a new reference")
+        else:
+            vi, en = "đã dùng cho một giao dịch đã kết thúc", "was already used for a payment that has completed"
+        return [problem("MaThamChieu", "reference_unique", f"mã tham chiếu '{ref}' {vi}", f"reference '{ref}' {en}")]
 
     # -- payment page ---------------------------------------------------------------------------------------------
     def _payment_by_token(self, token: str) -> dict[str, Any] | None:
@@ -359,18 +373,24 @@ class PaymentPlatform:
         msg, partner, failed = await self._request(request, "PaymentQuery", "QUERY", path)
         dossier = ""
         if failed is None:
+            problems = self.transaction_time_current(msg["ThoiGianGD"])
+            if problems:
+                failed = self.reply("06", 422, errors=problems, message=summary(problems, "Vi phạm quy tắc", "Rule broken"))
+        if failed is None:
             pay = self._find(partner.code, msg["MaThamChieu"])
             if pay is None:
                 failed = self.reply("05", 404, {"MaDoiTac": partner.code, "MaThamChieu": msg["MaThamChieu"]})
             else:
                 dossier = pay["dossier"]
-                body = {"LoaiBanTin": "QUERY", "MaLoi": pay["ma_loi"] or "09", "MaDoiTac": partner.code,
+                # a payment still waiting has no outcome yet: "not successful yet" is the listed code for it
+                body = {"LoaiBanTin": "QUERY", "MaLoi": pay["ma_loi"] or self.pending_code, "MaDoiTac": partner.code,
                         "MaThamChieu": pay["ref"], "SoTien": int(pay["paid_amount"] or pay["amount"]), "MaTienTe": "VND",
                         "MaGiaoDich": pay["txn_id"], "MaNganHang": pay["bank"], "ThoiGianGD": pay["txn_time"] or portal_time(),
                         "ThongTinGiaoDich": pay["init"].get("ThongTinGiaoDich", "")}
                 body["MaXacThuc"] = self.sign("QUERY_REPLY" if "QUERY_REPLY" in self.orders else "IPN", body, partner.secret)
                 body["TrangThaiGD"] = pay["state"]
-                body["MoTaLoi"] = self.codes.get(body["MaLoi"], "Giao dịch đang chờ thanh toán")
+                body["MoTaLoi"] = self.codes[body["MaLoi"]] if body["MaLoi"] != self.pending_code else \
+                    "Giao dịch đang chờ thanh toán | payment pending"
                 failed = (200, body)
         status, body = failed
         self._journal("QUERY", path, msg, status, body, start, dossier=dossier)

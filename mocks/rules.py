@@ -59,7 +59,7 @@ class DossierRules:
         self.future_ok = frozenset(adapter.get("future_date_fields", []))
         self.transitions = {str(k): [str(x) for x in v] for k, v in adapter.get("status_transitions", {}).items()}
         self.requires = {str(k): v for k, v in adapter.get("status_requires_field", {}).items()}
-        self.status_names = profile.get("dossier_status", {})
+        self.status_names = {str(k): v for k, v in profile.get("dossier_status", {}).items()}
         self._last_code: tuple[str | None, tuple[str, str] | None] = (None, None)
         self._valid_day: tuple[str | None, Any] = (None, None)
 
@@ -150,6 +150,16 @@ class DossierRules:
         return [problem(f"{where}.TrangThaiHoSo", "status_transition",
                         f"không thể chuyển trạng thái từ {before} sang {after}; cho phép: {', '.join(allowed) or 'không'}",
                         f"status cannot change from {before} to {after}; allowed: {', '.join(allowed) or 'none'}")]
+
+    def progress_status_known(self, where: str, item: dict[str, Any]) -> list[Problem]:
+        """A progress step's TrangThai, when given, is one of the portal's dossier statuses (as TrangThaiHoSo)."""
+        status = item.get("TrangThai")
+        if status in (None, "") or status in self.status_names:
+            return []
+        known = ", ".join(self.status_names)
+        return [problem(f"{where}.TrangThai", "progress_status_known",
+                        f"trạng thái {status!r} không thuộc danh sách trạng thái hồ sơ [{known}]",
+                        f"status {status!r} is not one of the dossier statuses [{known}]")]
 
     def status_carries_required_date(self, where: str, item: dict[str, Any]) -> list[Problem]:
         """Refused dossiers carry NgayTuChoi; returned dossiers carry NgayTra."""

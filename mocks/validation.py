@@ -8,7 +8,7 @@ from typing import Any
 import jsonschema_rs
 
 from schemas import ROOT as SCHEMAS_ROOT
-from schemas import load_schema
+from schemas import message_schema
 
 Problem = dict[str, str]
 MAX_PROBLEMS = 20
@@ -90,13 +90,13 @@ class MessageValidators:
         self._validators: dict[str, Any] = {}
         for path in sorted((SCHEMAS_ROOT / profile).glob("*.schema.json")):
             name = path.name[: -len(".schema.json")]
-            self._validators[name] = jsonschema_rs.validator_for(load_schema(name, profile))
+            self._validators[name] = jsonschema_rs.validator_for(message_schema(name, profile))
 
     def names(self) -> list[str]:
         return sorted(self._validators)
 
     def schema(self, name: str) -> dict[str, Any]:
-        return load_schema(name, self.profile)
+        return message_schema(name, self.profile)
 
     def problems(self, name: str, instance: Any) -> list[Problem]:
         """[] when valid; otherwise up to MAX_PROBLEMS bilingual problems."""

@@ -150,3 +150,37 @@ def test_reconciliation_per_partner_and_day(portal, agency):
     assert listing["TongTienThanhCong"] == 200000 and listing["SoGiaoDichThanhCong"] == 1
     assert portal.get("/paymentplatform/doisoat", params=msg).json()["SoGiaoDich"] == 2
     assert portal.post("/paymentplatform/doisoat", json={**msg, "MaXacThuc": "0" * 64}).json()["MaLoi"] == "01"
+
+
+def test_query_of_a_pending_payment_uses_a_listed_code(portal):
+    """Rule: every MaLoi the platform replies is one the profile lists; a payment without an outcome is
+    'not successful yet' with TrangThaiGD 0."""
+    from schemas import load_profile
+    listed = {str(k) for k in load_profile()["payment"]["error_codes"]}
+    assert portal.post("/paymentplatform/init", json=init_message(PARTNER, PAY_SECRET, "REF-PEND", dossier_code(21))).json()["MaLoi"] == "00"
+    q = portal.post("/paymentplatform/query", json=query_message("QUERY", PARTNER, PAY_SECRET, "REF-PEND"))
+    assert q.status_code == 200 and q.json()["MaLoi"] in listed and q.json()["MaLoi"] != "00"
+    assert q.json()["TrangThaiGD"] == "0"
+
+
+def test_query_freshness_checked(portal):
+    """Rule: QUERY's ThoiGianGD is close to the platform's clock, as INIT's is (a 12-hour clock shows up here)."""
+    portal.post("/paymentplatform/init", json=init_message(PARTNER, PAY_SECRET, "REF-QT", dossier_code(22)))
+    msg = query_message("QUERY", PARTNER, PAY_SECRET, "REF-QT")
+    msg["ThoiGianGD"] = stamp(-12 * 3600)
+    msg["MaXacThuc"] = sha256_fields(msg, ["LoaiBanTin", "PhienBan", "MaDoiTac", "MaThamChieu", "ThoiGianGD"], PAY_SECRET)
+    r = portal.post("/paymentplatform/query", json=msg)
+    assert r.status_code == 422 and r.json()["MaLoi"] == "06" and r.json()["loi"][0]["field"] == "ThoiGianGD"
+
+
+def test_reference_reused_with_another_amount_says_so(portal):
+    """Rule: a reference names one payment; reused for the same dossier with another amount, the refusal names
+    the amount (not 'already used for this dossier'); reused for another dossier, it names that dossier."""
+    code = dossier_code(23)
+    assert portal.post("/paymentplatform/init", json=init_message(PARTNER, PAY_SECRET, "REF-AMT2", code)).json()["MaLoi"] == "00"
+    r = portal.post("/paymentplatform/init", json=init_message(PARTNER, PAY_SECRET, "REF-AMT2", code, amount=300000))
+    assert r.status_code == 409 and r.json()["MaLoi"] == "04"
+    en = r.json()["loi"][0]["en"]
+    assert "200000" in en and "300000" in en and "dossier " + code not in en
+    r = portal.post("/paymentplatform/init", json=init_message(PARTNER, PAY_SECRET, "REF-AMT2", dossier_code(24)))
+    assert r.status_code == 409 and code in r.json()["loi"][0]["en"]
