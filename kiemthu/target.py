@@ -17,7 +17,12 @@ from kiemthu.logs import register_secret
 from schemas import SAFE_LOADER
 
 SECRET_KEY = re.compile(r"(?i)(secret|password|passwd|token|api_?key|private_?key)$")
+# a variable whose name says it holds a secret (KIEMTHU_SSO_CLIENT_SECRET, DB_PASSWORD, API_KEY_1 ...)
+SECRET_ENV_NAME = re.compile(r"(?i)(secret|password|passwd|token|api_?key|private_?key|credential)")
 ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+MAX_FILE_BYTES = 1024 * 1024        # a target file is a page of settings; anything larger is not one
+MAX_NODES = 20_000                  # values after alias expansion: a real file has a few hundred
+MAX_DEPTH = 32                      # nesting of mappings and lists
 
 
 class TargetError(ValueError):
@@ -96,19 +101,116 @@ def _find_inline_secrets(node: Any, parts: list) -> list[str]:
     return problems
 
 
-def _expand_env(node: Any, parts: list, problems: list[str]) -> Any:
+def _expand_env(node: Any, parts: list, problems: list[str], secrets: dict[str, str] | None = None) -> Any:
+    """${NAME} replaced by the variable's value; `secrets` maps the values of secret fields to their paths."""
+    secrets = secrets or {}
     if isinstance(node, dict):
-        return {k: _expand_env(v, parts + [k], problems) for k, v in node.items()}
+        return {k: _expand_env(v, parts + [k], problems, secrets) for k, v in node.items()}
     if isinstance(node, list):
-        return [_expand_env(v, parts + [i], problems) for i, v in enumerate(node)]
+        return [_expand_env(v, parts + [i], problems, secrets) for i, v in enumerate(node)]
     if isinstance(node, str):
         def sub(m: re.Match) -> str:
-            if m.group(1) not in os.environ:
-                problems.append(f"{_path(parts)}: rule 'environment variable set' — ${{{m.group(1)}}} is not set")
+            name = m.group(1)
+            if name not in os.environ:
+                problems.append(f"{_path(parts)}: rule 'environment variable set' — ${{{name}}} is not set")
                 return m.group(0)
-            return os.environ[m.group(1)]
+            leak = secret_expansion(name, os.environ[name], secrets)
+            if leak:
+                problems.append(f"{_path(parts)}: rule 'no secret in a plain field' — ${{{name}}} {leak}; this field "
+                                "is shown in reports. Secrets go only in secret fields, as {env: VARIABLE_NAME}")
+                return m.group(0)
+            return os.environ[name]
         return ENV_REF.sub(sub, node)
     return node
+
+
+def secret_expansion(name: str, value: str, secrets: dict[str, str]) -> str | None:
+    """Why expanding variable `name` (holding `value`) into a plain field would copy a secret, or None."""
+    if SECRET_ENV_NAME.search(name):
+        return "is named as a secret"
+    for secret, where in secrets.items():
+        if secret and (secret == value or (len(secret) >= 6 and secret in value)):
+            return f"holds the value of the secret field {where} (value hidden)"
+    return None
+
+
+def secret_values(data: Any) -> dict[str, str]:
+    """Value → dotted path of every secret field whose variable is set."""
+    out = {}
+    for dotted in secret_fields(data):
+        node: Any = data
+        for part in dotted.split("."):
+            node = node[part]
+        value = os.environ.get(str(node["env"]))
+        if value:
+            out[value] = dotted
+    return out
+
+
+def read_text(p: Path) -> str:
+    """The file's text: bounded in size, UTF-8, not binary. Raises TargetError naming the file."""
+    size = p.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise TargetError(str(p), [f"rule 'file size' — {size} bytes, a target file is at most {MAX_FILE_BYTES} bytes"])
+    raw = p.read_bytes()[:MAX_FILE_BYTES + 1]
+    if b"\x00" in raw:
+        raise TargetError(str(p), ["rule 'text file' — this is a binary file (it contains NUL bytes), not YAML text"])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise TargetError(str(p), [f"rule 'UTF-8 text' — byte 0x{raw[exc.start]:02x} at line {line} (offset "
+                                   f"{exc.start}) is not UTF-8; save the file as UTF-8"]) from None
+
+
+def expanded_size(root: yaml.Node, limit_nodes: int = MAX_NODES, limit_depth: int = MAX_DEPTH) -> str | None:
+    """What is wrong with a composed YAML document's size once its aliases are expanded, or None.
+
+    Aliases share nodes, so a few lines can stand for billions of values (an alias bomb); sizes are counted per
+    distinct node (memoised), so the count itself stays as cheap as the file."""
+    sizes: dict[int, int] = {}
+    open_nodes: set[int] = set()
+
+    def size(node: yaml.Node, depth: int) -> int:
+        key = id(node)
+        if key in sizes:
+            return sizes[key]
+        if depth > limit_depth:
+            raise OverflowError(f"nested deeper than {limit_depth} levels")
+        if key in open_nodes:
+            raise OverflowError("an alias refers to a node that contains it (recursive structure)")
+        total = 1
+        if isinstance(node, (yaml.SequenceNode, yaml.MappingNode)):
+            open_nodes.add(key)
+            children = node.value if isinstance(node, yaml.SequenceNode) else [c for kv in node.value for c in kv]
+            for child in children:
+                total += size(child, depth + 1)
+                if total > limit_nodes:
+                    raise OverflowError(f"more than {limit_nodes} values once aliases are expanded (an alias bomb?)")
+            open_nodes.discard(key)
+        sizes[key] = total
+        return total
+
+    try:
+        size(root, 0)
+    except OverflowError as exc:
+        return str(exc)
+    return None
+
+
+def parse_yaml(p: Path, text: str) -> Any:
+    """The YAML document, refused before it is built when its aliases would expand past the size limit."""
+    try:
+        root = yaml.compose(text, Loader=SAFE_LOADER)
+        if root is not None:
+            problem = expanded_size(root)
+            if problem:
+                raise TargetError(str(p), [f"rule 'bounded YAML' — the document is {problem}"])
+        return yaml.load(text, Loader=SAFE_LOADER)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        raise TargetError(str(p), [f"YAML syntax error{at}: {getattr(exc, 'problem', exc)}"]) from None
 
 
 def validate_target(data: Any, source: str = "target") -> list[str]:
@@ -145,14 +247,10 @@ def load_target(path: str | Path, *, check_env: bool = True) -> Target:
     p = Path(path)
     if not p.is_file():
         raise TargetError(str(p), ["file not found"])
-    try:
-        data = yaml.load(p.read_text(encoding="utf-8"), Loader=SAFE_LOADER)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        at = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-        raise TargetError(str(p), [f"YAML syntax error{at}: {getattr(exc, 'problem', exc)}"]) from None
+    data = parse_yaml(p, read_text(p))
     env_problems: list[str] = []
-    data = _expand_env(data, [], env_problems)  # before validation, so ${PORT}-style values are checked as used
+    # before validation, so ${PORT}-style values are checked as used
+    data = _expand_env(data, [], env_problems, secret_values(data))
     problems = validate_target(data, str(p))
     if problems or env_problems:
         raise TargetError(str(p), env_problems + problems)
