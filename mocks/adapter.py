@@ -17,6 +17,7 @@ from fastapi import APIRouter
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mocks import apidoc
 from mocks.jsonutil import dumpb, loads
 from mocks.portal import BadJson, BodyTooLarge, JsonBytes, Portal, header_value
 from mocks.rules import (DATE_FIELDS_DOSSIER, DATE_FIELDS_PROGRESS, DATE_FIELDS_STATUS, DossierRules,
@@ -497,17 +498,23 @@ class Adapter:
 def build_router(portal: Portal) -> APIRouter:
     adapter = Adapter(portal)
     router = APIRouter(tags=["adapter"])
-    body = {"requestBody": {"required": True, "content": {"application/json": {"schema": {"type": "object"}}}}}
-
-    def schema_body(name: str) -> dict:
-        return {"requestBody": {"required": True, "content": {"application/json": {
-            "schema": {k: v for k, v in portal.validators.schema(name).items() if not k.startswith("$")}}}}}
+    schema = lambda name: apidoc.message(portal.validators.schema(name))  # noqa: E731
+    reply = schema("AdapterReply")
+    dstcode = apidoc.header_parameter(adapter.header, "mã đơn vị gửi (agency code)")
+    body = {"requestBody": {"required": True, "content": {"application/json": {"schema": {
+        "type": "object", "required": ["session", "madonvi", "service"],
+        "properties": {"session": {"type": "string"}, "madonvi": {"type": "string"}, "service": {"type": "string"}}}}}},
+        "parameters": [dstcode]}
 
     router.add_api_route(adapter.paths["auth"], adapter.auth, methods=["POST"], summary="Đăng nhập adapter (session)",
-                         openapi_extra=schema_body("AdapterAuth"))
+                         openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                             "schema": schema("AdapterAuth")}}}, "parameters": [dstcode]},
+                         responses=apidoc.answers({200: schema("AdapterAuthReply"), 400: reply, 401: reply, 413: reply}))
     router.add_api_route(adapter.paths["integration"], adapter.integration, methods=["POST"],
                          summary="Đồng bộ: DongBoHoSoMC, CapNhatTienDoHoSoMC, DongBoTrangThaiHoSo, DongBoDanhGia",
-                         openapi_extra=body)
+                         openapi_extra=body,
+                         responses=apidoc.answers({200: reply, 400: reply, 401: reply, 403: reply, 413: reply, 422: reply}))
     router.add_api_route(adapter.paths["share"], adapter.share, methods=["POST"],
-                         summary="Tra cứu: TraCuuHoSo, LayThuTuc, LayDanhSachTTHC, TraCuuTechID", openapi_extra=body)
+                         summary="Tra cứu: TraCuuHoSo, LayThuTuc, LayDanhSachTTHC, TraCuuTechID", openapi_extra=body,
+                         responses=apidoc.answers({200: reply, 400: reply, 401: reply, 403: reply, 404: reply, 413: reply}))
     return router

@@ -8,10 +8,11 @@ from typing import Awaitable, Callable
 
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 
-from mocks import adapter, admin, control, khodl, payment, sso
+from mocks import adapter, admin, apidoc, control, khodl, payment, sso
 from mocks.limits import CONTROL_MAX_BYTES, RequestLimits
 from mocks.portal import JsonBytes, Portal, json_response
 from mocks.settings import MockSettings
@@ -90,6 +91,11 @@ def create_app(settings: MockSettings) -> HotPaths:
     # every route but the hot paths below: size and depth limits before any body is buffered or parsed
     app.add_middleware(RequestLimits, max_bytes=portal.max_body, max_depth=portal.max_depth,
                        max_bytes_for={"/_mock": CONTROL_MAX_BYTES})
+
+    document = app.openapi
+    app.openapi = lambda: apidoc.complete(document())  # the status codes every operation shares
+
+    app.add_exception_handler(StarletteHTTPException, apidoc.http_error)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, exc: RequestValidationError) -> Response:

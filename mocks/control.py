@@ -10,10 +10,15 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mocks.controls import ADVERSARIAL_MODES, FaultError, FaultRequest, ModeRequest
+from mocks import apidoc
 from mocks.jsonutil import dumps
 from mocks.portal import Portal, json_response
 
 HEALTH = b'{"status":"ok"}'
+
+
+class Ndjson(Response):
+    media_type = "application/x-ndjson"
 
 
 async def health(request: Request) -> Response:
@@ -24,7 +29,7 @@ def bad_request(message: str, status: int = 400) -> Response:
 
 
 def build_router(portal: Portal) -> APIRouter:
-    r = APIRouter(prefix="/_mock", tags=["control"])
+    r = APIRouter(prefix="/_mock", tags=["control"], responses=apidoc.answers({400: apidoc.CONTROL_ERROR}))
     started = time.monotonic()
 
     r.add_api_route("/health", health, methods=["GET"], summary="Sẵn sàng")
@@ -62,7 +67,7 @@ def build_router(portal: Portal) -> APIRouter:
                                        direction=direction, after_id=after_id, limit=limit)
         return json_response({"entries": entries})
 
-    @r.get("/journal.jsonl", summary="Toàn bộ nhật ký, mỗi dòng một mục")
+    @r.get("/journal.jsonl", summary="Toàn bộ nhật ký, mỗi dòng một mục", response_class=Ndjson)
     async def journal_jsonl(after_id: int | None = Query(None, ge=0, le=2**62)) -> Response:
         entries = portal.store.journal(after_id=after_id, limit=100_000)
         return Response("".join(dumps(e) + "\n" for e in entries), media_type="application/x-ndjson")
@@ -101,7 +106,7 @@ def build_router(portal: Portal) -> APIRouter:
         portal.adversarial.clear()
         return json_response({"armed": []})
 
-    @r.get("/dossiers/{code}", summary="Hồ sơ như Cổng thấy")
+    @r.get("/dossiers/{code}", summary="Hồ sơ như Cổng thấy", responses=apidoc.answers({404: apidoc.CONTROL_ERROR}))
     async def dossier(code: str) -> Response:
         view = portal.roles["adapter"].dossier_view(code)
         if view is None:

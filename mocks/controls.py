@@ -7,7 +7,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any, Literal, Optional
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 FAULT_KINDS = ("latency", "http_5xx", "timeout", "drop_callback")
 REQUEST_FAULT_KINDS = frozenset({"latency", "http_5xx", "timeout"})
@@ -25,7 +25,11 @@ Value = Annotated[float, Field(strict=True, ge=0, le=MAX_FAULT_VALUE, allow_inf_
 
 class FaultRequest(BaseModel):
     """Body of POST /_mock/faults, bounded so that whatever is stored can be listed and serialised again."""
-    model_config = ConfigDict(extra="forbid")
+    # the value's range depends on the kind: said in the schema too, so a well-formed request is one the board takes
+    model_config = ConfigDict(extra="forbid", json_schema_extra={"allOf": [
+        {"if": {"properties": {"kind": {"const": "http_5xx"}}, "required": ["kind"]},
+         "then": {"properties": {"value": {"anyOf": [{"type": "integer", "minimum": 500, "maximum": 599},
+                                                     {"type": "null"}]}}}}]})
 
     target: str = Field(min_length=1, max_length=MAX_TARGET_CHARS,
                         description="vai trò (adapter, payment, sso, ipn, khodl), đường dẫn, hoặc tên dịch vụ")
@@ -33,6 +37,13 @@ class FaultRequest(BaseModel):
     value: Optional[Value] = Field(None, description="giây (latency, timeout) hoặc mã HTTP (http_5xx)")
     count: Optional[Count] = None
     duration_s: Optional[Seconds] = None
+
+    @model_validator(mode="after")
+    def value_fits_kind(self) -> "FaultRequest":
+        if self.kind == "http_5xx" and self.value is not None and not (
+                float(self.value).is_integer() and 500 <= self.value <= 599):
+            raise ValueError("http_5xx: value phải là mã 5xx / value must be a 5xx status")
+        return self
 
 
 @dataclass

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 
+from mocks import apidoc
 from mocks.portal import BadJson, BodyTooLarge, Portal, json_response
 from mocks.validation import problem, summary
 
@@ -89,8 +90,14 @@ def build_router(portal: Portal) -> APIRouter:
         pdf = await run_in_threadpool(document_pdf, doc["TenGiayTo"], doc["SoKyHieu"], owner, doc["CoQuanChuQuan"])
         return Response(pdf, 200, media_type="application/pdf")
 
-    schema = {k: v for k, v in portal.validators.schema("GetKetQuaGiayTo").items() if not k.startswith("$")}
+    reply = apidoc.message(portal.validators.schema("GetKetQuaGiayToReply"))
     r.add_api_route(paths["get_ket_qua_giay_to"], get_ket_qua_giay_to, methods=["POST"], summary="GetKetQuaGiayTo",
-                    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}})
-    r.add_api_route(paths.get("files", "/khodl/files") + "/{doc_id}", file, methods=["GET"], summary="Tệp trong Kho DL")
+                    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {
+                        "schema": apidoc.message(portal.validators.schema("GetKetQuaGiayTo"))}}},
+                        "parameters": [apidoc.header_parameter("dstcode", "mã đơn vị gọi (agency code)", False)]},
+                    responses=apidoc.answers({200: reply, 400: apidoc.either(reply, apidoc.LIMIT_ERROR), 403: reply,
+                                              413: apidoc.either(apidoc.LIMIT_ERROR, reply)}))
+    r.add_api_route(paths.get("files", "/khodl/files") + "/{doc_id}", file, methods=["GET"], summary="Tệp trong Kho DL",
+                    responses=apidoc.answers({200: {"type": "string", "format": "binary"}, 404: apidoc.CONTROL_ERROR},
+                                             media={200: apidoc.PDF}))
     return r

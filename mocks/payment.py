@@ -21,7 +21,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from mocks.clock import portal_time
-from mocks import pages
+from mocks import apidoc, pages
 from mocks.controls import CALLBACK_FAULT_KINDS
 from mocks.jsonutil import dumpb, loads
 from mocks.portal import BadJson, BodyTooLarge, Portal, json_response
@@ -491,18 +491,34 @@ def build_router(portal: Portal) -> APIRouter:
     platform = PaymentPlatform(portal)
     p = platform.paths
     r = APIRouter(tags=["payment"])
+    schema = lambda name: apidoc.message(portal.validators.schema(name))  # noqa: E731
+    refusal = schema("PaymentInitReply")  # {MaLoi, MoTaLoi, loi}: every refusal of the platform
+    bad, limited = apidoc.either(refusal, apidoc.LIMIT_ERROR), apidoc.either(apidoc.LIMIT_ERROR, refusal)
+    listing = {"type": "object", "required": ["MaLoi"], "properties": {
+        "MaLoi": apidoc.STRING, "MaDoiTac": apidoc.STRING, "Ngay": apidoc.STRING, "SoGiaoDich": apidoc.INTEGER,
+        "DanhSachGiaoDich": {"type": "array", "items": apidoc.OBJECT}}}
 
     def body(name: str) -> dict:
-        schema = {k: v for k, v in portal.validators.schema(name).items() if not k.startswith("$")}
-        return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}}
+        return {"requestBody": {"required": True, "content": {"application/json": {"schema": schema(name)}}}}
 
-    r.add_api_route(p["init"], platform.init, methods=["POST"], summary="INIT", openapi_extra=body("PaymentInit"))
-    r.add_api_route(p["query"], platform.query, methods=["POST"], summary="QUERY", openapi_extra=body("PaymentQuery"))
+    r.add_api_route(p["init"], platform.init, methods=["POST"], summary="INIT", openapi_extra=body("PaymentInit"),
+                    responses=apidoc.answers({200: refusal, 400: bad, 401: refusal, 409: refusal, 413: limited,
+                                              422: refusal}))
+    r.add_api_route(p["query"], platform.query, methods=["POST"], summary="QUERY", openapi_extra=body("PaymentQuery"),
+                    responses=apidoc.answers({200: schema("PaymentQueryReply"), 400: bad, 401: refusal, 404: refusal,
+                                              413: limited, 422: refusal}))
     r.add_api_route(p["get_bill"], platform.get_bill, methods=["POST"], summary="GET_BILL (PDF)",
-                    openapi_extra=body("PaymentGetBill"))
+                    openapi_extra=body("PaymentGetBill"),
+                    responses=apidoc.answers({200: {"type": "string", "format": "binary"}, 400: bad, 401: refusal,
+                                              404: refusal, 409: refusal, 413: limited}, media={200: apidoc.PDF}))
     r.add_api_route(p["reconciliation"], platform.reconciliation, methods=["POST"], summary="Đối soát theo ngày",
-                    openapi_extra=body("PaymentReconciliation"))
-    r.add_api_route(p["reconciliation"], platform.reconciliation, methods=["GET"], include_in_schema=False)
+                    openapi_extra=body("PaymentReconciliation"),
+                    responses=apidoc.answers({200: listing, 400: bad, 401: refusal, 413: limited}))
+    query = [{"name": k, "in": "query", "required": True, "schema": v}
+             for k, v in schema("PaymentReconciliation")["properties"].items() if k in ("MaDoiTac", "Ngay", "MaXacThuc")]
+    r.add_api_route(p["reconciliation"], platform.reconciliation, methods=["GET"], summary="Đối soát theo ngày (GET)",
+                    name="reconciliation_get", openapi_extra={"parameters": query},
+                    responses=apidoc.answers({200: listing, 400: refusal, 401: refusal}))
     r.add_api_route(p["pay_page"] + "/{token}", platform.pay_page, methods=["GET"], include_in_schema=False)
     r.add_api_route(p["pay_page"] + "/{token}", platform.pay_confirm, methods=["POST"], include_in_schema=False)
     return r

@@ -25,7 +25,7 @@ from joserfc.jwk import KeySet, RSAKey
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
-from mocks import pages
+from mocks import apidoc, pages
 from mocks.jsonutil import dumpb
 from mocks.portal import BodyTooLarge, Portal, json_response
 from mocks.settings import SsoClient
@@ -674,29 +674,44 @@ def _json_of(response: Response) -> Any:
         return None
 
 
+TOKEN_REPLY = {"type": "object", "required": ["access_token", "token_type", "expires_in", "id_token"], "properties": {
+    "access_token": {"type": "string"}, "token_type": {"type": "string"}, "expires_in": {"type": "integer"},
+    "scope": {"type": "string"}, "id_token": {"type": "string"}}}
+INTROSPECTION = {"type": "object", "required": ["active"], "properties": {"active": {"type": "boolean"}}}
+
+
 def build_router(portal: Portal) -> APIRouter:
     sso = SsoProvider(portal)
     p = sso.paths
     r = APIRouter(tags=["sso"])
     form = lambda props, required=(): {"requestBody": {"content": {"application/x-www-form-urlencoded": {  # noqa: E731
         "schema": {"type": "object", "properties": {k: {"type": "string"} for k in props}, "required": list(required)}}}}}
-    r.add_api_route(p["discovery"], sso.discovery, methods=["GET"], summary="OpenID Connect discovery")
+    oauth, limited = apidoc.OAUTH_ERROR, apidoc.either(apidoc.LIMIT_ERROR, apidoc.OAUTH_ERROR)
+    challenge = {401: apidoc.WWW_AUTHENTICATE}
+    r.add_api_route(p["discovery"], sso.discovery, methods=["GET"], summary="OpenID Connect discovery",
+                    responses=apidoc.answers({200: apidoc.OBJECT}))
     r.add_api_route(p["token"] + "/.well-known/openid-configuration", sso.discovery, methods=["GET"],
                     include_in_schema=False)
-    r.add_api_route(p["jwks"], sso.jwks, methods=["GET"], summary="JWKS")
+    r.add_api_route(p["jwks"], sso.jwks, methods=["GET"], summary="JWKS",
+                    responses=apidoc.answers({200: {"type": "object", "required": ["keys"]}}))
     r.add_api_route(p["authorize"], sso.authorize, methods=["GET", "POST"], summary="Authorization endpoint",
                     include_in_schema=False)
     r.add_api_route(p["login_page"], sso.login_form, methods=["GET"], include_in_schema=False)
     r.add_api_route(p["login_page"], sso.login_submit, methods=["POST"], include_in_schema=False)
     r.add_api_route(p["token"], sso.token, methods=["POST"], summary="Token endpoint",
-                    openapi_extra=form(["grant_type", "code", "redirect_uri", "client_id", "client_secret", "code_verifier"]))
-    r.add_api_route(p["userinfo"], sso.userinfo, methods=["GET"], summary="UserInfo", name="userinfo_get")
+                    openapi_extra=form(["grant_type", "code", "redirect_uri", "client_id", "client_secret", "code_verifier"]),
+                    responses=apidoc.answers({200: TOKEN_REPLY, 400: oauth, 401: oauth, 413: limited}, headers=challenge))
+    r.add_api_route(p["userinfo"], sso.userinfo, methods=["GET"], summary="UserInfo", name="userinfo_get",
+                    responses=apidoc.answers({200: apidoc.OBJECT, 401: oauth}, headers=challenge))
     r.add_api_route(p["userinfo"], sso.userinfo, methods=["POST"], summary="UserInfo (POST)", name="userinfo_post",
-                    openapi_extra=form(["access_token"]))
+                    openapi_extra=form(["access_token"]),
+                    responses=apidoc.answers({200: apidoc.OBJECT, 401: oauth, 413: limited}, headers=challenge))
     r.add_api_route(p["introspect"], sso.introspect, methods=["POST"], summary="Token introspection",
-                    openapi_extra=form(["token", "client_id", "client_secret", "token_type_hint"]))
+                    openapi_extra=form(["token", "client_id", "client_secret", "token_type_hint"]),
+                    responses=apidoc.answers({200: INTROSPECTION, 400: oauth, 401: oauth, 413: limited}, headers=challenge))
     r.add_api_route(p["revoke"], sso.revoke, methods=["POST"], summary="Token revocation",
-                    openapi_extra=form(["token", "client_id", "client_secret", "token_type_hint"]))
+                    openapi_extra=form(["token", "client_id", "client_secret", "token_type_hint"]),
+                    responses=apidoc.answers({200: None, 400: oauth, 401: oauth, 413: limited}, headers=challenge))
     r.add_api_route(p["logout"], sso.logout, methods=["GET", "POST"], include_in_schema=False)
     r.add_api_route("/", sso.home, methods=["GET"], include_in_schema=False)
     return r
