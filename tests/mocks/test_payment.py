@@ -161,6 +161,8 @@ def test_query_of_a_pending_payment_uses_a_listed_code(portal):
     q = portal.post("/paymentplatform/query", json=query_message("QUERY", PARTNER, PAY_SECRET, "REF-PEND"))
     assert q.status_code == 200 and q.json()["MaLoi"] in listed and q.json()["MaLoi"] != "00"
     assert q.json()["TrangThaiGD"] == "0"
+    from schemas import validator
+    assert not list(validator("PaymentQueryReply", "dvcqg-1.0").iter_errors(q.json()))
 
 
 def test_query_freshness_checked(portal):
