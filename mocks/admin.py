@@ -21,6 +21,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from kiemthu.workdays import add_working_days
+from mocks import apidoc
 from mocks.clock import now_iso, portal_time, today_vn
 from mocks.jsonutil import dumps, loads
 from mocks.portal import BadJson, BodyTooLarge, Portal, header_value, json_response
@@ -227,11 +228,17 @@ def build_router(portal: Portal) -> APIRouter:
     r = APIRouter(tags=["admin"])
     names = admin.conf["messages"]
     schema = {k: v for k, v in portal.validators.schema(names["submission"]).items() if not k.startswith("$")}
+    refusal = {"type": "object", "required": ["error_code", "message"], "properties": {
+        "error_code": apidoc.INTEGER, "message": apidoc.STRING, "errors": apidoc.PROBLEMS, "result": {"type": ["object", "array"]}}}
+    dstcode = apidoc.header_parameter(admin.conf.get("agency_header", "dstcode"), "mã đơn vị gửi (agency code)", False)
     r.add_api_route(admin.paths["submit_results"], admin.submit, methods=["POST"],
                     summary="Gửi tổng hợp kết quả kiểm thử (hệ thống quản trị)",
-                    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}}})
+                    openapi_extra={"requestBody": {"required": True, "content": {"application/json": {"schema": schema}}},
+                                   "parameters": [dstcode]},
+                    responses=apidoc.answers({200: refusal, 400: refusal, 413: refusal, 422: refusal}))
     r.add_api_route(admin.paths["services"], admin.services, methods=["GET"],
-                    summary="Dịch vụ công khai để kiểm thử và trạng thái công khai")
+                    summary="Dịch vụ công khai để kiểm thử và trạng thái công khai",
+                    openapi_extra={"parameters": [dstcode]}, responses=apidoc.answers({200: refusal}))
     return r
 
 
@@ -243,7 +250,7 @@ def build_control_router(portal: Portal) -> APIRouter:
     async def publications(agency: str | None = None) -> Response:
         return json_response({"publications": portal.roles[ROLE].listing(agency)})
 
-    @r.post("/publications", summary="Công khai dịch vụ để kiểm thử vào một ngày", openapi_extra={"requestBody": {
+    @r.post("/publications", summary="Công khai dịch vụ để kiểm thử vào một ngày", status_code=201, openapi_extra={"requestBody": {
         "required": True, "content": {"application/json": {"schema": {
             k: v for k, v in portal.validators.schema("CongKhaiKiemThu").items() if not k.startswith("$")}}}}})
     async def publish(body: Any = Body(None)) -> Response:

@@ -11,11 +11,21 @@ from hypothesis import HealthCheck, Phase, settings
 from schemathesis.checks import CHECKS, load_all_checks
 
 from mocks.app import create_app
+from schemas import load_profile
 from tests.mocks.conftest import make_settings
 
 load_all_checks()
 ALL_CHECKS = CHECKS.get_all()  # `--checks all`
 CONTROL = "^/_mock"
+# well-formed requests these operations refuse by a rule across fields that a schema cannot say (MaDonVi must be
+# the dstcode header's agency; a service must exist in the procedure database): a 400 there is no fault
+CROSS_FIELD_RULES = {("POST", load_profile()["admin"]["paths"]["submit_results"]), ("POST", "/_mock/publications")}
+
+
+def checks_for(case) -> list:
+    if (case.method.upper(), case.path) in CROSS_FIELD_RULES:
+        return [c for c in ALL_CHECKS if c.__name__ != "positive_data_acceptance"]
+    return ALL_CHECKS
 
 
 def mock_schema():
@@ -35,11 +45,11 @@ BOUNDED = settings(max_examples=3, deadline=5000, derandomize=True, phases=[Phas
 def test_portal_operations_keep_their_document(case):
     """Rule: every reply of a portal operation is one its OpenAPI document declares (status, headers, media
     type, schema), never a server error; invalid input is refused, valid input is not."""
-    case.call_and_validate(checks=ALL_CHECKS)
+    case.call_and_validate(checks=checks_for(case))
 
 
 @control_plane.parametrize()
 @BOUNDED
 def test_control_operations_keep_their_document(case):
     """Rule: the same of every control operation (bounded inputs: no stored value breaks a later listing)."""
-    case.call_and_validate(checks=ALL_CHECKS)
+    case.call_and_validate(checks=checks_for(case))
