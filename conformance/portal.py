@@ -5,6 +5,7 @@ call carries the run's token (see kiemthu/control.py for how the access is hande
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from dataclasses import dataclass, field
@@ -29,13 +30,16 @@ class MockProcess(ManagedProcess):
     env: dict[str, str] = field(default_factory=dict, repr=False)  # holds the token
     control: ControlAccess | None = None
     portal_url: str = ""
+    db: Path | None = None  # its SQLite file, in a temporary folder of its own
 
     def stop(self, timeout: float = 5.0) -> None:
         super().stop(timeout)
         forget(self.portal_url)
+        if self.db is not None:  # unmasked state: it does not outlive the mock
+            shutil.rmtree(self.db.parent, ignore_errors=True)
 
 
-def mock_process(target_file: Path, base_url: str, run_dir: Path) -> MockProcess:
+def mock_process(target_file: Path, base_url: str, run_dir: Path, log_name: str = "mock.log") -> MockProcess:
     """The mock portal for a `mode: mock` target (not started), with a fresh SQLite file and its log in the run.
 
     Its control plane gets a free loopback port and a fresh token, handed over in the child's environment; the
@@ -48,8 +52,8 @@ def mock_process(target_file: Path, base_url: str, run_dir: Path) -> MockProcess
         name="mock portal", health_url=access.health_url,
         cmd=[sys.executable, "-m", "mocks", "--target", str(Path(target_file).resolve()), "--port", str(port),
              "--db", str(db), "--control-port", str(urlparse(access.url).port)],
-        log_path=run_dir / "logs" / "mock.log", env={ENV_TOKEN: access.token}, control=access,
-        portal_url=base_url)
+        log_path=run_dir / "logs" / log_name, env={ENV_TOKEN: access.token}, control=access,
+        portal_url=base_url, db=db)
 
 
 class PortalClient:

@@ -12,6 +12,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urljoin, urlparse
 
+from kiemthu.control import discover
 from loadtest.forms import Form, Page, parse_page
 from loadtest.recorder import Recorder, new_sid
 
@@ -120,9 +121,12 @@ def identities(client, ctx) -> list[dict[str, Any]]:
             wanted = ctx.settings.identities
             found: list[dict[str, Any]] = []
             try:
-                resp = client.request("GET", ctx.settings.portal_url + "/_mock/identities", name="setup: identities")
-                if resp.status_code == 200:
-                    found = [i for i in resp.json().get("identities", []) if str(i.get("LoaiTaiKhoan", "1")) == "1"]
+                control = discover(ctx.settings.portal_url)  # the mock's control plane, if this is a mock
+                if control is not None:
+                    resp = client.request("GET", control.url + "/_mock/identities", name="setup: identities",
+                                          headers=control.headers())
+                    if resp.status_code == 200:
+                        found = [i for i in resp.json().get("identities", []) if str(i.get("LoaiTaiKhoan", "1")) == "1"]
             except Exception:  # noqa: BLE001 — an external portal has no mock control API
                 found = []
             if wanted:
