@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import os
 import stat
+import sys
 import time
+from pathlib import Path
 
 import httpx
+import psutil
 
 from kiemthu.control import ENV_TOKEN, read_control_file
 from kiemthu.runtime import REPO_ROOT, ManagedProcess, free_port, python_module_cmd, wait_until
@@ -69,12 +72,16 @@ def test_standalone_demo_mode_writes_its_token_to_a_private_file(tmp_path):
 
 
 def test_non_loopback_host_says_what_is_exposed_and_keeps_control_on_loopback(tmp_path):
-    """`--host 0.0.0.0` binds the portal plane for other machines and says so; the control plane stays on 127.0.0.1."""
+    """`kiemthu mock --host 0.0.0.0` binds the portal plane for other machines and says so; the control plane stays
+    on 127.0.0.1."""
     port, control_port = free_port(), free_port()
     env = {**os.environ, ENV_TOKEN: TOKEN}
-    cmd = python_module_cmd("mocks", "--host", "0.0.0.0", "--port", str(port), "--control-port", str(control_port))
+    cmd = [str(Path(sys.executable).parent / "kiemthu"), "mock", "--host", "0.0.0.0", "--port", str(port),
+           "--control-port", str(control_port)]
     with ManagedProcess("mock", cmd, f"http://127.0.0.1:{control_port}/_mock/health", tmp_path / "mock.log", env=env):
         assert httpx.get(f"http://127.0.0.1:{port}/oauth2/jwks", trust_env=False).status_code == 200
+        listening = {c.laddr for c in psutil.net_connections("tcp") if c.status == psutil.CONN_LISTEN}
+        assert ("0.0.0.0", port) in listening and ("127.0.0.1", control_port) in listening
     text = (tmp_path / "mock.log").read_text(encoding="utf-8")
     assert f"0.0.0.0:{port}" in text and "portal plane is reachable from other machines" in text
     assert f"control plane on loopback only: http://127.0.0.1:{control_port}" in text
