@@ -52,7 +52,7 @@ class HotPaths:
                 if refusal is not None:
                     await reply(send, 421, refusal)
                     return
-            if scope["path"].startswith(CONTROL_PREFIX):
+            if scope["path"] == CONTROL_PREFIX or scope["path"].startswith(CONTROL_PREFIX + "/"):
                 await self.not_here(scope, send)
                 return
             handler = self.handlers.get((scope["method"], scope["path"]))

@@ -69,13 +69,14 @@ def build_server(settings: MockSettings, portal_sock: socket.socket, control_soc
 
 
 def exposure(settings: MockSettings) -> list[str]:
-    """What a non-loopback bind exposes, in words (empty when everything stays on this machine)."""
+    """Which plane listens where, in words: a non-loopback bind is named, with the Host names it answers to."""
     lines = []
     if not is_loopback(settings.listen_host):
         lines.append(f"  CHÚ Ý / NOTE: mặt Cổng (SSO, thanh toán, adapter, Kho DL, trang Cổng) mở trên "
                      f"{settings.listen_host}:{settings.listen_port} cho máy khác / the portal plane is reachable "
                      f"from other machines on {settings.listen_host}:{settings.listen_port}; tên được chấp nhận / "
-                     f"accepted Host names: {', '.join(sorted(settings.portal_hosts()))}")
+                     f"accepted Host names: {', '.join(sorted(settings.portal_hosts()))} (thêm / add more with "
+                     f"--allow-host NAME)")
     if is_loopback(settings.control.host):
         lines.append(f"  API điều khiển chỉ trên máy này / control plane on loopback only: {settings.control.url}")
     else:
