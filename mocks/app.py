@@ -13,7 +13,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from mocks import adapter, admin, control, khodl, payment, sso
-from mocks.planes import CONTROL_PREFIX, ControlGuard, header, refuse_host, reply
+from mocks.planes import (CONTROL_PREFIX, CONTROL_REFUSALS, MISDIRECTED, ControlGuard, document_token, header,
+                          refuse_host, reply)
 from mocks.portal import JsonBytes, Portal, json_response
 from mocks.settings import MockSettings
 
@@ -96,7 +97,7 @@ def create_app(settings: MockSettings) -> HotPaths:
     app = FastAPI(title="Cổng DVCQG giả lập (kiemthu)", version=settings.profile_name,
                   description="SSO, nền tảng thanh toán, adapter đồng bộ hồ sơ, CSDL TTHC, Kho DL.",
                   # its description is served by the control plane (/_mock/portal/openapi.json), not here
-                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None,
+                  lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None, responses=MISDIRECTED,
                   # the journal is the mock's observability; per-request telemetry hooks cost as much as a sync
                   telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     app.state.portal = portal
@@ -123,10 +124,13 @@ def create_control_app(portal_app: HotPaths) -> ControlGuard:
                   description="Nhật ký, lỗi giả lập, chế độ tấn công thử, hồ sơ và giao dịch như Cổng thấy, đặt lại. "
                               "Mọi lời gọi (trừ health, docs, openapi) cần 'Authorization: Bearer <mã của lượt chạy>'.",
                   docs_url="/_mock/docs", redoc_url=None, openapi_url="/_mock/openapi.json",
+                  responses=CONTROL_REFUSALS,
                   telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     app.state.portal = portal
     app.include_router(control.build_router(portal))
     app.include_router(admin.build_control_router(portal))  # /_mock/publications: moves with the control plane
+    plain_openapi = app.openapi
+    app.openapi = lambda: app.openapi_schema or document_token(plain_openapi())
 
     @app.get("/_mock/portal/openapi.json", summary="Mô tả OpenAPI của mặt Cổng (cổng mà hệ thống được biết)")
     async def portal_openapi() -> Response:

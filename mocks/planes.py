@@ -18,6 +18,34 @@ CONTROL_PREFIX = "/_mock"
 OPEN_PATHS = frozenset({"/_mock/health", "/_mock/docs", "/_mock/openapi.json", "/_mock/portal/openapi.json"})
 HEALTH = b'{"status":"ok"}'
 
+REFUSAL_SCHEMA = {"type": "object", "required": ["error", "message"], "properties": {
+    "error": {"type": "string"}, "message": {"type": "string"},
+    "errors": {"type": "array", "items": {"type": "object", "properties": {
+        "field": {"type": "string"}, "rule": {"type": "string"}, "value": {"type": "string"},
+        "vi": {"type": "string"}, "en": {"type": "string"}}}}}}
+
+
+def refusal_response(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": REFUSAL_SCHEMA}}}
+
+
+MISDIRECTED = {421: refusal_response("Host không phải tên của máy chủ này / Host is not a name of this server")}
+CONTROL_REFUSALS = {**MISDIRECTED,
+                    401: refusal_response("Thiếu hoặc sai mã truy cập / missing or wrong bearer token"),
+                    403: refusal_response("Yêu cầu từ trang của nguồn khác / request from a page of another origin")}
+
+
+def document_token(schema: dict[str, Any]) -> dict[str, Any]:
+    """The control API's OpenAPI document, saying that every operation but OPEN_PATHS needs the bearer token."""
+    schema.setdefault("components", {}).setdefault("securitySchemes", {})["runToken"] = {
+        "type": "http", "scheme": "bearer", "description": "mã truy cập của lượt chạy / the run's control token"}
+    schema["security"] = [{"runToken": []}]
+    for path in OPEN_PATHS:
+        for operation in schema.get("paths", {}).get(path, {}).values():
+            operation["security"] = []
+            operation.get("responses", {}).pop("401", None)
+    return schema
+
 
 def header(scope: dict[str, Any], name: bytes) -> bytes | None:
     """One request header (lower-case name) straight from the ASGI scope."""

@@ -98,3 +98,9 @@ def test_control_openapi_describes_both_planes(portal_server):
         portal_doc = c.get("/_mock/portal/openapi.json").json()
     assert "/_mock/reset" in control_doc["paths"] and not any(p.startswith("/_mock") for p in portal_doc["paths"])
     assert "/adapter/integration" in portal_doc["paths"] and "/adapter/integration" not in control_doc["paths"]
+    # the refusals are documented: a client (or schemathesis) knows the token scheme and the guard's answers
+    assert control_doc["components"]["securitySchemes"]["runToken"]["scheme"] == "bearer"
+    assert control_doc["security"] == [{"runToken": []}]
+    assert {"401", "403", "421"} <= set(control_doc["paths"]["/_mock/reset"]["post"]["responses"])
+    assert control_doc["paths"]["/_mock/health"]["get"]["security"] == []
+    assert "421" in portal_doc["paths"]["/adapter/integration"]["post"]["responses"]
