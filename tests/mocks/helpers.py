@@ -115,7 +115,6 @@ class ThreadServer:
         self = cls.__new__(cls)
         portal_sock, control_sock = bind("127.0.0.1", settings.listen_port), bind("127.0.0.1", 0)
         self.server, app = build_server(settings, portal_sock, control_sock)
-        self.server.config.log_level = "warning"
         self.port, self.url = settings.listen_port, f"http://127.0.0.1:{settings.listen_port}"
         self.control_url, self.portal = settings.control.url, app.state.portal
         self.control_headers = {"Authorization": f"Bearer {settings.control.token}"}
