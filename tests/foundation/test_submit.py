@@ -14,7 +14,6 @@ from rich.console import Console
 
 from kiemthu.runtime import VN_TZ, free_port
 from kiemthu.submit import submit_run
-from mocks.app import create_app
 from schemas import validator
 from mocks.settings import AdapterAccount
 from tests.mocks.conftest import Agency, make_settings
@@ -32,16 +31,24 @@ def server():
     settings = make_settings(f"http://127.0.0.1:{port}", agency_server.url)
     settings.adapter_accounts.append(AdapterAccount(OTHER_USER, OTHER_PASSWORD, OTHER))
     settings.publication_date = datetime.now(VN_TZ).date().isoformat()  # as `kiemthu demo` sets it
-    s = ThreadServer(create_app(settings), port).start()
+    s = ThreadServer.mock_portal(settings).start()
     yield s
     s.stop()
     agency_server.stop()
 
 
 @pytest.fixture
-def portal(server):
+def control(server):
+    """The mock's control plane (journal, reset), the state reset."""
+    with httpx.Client(base_url=server.control_url, headers=server.control_headers, timeout=30,
+                      trust_env=False) as client:
+        assert client.post("/_mock/reset").status_code == 200
+        yield client
+
+
+@pytest.fixture
+def portal(server, control):
     with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as client:
-        client.post("/_mock/reset")
         yield client
 
 
@@ -117,7 +124,7 @@ def test_a_returned_service_names_its_reason_and_exits_1(tmp_path, portal, serve
     assert [r["code"] for r in reply["result"]["DanhSachDichVu"][0]["LyDo"]] == ["unpaid"]
 
 
-def test_dry_run_prints_exactly_what_would_be_sent_and_sends_nothing(tmp_path, portal, server):
+def test_dry_run_prints_exactly_what_would_be_sent_and_sends_nothing(tmp_path, portal, control, server):
     code = dossier_code(3)
     run_dir = write_run(tmp_path, server.url, [code])
     console = quiet()
@@ -129,7 +136,7 @@ def test_dry_run_prints_exactly_what_would_be_sent_and_sends_nothing(tmp_path, p
     assert body["MaDonVi"] == AGENCY and body["DanhSachDichVu"][0]["DanhSachMaHoSo"] == [code]
     assert not list(validator("KetQuaKiemThu", "dvcqg-1.0").iter_errors(body))
     assert not (run_dir / "submission.json").exists()
-    assert portal.get("/_mock/journal", params={"role": "admin"}).json()["entries"] == []
+    assert control.get("/_mock/journal", params={"role": "admin"}).json()["entries"] == []
 
 
 def test_a_portal_that_is_gone_is_named_with_the_ways_out(tmp_path):
