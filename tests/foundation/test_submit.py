@@ -78,8 +78,8 @@ def write_run(tmp_path, portal_url: str, lltp_codes: list[str], lltp_completed: 
     return run_dir
 
 
-def export_journal(portal: httpx.Client, run_dir) -> None:
-    entries = portal.get("/_mock/journal", params={"limit": 10000}).json()["entries"]
+def export_journal(control: httpx.Client, run_dir) -> None:
+    entries = control.get("/_mock/journal", params={"limit": 10000}).json()["entries"]
     (run_dir / "journal.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries),
                                            encoding="utf-8")
 
@@ -88,14 +88,14 @@ def quiet() -> Console:
     return Console(record=True, width=160, force_terminal=False)
 
 
-def test_a_completed_service_is_submitted_confirmed_stored_and_shown(tmp_path, portal, server, monkeypatch):
+def test_a_completed_service_is_submitted_confirmed_stored_and_shown(tmp_path, portal, control, server, monkeypatch):
     """Only services that completed testing are sent; the answer lands in submission.json, the history, the report."""
     monkeypatch.setenv("KIEMTHU_HISTORY_DB", str(tmp_path / "history.sqlite"))
     code = dossier_code(1)
     sync(portal, sessions(portal)[AGENCY], code, FULL)
     pay(portal, code, "REF-SUBMIT-1")
     run_dir = write_run(tmp_path, server.url, [code])
-    export_journal(portal, run_dir)  # the report is built only from a summary the portal's own journal bears out
+    export_journal(control, run_dir)  # the report is built only from a summary the portal's own journal bears out
     console = quiet()
     assert submit_run(run_dir, console=console) == 0, console.export_text()
     stored = json.loads((run_dir / "submission.json").read_text(encoding="utf-8"))
