@@ -112,7 +112,8 @@ def bench_generator(work: Path, duration: str, master_worker: bool) -> dict:
 
 
 def bench_mock(work: Path, duration: str) -> dict:
-    """The same user against the mock portal: look-ups and sync through the adapter, and its health route."""
+    """The same user against the mock portal: look-ups and sync through the adapter, and its cheapest document
+    (the `health` service: the OIDC discovery document)."""
     out = {}
     for label, services in (("health", ["health"]), ("adapter look-ups", ["TraCuuHoSo", "LayDanhSachTTHC"]),
                             ("adapter sync+look-ups", ["DongBoHoSoMC", "TraCuuHoSo", "LayDanhSachTTHC"])):

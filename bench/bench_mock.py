@@ -28,6 +28,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from kiemthu.control import ENV_TOKEN, ControlAccess, new_token  # noqa: E402
 from kiemthu.runtime import VN_TZ, free_port  # noqa: E402
 from mocks.settings import DEMO_ADAPTER_PASSWORD, DEMO_ADAPTER_USER, DEMO_AGENCY_CODE  # noqa: E402
 from tests.mocks.helpers import dossier, sync_message  # noqa: E402
@@ -35,12 +36,14 @@ from tests.mocks.helpers import dossier, sync_message  # noqa: E402
 HEADERS = {"dstcode": DEMO_AGENCY_CODE, "Content-Type": "application/json"}
 
 
-def start_mock(port: int, db: str) -> tuple[subprocess.Popen, float]:
-    """Start `python -m mocks` and return it with the seconds it took to answer /_mock/health."""
+def start_mock(port: int, db: str, control: ControlAccess) -> tuple[subprocess.Popen, float]:
+    """Start `python -m mocks` and return it with the seconds it took to answer /_mock/health (control plane)."""
     t0 = time.perf_counter()
-    proc = subprocess.Popen([sys.executable, "-m", "mocks", "--port", str(port), "--db", db], cwd=ROOT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
-    url = f"http://127.0.0.1:{port}/_mock/health"
+    proc = subprocess.Popen([sys.executable, "-m", "mocks", "--port", str(port), "--db", db, "--control-port",
+                             control.url.rsplit(":", 1)[1]], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL,
+                            env={**os.environ, "PYTHONUNBUFFERED": "1", ENV_TOKEN: control.token})
+    url = control.health_url
     deadline = time.monotonic() + 20
     while time.monotonic() < deadline:
         try:
@@ -111,7 +114,8 @@ def main() -> int:
 
     port = free_port()
     db = tempfile.mktemp(prefix="bench-mock-", suffix=".sqlite")
-    proc, startup = start_mock(port, db)
+    control = ControlAccess(f"http://127.0.0.1:{free_port()}", new_token())
+    proc, startup = start_mock(port, db, control)
     startup_cpu = cpu_seconds(proc.pid)  # CPU the process needed to get ready: comparable across machine loads
     host = f"http://127.0.0.1:{port}"
     try:
@@ -148,15 +152,16 @@ def main() -> int:
 
         rounds, sent = [], 0
         for _ in range(max(1, args.rounds)):
-            trivial = run_phase(host, "trivial JSON (/_mock/health)", Trivial, args.users, args.seconds, args.warmup,
-                                proc.pid)
+            # the same process and event loop, on its control listener (readiness needs no token)
+            trivial = run_phase(control.url, "trivial JSON (/_mock/health)", Trivial, args.users, args.seconds,
+                                args.warmup, proc.pid)
             bodies = [head + code.encode() + tail for code in itertools.islice(fresh_codes, per_round)]
             feed = iter(bodies)
             sync = run_phase(host, "DongBoHoSoMC (validate + SQLite)", Sync, args.users, args.seconds, args.warmup,
                              proc.pid)
             rounds.append((trivial, sync, sync["rps"] / trivial["rps"] if trivial["rps"] else 0.0))
             sent += len(bodies) - sum(1 for _ in feed)
-        stored = httpx.get(f"{host}/_mock/stats", trust_env=False).json()["dossiers"]
+        stored = httpx.get(f"{control.url}/_mock/stats", headers=control.headers(), trust_env=False).json()["dossiers"]
     finally:
         proc.terminate()
         proc.wait(10)

@@ -17,7 +17,6 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlparse
 
 import httpx
 import yaml
@@ -25,9 +24,10 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from conformance.portal import mock_process  # noqa: E402
 from conformance.runner import run  # noqa: E402
 from kiemthu.demo import DEMO_TARGET, demo_environment, start_reference_system  # noqa: E402
-from kiemthu.runtime import CHROMIUM_ARGS, ManagedProcess, chromium_path, make_run_dir  # noqa: E402
+from kiemthu.runtime import CHROMIUM_ARGS, chromium_path, make_run_dir  # noqa: E402
 from kiemthu.target import load_target  # noqa: E402
 from scenarios import ROOT as SCENARIOS  # noqa: E402
 
@@ -58,9 +58,7 @@ def bare_playwright(target, out: Path, same_clicks: bool = True) -> float:
     bad = Path(tf.mkdtemp()) / "to-khai.exe"
     bad.write_bytes(b"MZ" + bytes(510))
     t0 = time.monotonic()
-    mock = ManagedProcess("mock portal", [sys.executable, "-m", "mocks", "--target", str(DEMO_TARGET), "--port",
-                                          str(urlparse(portal).port), "--db", str(Path(tf.mkdtemp()) / "p.sqlite")],
-                          f"{portal}/_mock/health", out / "bare-mock.log").start(30)
+    mock = mock_process(DEMO_TARGET, portal, out, log_name="bare-mock.log").start(30)
     try:
         with sync_playwright() as pw:
             browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
@@ -99,7 +97,8 @@ def bare_playwright(target, out: Path, same_clicks: bool = True) -> float:
                     probe.close()
                 for attempt in range(2 if same_clicks else 1):
                     if attempt == 0 and same_clicks:  # the platform reports a lower amount: the dossier stays unpaid
-                        httpx.post(f"{portal}/_mock/adversarial", json={"mode": "ipn_lower_amount"}, trust_env=False)
+                        httpx.post(f"{mock.control.url}/_mock/adversarial", json={"mode": "ipn_lower_amount"},
+                                   headers=mock.control.headers(), trust_env=False)
                     with page.context.expect_page() as info:
                         page.get_by_role("link", name="Thanh toán trực tuyến").click()
                     pay = info.value

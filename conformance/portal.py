@@ -1,40 +1,85 @@
-"""The mock portal's journal and control API, over HTTP only (every call has a deadline)."""
+"""The mock portal's journal and control API, over HTTP only (every call has a deadline).
+
+The control API is on the mock's control listener, never on the portal URL the system under test is told; every
+call carries the run's token (see kiemthu/control.py for how the access is handed around)."""
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 
-from kiemthu.runtime import ManagedProcess
+from kiemthu.control import ENV_TOKEN, ControlAccess, discover, forget, new_token, remember
+from kiemthu.runtime import ManagedProcess, free_port
 
 
 class PortalError(RuntimeError):
     pass
 
 
-def mock_process(target_file: Path, base_url: str, run_dir: Path) -> ManagedProcess:
-    """The mock portal for a `mode: mock` target (not started), with a fresh SQLite file and its log in the run."""
+@dataclass
+class MockProcess(ManagedProcess):
+    """A mock portal child process and the control access it was given."""
+
+    env: dict[str, str] = field(default_factory=dict, repr=False)  # holds the token
+    control: ControlAccess | None = None
+    portal_url: str = ""
+    db: Path | None = None  # its SQLite file, in a temporary folder of its own
+
+    def stop(self, timeout: float = 5.0) -> None:
+        super().stop(timeout)
+        forget(self.portal_url)
+        if self.db is not None:  # unmasked state: it does not outlive the mock
+            shutil.rmtree(self.db.parent, ignore_errors=True)
+
+
+def mock_process(target_file: Path, base_url: str, run_dir: Path, log_name: str = "mock.log") -> MockProcess:
+    """The mock portal for a `mode: mock` target (not started), with a fresh SQLite file and its log in the run.
+
+    Its control plane gets a free loopback port and a fresh token, handed over in the child's environment; the
+    access is remembered for this process (PortalClient finds it) and given to children by `.control.env()`."""
     port = urlparse(base_url).port or 80
     db = Path(tempfile.mkdtemp(prefix="kiemthu-mock-")) / "portal.sqlite"
-    return ManagedProcess(
-        name="mock portal", health_url=f"{base_url.rstrip('/')}/_mock/health",
+    access = ControlAccess(f"http://127.0.0.1:{free_port()}", new_token())
+    remember(base_url, access)
+    return MockProcess(
+        name="mock portal", health_url=access.health_url,
         cmd=[sys.executable, "-m", "mocks", "--target", str(Path(target_file).resolve()), "--port", str(port),
-             "--db", str(db)],
-        log_path=run_dir / "logs" / "mock.log")
+             "--db", str(db), "--control-port", str(urlparse(access.url).port)],
+        log_path=run_dir / "logs" / log_name, env={ENV_TOKEN: access.token}, control=access,
+        portal_url=base_url, db=db)
 
 
 class PortalClient:
-    def __init__(self, base_url: str, timeout: float = 10.0):
+    """The control API of the mock serving `base_url` (the portal URL): access given, or discovered when first
+    used (a mock this process started, the environment, or the file `kiemthu mock` wrote)."""
+
+    def __init__(self, base_url: str, timeout: float = 10.0, control: ControlAccess | None = None):
         self.base_url = base_url.rstrip("/")
-        self.http = httpx.Client(base_url=self.base_url, timeout=timeout)
+        self.timeout = timeout
+        self.control = control
+        self._http: httpx.Client | None = None
+
+    @property
+    def http(self) -> httpx.Client:
+        if self._http is None:
+            self.control = self.control or discover(self.base_url)
+            if self.control is None:
+                raise PortalError(f"no control access for the mock portal at {self.base_url}: start it with "
+                                  "`kiemthu mock` (it writes the access file) or set KIEMTHU_MOCK_CONTROL_URL and "
+                                  "KIEMTHU_MOCK_CONTROL_TOKEN")
+            self._http = self.control.client(timeout=self.timeout)
+        return self._http
 
     def close(self) -> None:
-        self.http.close()
+        if self._http is not None:
+            self._http.close()
 
     def _get(self, path: str, **params) -> Any:
         r = self.http.get(path, params={k: v for k, v in params.items() if v is not None})
@@ -47,7 +92,7 @@ class PortalClient:
     def health(self) -> bool:
         try:
             return self.http.get("/_mock/health", timeout=2).status_code == 200
-        except httpx.HTTPError:
+        except (httpx.HTTPError, PortalError):
             return False
 
     def journal(self, *, after_id: int | None = None, page: int = 500, **filters) -> list[dict[str, Any]]:

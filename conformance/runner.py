@@ -22,6 +22,12 @@ NOT_NEEDED = ["-p", "no:locust", "-p", "no:respx", "-p", "no:hypothesispytest", 
 MOCK_PROVIDED = "KIEMTHU_MOCK_PROVIDED"
 
 
+def provided_mock_env(portal_url: str, mock) -> dict[str, str]:
+    """What tells the pytest process that the mock for `portal_url` is started, and how to reach its control
+    plane (the value of MOCK_PROVIDED names the portal, as the session compares it)."""
+    return {MOCK_PROVIDED: f"{portal_url.rstrip('/')}/_mock/health", **mock.control.env()}
+
+
 def configuration_problems(target: Path, loaded=None) -> list[str]:
     """Everything wrong with the target file and its adapter section, before anything starts."""
     from conformance.adapter import validate_adapter
@@ -88,7 +94,7 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     mock = mock_process(target, portal["base_url"], run_dir).spawn() if portal.get("mode") == "mock" else None
     try:
         cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects)]
-        env = {**os.environ, "PYTHONUNBUFFERED": "1", **({MOCK_PROVIDED: mock.health_url} if mock else {})}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **(provided_mock_env(portal["base_url"], mock) if mock else {})}
         with open(run_dir / "logs" / "pytest.log", "w", encoding="utf-8") as log:
             proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     text=True)

@@ -81,11 +81,18 @@ def mock(
     target: Optional[Path] = typer.Option(None, "--target", "-t", help="Target file whose portal registration (clients, payment partner, adapter account) the mock should accept."),
     db: Optional[Path] = typer.Option(None, help="SQLite file for the mock's state and journal (default: a temporary file)."),
     profile: Optional[str] = typer.Option(None, help="Contract profile (default dvcqg-1.0)."),
+    control_port: int = typer.Option(0, help="Port of the control API (journal, faults, reset; default: any free port)."),
+    control_host: str = typer.Option("127.0.0.1", help="Address of the control API: loopback unless you mean to expose it."),
+    allow_host: List[str] = typer.Option([], "--allow-host", help="Another Host name the portal answers to (e.g. a container's); repeatable."),
+    control_file: Optional[Path] = typer.Option(None, help="Where to write the control token (mode 0600; default: a per-user temp folder)."),
 ) -> None:
-    """Run the mock National Public Service Portal (Cổng DVCQG giả lập): SSO, payment, adapter, journal."""
+    """Run the mock National Public Service Portal (Cổng DVCQG giả lập): SSO, payment, adapter, journal.
+
+    The control API listens apart from the portal, on loopback, and needs the token written to the control file."""
     tgt = _load_target_or_exit(target) if target else None
     fn = _entry("mocks.server", "serve", "mock portal")
-    raise typer.Exit(fn(target=tgt, host=host, port=port, db_path=db, profile=profile) or 0)
+    raise typer.Exit(fn(target=tgt, host=host, port=port, db_path=db, profile=profile, control_host=control_host,
+                        control_port=control_port, allow_hosts=allow_host, token_file=control_file) or 0)
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, short_help="Hệ thống một cửa tham chiếu / reference system.")

@@ -12,6 +12,7 @@ import time
 from typing import Any
 from urllib.parse import parse_qs, unquote_plus, urlencode, urljoin, urlparse
 
+from kiemthu.control import discover
 from loadtest.forms import Form, Page, parse_page
 from loadtest.recorder import Recorder, new_sid
 
@@ -120,9 +121,7 @@ def identities(client, ctx) -> list[dict[str, Any]]:
             wanted = ctx.settings.identities
             found: list[dict[str, Any]] = []
             try:
-                resp = client.request("GET", ctx.settings.portal_url + "/_mock/identities", name="setup: identities")
-                if resp.status_code == 200:
-                    found = [i for i in resp.json().get("identities", []) if str(i.get("LoaiTaiKhoan", "1")) == "1"]
+                found = [i for i in mock_identities(client, ctx) if str(i.get("LoaiTaiKhoan", "1")) == "1"]
             except Exception:  # noqa: BLE001 — an external portal has no mock control API
                 found = []
             if wanted:
@@ -130,6 +129,21 @@ def identities(client, ctx) -> list[dict[str, Any]]:
                 found = [by_id.get(t, {"TechID": t}) for t in wanted]
             _identities = found
         return _identities
+
+
+def mock_identities(client, ctx) -> list[dict[str, Any]]:
+    """The mock's identities: asked of its control plane when this process holds the access (the master, a local
+    run), else, on a worker of a run whose portal is the mock, read from the mock's own identity file."""
+    control = discover(ctx.settings.portal_url)
+    if control is not None:
+        resp = client.request("GET", control.url + "/_mock/identities", name="setup: identities",
+                              headers=control.headers())
+        return resp.json().get("identities", []) if resp.status_code == 200 else []
+    if ctx.settings.portal_mode == "mock":
+        from mocks.catalogue import load_identities
+
+        return load_identities()
+    return []
 
 
 def _field_value(field: dict[str, Any], identity: dict[str, Any]) -> str:

@@ -35,7 +35,8 @@ class PortalClient:
         self.auth_url = base + paths["auth"]
         self.integration_url = base + paths["integration"]
         self.share_url = base + paths["share"]
-        self.health_url = base + "/_mock/health"
+        # the cheapest document the portal itself serves (the control plane is not the portal's, and not loaded)
+        self.health_url = base + ctx.profile["sso"]["paths"]["discovery"]
         self.header = ctx.profile["adapter"].get("session_header", "dstcode")
         acct = ctx.adapter or {}
         self.username = acct.get("username", "")

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from kiemthu.control import ControlAccess
 from kiemthu.runtime import DeadlineExceeded, wait_until
 
 
@@ -103,12 +104,15 @@ def normalise_payments(data: Any, ok_code: str = "00") -> list[dict[str, Any]]:
     return out
 
 
-def fetch_portal_view(portal_url: str, codes: list[str], refs: list[str], *, timeout: float = 120.0,
+def fetch_portal_view(control: ControlAccess | None, codes: list[str], refs: list[str], *, timeout: float = 120.0,
                       workers: int = 8, ok_code: str = "00") -> tuple[dict[str, Any], dict[str, Any], list[str]]:
-    """Dossiers and payments as the portal holds them. Look-ups that fail are reported, not guessed."""
+    """Dossiers and payments as the portal holds them, read on the mock's control plane. Look-ups that fail are
+    reported, not guessed."""
+    if control is None:
+        return {}, {}, ["no control access to the mock portal: its view of dossiers and payments cannot be read"]
     deadline = time.monotonic() + timeout
     errors: list[str] = []
-    client = httpx.Client(base_url=portal_url, timeout=10.0, limits=httpx.Limits(max_connections=workers))
+    client = control.client(timeout=10.0, limits=httpx.Limits(max_connections=workers))
 
     def dossier(code: str):
         if time.monotonic() > deadline:

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from datetime import datetime
@@ -22,9 +20,10 @@ from urllib.parse import urlparse
 
 import httpx
 
+from conformance.portal import MockProcess, mock_process
+from kiemthu.control import ControlAccess, discover
 from kiemthu.logs import redact
-from kiemthu.runtime import (VN_TZ, DeadlineExceeded, ManagedProcess, make_run_dir, port_is_free, python_module_cmd,
-                             wait_until)
+from kiemthu.runtime import VN_TZ, DeadlineExceeded, make_run_dir, port_is_free, wait_until
 from loadtest.context import ENV_DIR, ENV_OPTIONS, ENV_RUN_TIME, ENV_TARGET
 from loadtest.gate import evaluate_gate, failed_names, gate_passed, read_stats_csv, steps, aggregate
 from loadtest.portal_view import fetch_portal_view, wait_outbox_drained
@@ -41,27 +40,28 @@ def _say(text: str) -> None:
 
 
 # --- the mock portal -------------------------------------------------------------------------------------
-def start_mock(target_path: Path, portal_url: str, run_dir: Path) -> ManagedProcess | None:
-    """Start the mock on the target's portal port; None when one is already answering there (reused)."""
+def start_mock(target_path: Path, portal_url: str, run_dir: Path) -> MockProcess | None:
+    """Start the mock on the target's portal port; None when one is already answering there (reused: its control
+    access is found as for an external portal)."""
     parsed = urlparse(portal_url)
     port = parsed.port or 80
     if not port_is_free(port, parsed.hostname or "127.0.0.1"):
+        access = discover(portal_url)
         try:
-            if httpx.get(f"{portal_url}/_mock/health", timeout=2.0).status_code == 200:
+            if access is not None and httpx.get(access.health_url, timeout=2.0).status_code == 200:
                 _say(f"mock portal already running at {portal_url}: using it")
                 return None
         except httpx.HTTPError:
             pass
-        raise RuntimeError(f"port {port} of the portal URL {portal_url} is taken by something that is not the mock")
-    db = Path(tempfile.mkdtemp(prefix="kiemthu-loadmock-")) / "mock.sqlite"  # outside the run dir: holds secrets
-    proc = ManagedProcess(
-        name="mock portal",
-        cmd=python_module_cmd("mocks", "--target", str(target_path), "--port", str(port), "--db", str(db)),
-        health_url=f"{portal_url}/_mock/health",
-        log_path=run_dir / "logs" / "mock-load.log",
-    )
-    proc.db_dir = db.parent  # type: ignore[attr-defined]
-    return proc.start(30.0)
+        raise RuntimeError(f"port {port} of the portal URL {portal_url} is taken by something that is not a mock "
+                           "whose control access is known")
+    # its SQLite file is outside the run dir (it holds secrets); removed with the run
+    return mock_process(target_path, portal_url, run_dir, log_name="mock-load.log").start(30.0)
+
+
+def control_access(portal_url: str, mock: MockProcess | None) -> ControlAccess | None:
+    """The control plane of the mock the run uses: the one started here, else one already running."""
+    return mock.control if mock is not None else discover(portal_url)
 
 
 class ProcessSampler(threading.Thread):
@@ -98,27 +98,28 @@ class ProcessSampler(threading.Thread):
                 "rss_mb_max": round(max(s[2] for s in self.samples), 1), "samples": len(cpu)}
 
 
-def mock_figures(portal_url: str, started: float, finished: float, sampler: dict[str, Any]) -> dict[str, Any]:
+def mock_figures(control: ControlAccess, started: float, finished: float, sampler: dict[str, Any]) -> dict[str, Any]:
     """The mock's own view of the run: its counters per role and service (complete, from /_mock/stats), the
     server-side p95 per role (from a bounded journal sample) and its CPU use."""
     out: dict[str, Any] = {"process": sampler}
     try:
-        r = httpx.get(f"{portal_url}/_mock/stats", timeout=10.0)
+        r = httpx.get(f"{control.url}/_mock/stats", headers=control.headers(), timeout=10.0)
         if r.status_code == 200:
             out["stats"] = r.json()
     except (httpx.HTTPError, ValueError):
         pass
-    out.update(_journal_figures(portal_url, started, finished))
+    out.update(_journal_figures(control, started, finished))
     cpu = sampler.get("cpu_percent_p90")
     if cpu is not None:
         out["bottleneck"] = cpu >= 90.0
     return out
 
 
-def _journal_figures(portal_url: str, started: float, finished: float, limit: int = 5000) -> dict[str, Any]:
+def _journal_figures(control: ControlAccess, started: float, finished: float, limit: int = 5000) -> dict[str, Any]:
     """Per-role counts and server-side latency from the most recent journal entries (a bounded sample)."""
     try:
-        r = httpx.get(f"{portal_url}/_mock/journal", params={"limit": limit}, timeout=20.0)
+        r = httpx.get(f"{control.url}/_mock/journal", params={"limit": limit}, headers=control.headers(),
+                      timeout=20.0)
         r.raise_for_status()
         entries = r.json().get("entries", [])
     except (httpx.HTTPError, ValueError) as exc:
@@ -143,9 +144,9 @@ def _journal_figures(portal_url: str, started: float, finished: float, limit: in
 class FaultDrill(threading.Thread):
     """Injects the configured mock faults at their offsets after the load started (marker file from Locust)."""
 
-    def __init__(self, portal_url: str, faults: list[dict[str, Any]], started_marker: Path, max_wait: float):
+    def __init__(self, control: ControlAccess, faults: list[dict[str, Any]], started_marker: Path, max_wait: float):
         super().__init__(name="kiemthu-fault-drill", daemon=True)
-        self.portal_url, self.faults, self.marker, self.max_wait = portal_url, faults, started_marker, max_wait
+        self.control, self.faults, self.marker, self.max_wait = control, faults, started_marker, max_wait
         self.applied: list[dict[str, Any]] = []
         self._cancel = threading.Event()
 
@@ -164,7 +165,8 @@ class FaultDrill(threading.Thread):
                 return
             body = {k: v for k, v in fault.items() if k != "at_s"}
             try:
-                r = httpx.post(f"{self.portal_url}/_mock/faults", json=body, timeout=5.0)
+                r = httpx.post(f"{self.control.url}/_mock/faults", json=body, headers=self.control.headers(),
+                               timeout=5.0)
                 ok = r.status_code < 300
                 self.applied.append({**fault, "applied_at_s": round(time.time() - t0, 2), "ok": ok,
                                      "status_code": r.status_code})
@@ -321,7 +323,7 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
     for stale in ("records.jsonl", "started.json", "final_stats.csv", "final_failures.csv", "generator.json"):
         (load_dir / stale).unlink(missing_ok=True)
     started_at = datetime.now(VN_TZ)
-    mock: ManagedProcess | None = None
+    mock: MockProcess | None = None
     try:
         if settings.portal_mode == "mock":
             try:
@@ -329,6 +331,9 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
             except Exception as exc:  # noqa: BLE001 — any start failure is reported the same way
                 _say(f"could not start the mock portal: {exc}")
                 return EXIT_RUN
+        control = control_access(settings.portal_url, mock)
+        if control is not None:
+            env.update(control.env())  # Locust reads the mock's identities; the system under test never gets it
         needs_system = settings.weights["citizen"] > 0 or settings.weights["officer"] > 0
         if needs_system:
             health = settings.system_url + (tgt["system"].get("health_path") or "/")
@@ -342,7 +347,10 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
         sampler.start()
         drill = None
         if settings.faults:
-            drill = FaultDrill(settings.portal_url, settings.faults, load_dir / "started.json",
+            if control is None:
+                _say(f"faults are configured but no control access is known for the mock at {settings.portal_url}")
+                return EXIT_CONFIG
+            drill = FaultDrill(control, settings.faults, load_dir / "started.json",
                                max_wait=120.0 + (60.0 if master else 0.0))
             drill.start()
         web_port = None
@@ -383,7 +391,7 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
                 outbox = wait_outbox_drained(settings.outbox_url, settings.outbox_drain_timeout_s)
                 _say(f"outbox: {outbox['note']} ({outbox['waited_s']} s)")
             codes, refs = dossier_codes(records), paid_refs(records)
-            dossiers, payments, errors = fetch_portal_view(settings.portal_url, codes, refs,
+            dossiers, payments, errors = fetch_portal_view(control, codes, refs,
                                                            timeout=float(recon_cfg.get("timeout_s", 120)),
                                                            ok_code=tgt_ok_code(tgt))
             if errors:
@@ -393,7 +401,7 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
                 recon = reconcile(records, dossiers, payments,
                                   submitted_status=list(recon_cfg.get("submitted_status", ["1", "2"])),
                                   ok_code=tgt_ok_code(tgt))
-        mock_fig = mock_figures(settings.portal_url, t0, t1, proc_fig) if settings.portal_mode == "mock" else {}
+        mock_fig = mock_figures(control, t0, t1, proc_fig) if settings.portal_mode == "mock" and control else {}
         jpm = journeys_per_min(records, load_window(load_dir, records, t0, t1, settings))
         recon_dict = recon.to_dict() if recon else {"enabled": False}
         thresholds = evaluate_gate(settings.gate, stats, journeys_per_min=jpm,
@@ -407,8 +415,7 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
         return EXIT_OK if passed else EXIT_GATE
     finally:
         if mock is not None:
-            mock.stop()
-            shutil.rmtree(getattr(mock, "db_dir", ""), ignore_errors=True)
+            mock.stop()  # its SQLite folder goes with it
 
 
 def load_window(load_dir: Path, records: list[dict[str, Any]], t0: float, t1: float, settings: LoadSettings) -> float:

@@ -1,9 +1,11 @@
-"""`python -m mocks --target FILE --port P --db PATH [--host H] [--profile NAME]`"""
+"""`python -m mocks --target FILE --port P --db PATH [--host H] [--profile NAME] [--control-port CP]
+[--control-host H] [--allow-host NAME]... [--control-file PATH]`"""
 
 from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from kiemthu.logs import setup_logging
 
@@ -15,6 +17,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=8800)
     parser.add_argument("--db", help="tệp SQLite cho trạng thái và nhật ký (mặc định: tệp tạm)")
     parser.add_argument("--profile", help="hồ sơ hợp đồng (mặc định dvcqg-1.0)")
+    parser.add_argument("--control-port", type=int, default=0,
+                        help="cổng của API điều khiển (mặc định: một cổng trống) / control plane port (default: any free)")
+    parser.add_argument("--control-host", default="127.0.0.1",
+                        help="địa chỉ của API điều khiển; chỉ đổi khi cố ý / control plane address (loopback unless you mean it)")
+    parser.add_argument("--allow-host", action="append", default=[],
+                        help="tên khác mà hệ thống dùng để gọi Cổng (Host) / another Host name the portal answers to")
+    parser.add_argument("--control-file", help="tệp 0600 nhận mã truy cập khi không có $KIEMTHU_MOCK_CONTROL_TOKEN")
     args = parser.parse_args(argv)
     setup_logging("WARNING")
     target = None
@@ -28,7 +37,9 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     from mocks.server import serve
 
-    return serve(target=target, host=args.host, port=args.port, db_path=args.db, profile=args.profile)
+    return serve(target=target, host=args.host, port=args.port, db_path=args.db, profile=args.profile,
+                 control_host=args.control_host, control_port=args.control_port, allow_hosts=args.allow_host,
+                 token_file=Path(args.control_file) if args.control_file else None)
 
 
 if __name__ == "__main__":

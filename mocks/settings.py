@@ -7,7 +7,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
+from kiemthu.control import LOOPBACK, new_token
 from kiemthu.logs import register_secret
 from schemas import DEFAULT_PROFILE, load_profile
 
@@ -50,6 +52,24 @@ class AdapterAccount:
 
 
 @dataclass
+class ControlPlane:
+    """The control listener (faults, adversarial modes, journal, reset...): loopback unless exposed on purpose,
+    and every call but readiness and docs carries `Authorization: Bearer <token>`."""
+
+    token: str = field(default_factory=new_token, repr=False)
+    host: str = "127.0.0.1"
+    port: int = 0  # 0 until bound
+
+    def __post_init__(self) -> None:
+        register_secret(self.token)
+
+    @property
+    def url(self) -> str:
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+
+@dataclass
 class MockSettings:
     base_url: str
     profile_name: str = DEFAULT_PROFILE
@@ -67,9 +87,17 @@ class MockSettings:
     agency_deep_link: str = ""
     # services of the agency are published for testing on this date (ISO; "" = none until the control API says so)
     publication_date: str = ""
+    # the listeners: the portal plane (what the system under test is told) and the control plane
+    listen_host: str = "127.0.0.1"
+    listen_port: int | None = None  # None: the base URL's port
+    control: ControlPlane = field(default_factory=ControlPlane)
+    # further names the portal plane answers to (a container's host name...), besides its base URL and loopback
+    extra_hosts: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
+        if self.listen_port is None:
+            self.listen_port = urlsplit(self.base_url).port or 80
         for c in self.sso_clients:
             register_secret(c.client_secret)
         for p in self.payment_partners:
@@ -93,6 +121,21 @@ class MockSettings:
 
     def account(self, username: str) -> AdapterAccount | None:
         return next((a for a in self.adapter_accounts if a.username == username), None)
+
+    def portal_hosts(self) -> frozenset[str]:
+        """Host header values the portal plane accepts: its base URL's, and loopback or the bound address or
+        an extra name with the listening port (anything else is a misdirected or DNS-rebound request)."""
+        names = [*LOOPBACK, *self.extra_hosts]
+        if self.listen_host not in ("0.0.0.0", "::", ""):
+            names.append(self.listen_host)
+        return frozenset({urlsplit(self.base_url).netloc.lower(), *_host_values(names, int(self.listen_port or 80))})
+
+    def control_hosts(self) -> frozenset[str]:
+        """Host header values the control plane accepts: loopback (or its bound address) with its port."""
+        names = list(LOOPBACK)
+        if self.control.host not in ("0.0.0.0", "::", ""):
+            names.append(self.control.host)
+        return frozenset(_host_values(names, self.control.port))
 
     def public_summary(self) -> dict[str, Any]:
         """What may be printed or served: registrations without their secrets."""
@@ -160,6 +203,17 @@ class MockSettings:
             agency_deep_link=str((target.get("adapter") or {}).get("deep_link_url", "")),
             publication_date=str((target.get("report") or {}).get("publication_date") or ""),
         )
+
+
+def _host_values(names: list[str], port: int) -> set[str]:
+    out = set()
+    for name in names:
+        name = name.lower()
+        host = f"[{name.strip('[]')}]" if ":" in name.strip("[]") else name
+        out.add(f"{host}:{port}")
+        if port == 80:
+            out.add(host)
+    return out
 
 
 def default_db_path() -> str:

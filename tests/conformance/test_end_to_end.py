@@ -104,8 +104,7 @@ def test_manual_officer_mode_waits_for_a_person_in_the_back_office(tmp_path):
     import re
     import threading
 
-    import httpx
-
+    from conformance.portal import PortalClient
     from kiemthu.runtime import wait_until
     from tests.ministry.driver import Officer
 
@@ -121,9 +120,7 @@ def test_manual_officer_mode_waits_for_a_person_in_the_back_office(tmp_path):
         log = run_dir / "logs" / "pytest.log"
         wait_until(lambda: log.is_file() and "officer action needed" in log.read_text(encoding="utf-8"), 120,
                    interval=0.2, what="the prompt to the officer")
-        synced = httpx.get(f"{target['portal']['base_url']}/_mock/journal", params={"service": "DongBoHoSoMC"},
-                           trust_env=False).json()
-        entries = synced.get("entries", synced) if isinstance(synced, dict) else synced
+        entries = PortalClient(target["portal"]["base_url"]).journal(service="DongBoHoSoMC")  # the run's mock
         codes = sorted({c for e in entries for c in e.get("dossier_codes", [])
                         if re.fullmatch(r"\S+-\d{6}-\d{4}", c)})
         officer = Officer(target["system"]["base_url"], target["officer"]["username"],

@@ -49,9 +49,11 @@ def run_recorded(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, set[str]]
     mock_db = tmp_path / "portal" / "portal.sqlite"
     mock_db.parent.mkdir()
     plain_mock_process = conformance.portal.mock_process
+    control_tokens: list[str] = []  # the mock's control-plane token of the run
 
     def recorded_mock(target_file, base_url, run_dir):
         proc = plain_mock_process(target_file, base_url, run_dir)
+        control_tokens.append(proc.control.token)
         cmd = list(proc.cmd[2:])  # [python, -m] mocks --target … --db …
         cmd[cmd.index("--db") + 1] = str(mock_db)
         proc.cmd = [*RECORDER, str(issued_portal), *cmd]
@@ -68,6 +70,7 @@ def run_recorded(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, set[str]]
     issued = recorded(issued_portal)
     for kind, values in recorded(issued_system).items():
         issued.setdefault(kind, set()).update(values)
+    issued["control_token"] = set(control_tokens)
     return run_dir, issued, mock_db
 
 
@@ -88,7 +91,7 @@ def test_no_credential_issued_or_planted_is_in_any_file_of_the_run(tmp_path, mon
     credentials = {f"{kind} {value[:6]}…": value for kind, values in issued.items() for value in values
                    if value not in states and len(value) >= 8}
     kinds = {label.split()[0] for label in credentials}
-    assert {"code", "access_token", "id_token", "id_token_hint", "cookie", "sessionDataKey"} <= kinds, kinds
+    assert {"code", "access_token", "id_token", "id_token_hint", "cookie", "sessionDataKey", "control_token"} <= kinds, kinds
     needles = {**planted, **credentials}
     fingerprints = {f"plain fingerprint of {label}": plain_fingerprint(v) for label, v in needles.items()}
 

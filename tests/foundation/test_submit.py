@@ -14,7 +14,6 @@ from rich.console import Console
 
 from kiemthu.runtime import VN_TZ, free_port
 from kiemthu.submit import submit_run
-from mocks.app import create_app
 from schemas import validator
 from mocks.settings import AdapterAccount
 from tests.mocks.conftest import Agency, make_settings
@@ -32,16 +31,24 @@ def server():
     settings = make_settings(f"http://127.0.0.1:{port}", agency_server.url)
     settings.adapter_accounts.append(AdapterAccount(OTHER_USER, OTHER_PASSWORD, OTHER))
     settings.publication_date = datetime.now(VN_TZ).date().isoformat()  # as `kiemthu demo` sets it
-    s = ThreadServer(create_app(settings), port).start()
+    s = ThreadServer.mock_portal(settings).start()
     yield s
     s.stop()
     agency_server.stop()
 
 
 @pytest.fixture
-def portal(server):
+def control(server):
+    """The mock's control plane (journal, reset), the state reset."""
+    with httpx.Client(base_url=server.control_url, headers=server.control_headers, timeout=30,
+                      trust_env=False) as client:
+        assert client.post("/_mock/reset").status_code == 200
+        yield client
+
+
+@pytest.fixture
+def portal(server, control):
     with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as client:
-        client.post("/_mock/reset")
         yield client
 
 
@@ -71,8 +78,8 @@ def write_run(tmp_path, portal_url: str, lltp_codes: list[str], lltp_completed: 
     return run_dir
 
 
-def export_journal(portal: httpx.Client, run_dir) -> None:
-    entries = portal.get("/_mock/journal", params={"limit": 10000}).json()["entries"]
+def export_journal(control: httpx.Client, run_dir) -> None:
+    entries = control.get("/_mock/journal", params={"limit": 10000}).json()["entries"]
     (run_dir / "journal.jsonl").write_text("".join(json.dumps(e, ensure_ascii=False) + "\n" for e in entries),
                                            encoding="utf-8")
 
@@ -81,14 +88,14 @@ def quiet() -> Console:
     return Console(record=True, width=160, force_terminal=False)
 
 
-def test_a_completed_service_is_submitted_confirmed_stored_and_shown(tmp_path, portal, server, monkeypatch):
+def test_a_completed_service_is_submitted_confirmed_stored_and_shown(tmp_path, portal, control, server, monkeypatch):
     """Only services that completed testing are sent; the answer lands in submission.json, the history, the report."""
     monkeypatch.setenv("KIEMTHU_HISTORY_DB", str(tmp_path / "history.sqlite"))
     code = dossier_code(1)
     sync(portal, sessions(portal)[AGENCY], code, FULL)
     pay(portal, code, "REF-SUBMIT-1")
     run_dir = write_run(tmp_path, server.url, [code])
-    export_journal(portal, run_dir)  # the report is built only from a summary the portal's own journal bears out
+    export_journal(control, run_dir)  # the report is built only from a summary the portal's own journal bears out
     console = quiet()
     assert submit_run(run_dir, console=console) == 0, console.export_text()
     stored = json.loads((run_dir / "submission.json").read_text(encoding="utf-8"))
@@ -117,7 +124,7 @@ def test_a_returned_service_names_its_reason_and_exits_1(tmp_path, portal, serve
     assert [r["code"] for r in reply["result"]["DanhSachDichVu"][0]["LyDo"]] == ["unpaid"]
 
 
-def test_dry_run_prints_exactly_what_would_be_sent_and_sends_nothing(tmp_path, portal, server):
+def test_dry_run_prints_exactly_what_would_be_sent_and_sends_nothing(tmp_path, portal, control, server):
     code = dossier_code(3)
     run_dir = write_run(tmp_path, server.url, [code])
     console = quiet()
@@ -129,7 +136,7 @@ def test_dry_run_prints_exactly_what_would_be_sent_and_sends_nothing(tmp_path, p
     assert body["MaDonVi"] == AGENCY and body["DanhSachDichVu"][0]["DanhSachMaHoSo"] == [code]
     assert not list(validator("KetQuaKiemThu", "dvcqg-1.0").iter_errors(body))
     assert not (run_dir / "submission.json").exists()
-    assert portal.get("/_mock/journal", params={"role": "admin"}).json()["entries"] == []
+    assert control.get("/_mock/journal", params={"role": "admin"}).json()["entries"] == []
 
 
 def test_a_portal_that_is_gone_is_named_with_the_ways_out(tmp_path):

@@ -11,6 +11,7 @@ from unittest.mock import patch
 
 import httpx
 
+from conformance.portal import MockProcess, mock_process
 from kiemthu.demo import demo_environment, ministry_environment
 from kiemthu.runtime import REPO_ROOT, ManagedProcess, python_module_cmd, wait_until
 from kiemthu.target import Target, load_target
@@ -21,19 +22,25 @@ TARGET_FILE = REPO_ROOT / "examples" / "ministry" / "target.yaml"
 @dataclass
 class Pair:
     target: Target
-    mock: ManagedProcess
+    mock: MockProcess
     ministry: ManagedProcess
     portal_url: str
     ministry_url: str
     officer_password: str
 
+    def control(self) -> httpx.Client:
+        """A client of the mock's control plane (its own port, the run's token)."""
+        return self.mock.control.client()
+
     def journal(self, **params) -> list[dict]:
-        r = httpx.get(f"{self.portal_url}/_mock/journal", params={"limit": 5000, **params}, timeout=10)
+        with self.control() as c:
+            r = c.get("/_mock/journal", params={"limit": 5000, **params})
         r.raise_for_status()
         return r.json()["entries"]
 
     def portal_dossier(self, code: str) -> dict | None:
-        r = httpx.get(f"{self.portal_url}/_mock/dossiers/{code}", timeout=10)
+        with self.control() as c:
+            r = c.get(f"/_mock/dossiers/{code}")
         return r.json() if r.status_code == 200 else None
 
     def outbox(self) -> dict:
@@ -44,10 +51,12 @@ class Pair:
         return counts["pending"] == 0
 
     def fault(self, **spec) -> None:
-        httpx.post(f"{self.portal_url}/_mock/faults", json=spec, timeout=10).raise_for_status()
+        with self.control() as c:
+            c.post("/_mock/faults", json=spec).raise_for_status()
 
     def clear_faults(self) -> None:
-        httpx.delete(f"{self.portal_url}/_mock/faults", timeout=10).raise_for_status()
+        with self.control() as c:
+            c.delete("/_mock/faults").raise_for_status()
 
 
 def ministry_env(target: Target, db: Path, defects: list[str]) -> dict[str, str]:
@@ -67,10 +76,7 @@ def running_pair(workdir: Path, defects: list[str] | None = None) -> Iterator[Pa
         target = load_target(TARGET_FILE)
         portal_url = target["portal"]["base_url"]
         ministry_url = target["system"]["base_url"]
-        mock = ManagedProcess(
-            "mock", python_module_cmd("mocks", "--target", str(TARGET_FILE), "--port", env["KIEMTHU_MOCK_PORT"],
-                                      "--db", str(workdir / "portal.sqlite")),
-            f"{portal_url}/_mock/health", workdir / "logs" / "mock.log", env=env)
+        mock = mock_process(TARGET_FILE, portal_url, workdir)  # the demo variables reach it through os.environ
         ministry = ManagedProcess(
             "ministry", python_module_cmd("examples.ministry", "--port", env["KIEMTHU_MINISTRY_PORT"]),
             f"{ministry_url}/health", workdir / "logs" / "ministry.log",

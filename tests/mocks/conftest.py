@@ -9,7 +9,6 @@ import pytest
 from fastapi import FastAPI, Request
 
 from kiemthu.runtime import free_port
-from mocks.app import create_app
 from mocks.settings import AdapterAccount, MockSettings, PaymentPartner, SsoClient
 from tests.mocks.helpers import AGENCY, ThreadServer
 
@@ -67,23 +66,28 @@ def agency():
 
 @pytest.fixture(scope="module")
 def portal_server(agency):
-    port = free_port()
-    settings = make_settings(f"http://127.0.0.1:{port}", agency.url)
-    app = create_app(settings)
-    server = ThreadServer(app, port).start()
-    server.portal = app.state.portal
+    settings = make_settings(f"http://127.0.0.1:{free_port()}", agency.url)
+    server = ThreadServer.mock_portal(settings).start()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def portal(portal_server, agency):
-    """A clean live portal (state reset) and an httpx client to it."""
-    with httpx.Client(base_url=portal_server.url, timeout=30, trust_env=False) as client:
-        client.post("/_mock/reset")
+def control(portal_server, agency):
+    """An httpx client to the control plane (with the run's token), the portal's state reset."""
+    with httpx.Client(base_url=portal_server.control_url, headers=portal_server.control_headers, timeout=30,
+                      trust_env=False) as client:
+        assert client.post("/_mock/reset").status_code == 200
         client.delete("/_mock/faults")
         agency.ipns.clear()
         agency.replies.clear()
+        yield client
+
+
+@pytest.fixture
+def portal(portal_server, control):
+    """A clean live portal (state reset) and an httpx client to its portal plane (what a system is told)."""
+    with httpx.Client(base_url=portal_server.url, timeout=30, trust_env=False) as client:
         yield client
 
 

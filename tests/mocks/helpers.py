@@ -106,6 +106,22 @@ class ThreadServer:
                                                     access_log=False, lifespan="on"))
         self.thread = threading.Thread(target=self.server.run, daemon=True)
 
+    @classmethod
+    def mock_portal(cls, settings) -> "ThreadServer":
+        """The mock portal's two planes, as `python -m mocks` serves them: the portal on the settings' port, the
+        control plane on a free one (`control_url`, `control_headers`), `portal` the shared state."""
+        from mocks.server import bind, build_server
+
+        self = cls.__new__(cls)
+        portal_sock, control_sock = bind("127.0.0.1", settings.listen_port), bind("127.0.0.1", 0)
+        self.server, app = build_server(settings, portal_sock, control_sock)
+        self.port, self.url = settings.listen_port, f"http://127.0.0.1:{settings.listen_port}"
+        self.control_url, self.portal = settings.control.url, app.state.portal
+        self.control_headers = {"Authorization": f"Bearer {settings.control.token}"}
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [portal_sock, control_sock]},
+                                       daemon=True)
+        return self
+
     def start(self) -> "ThreadServer":
         self.thread.start()
         wait_until(lambda: self.server.started, 10, what=f"server on {self.url}")

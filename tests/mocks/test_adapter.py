@@ -23,17 +23,17 @@ def rules_of(r: httpx.Response) -> set[str]:
     return {e["rule"] for e in r.json().get("errors", [])}
 
 
-def test_auth_requires_password_and_dstcode(portal):
+def test_auth_requires_password_and_dstcode(portal, control):
     assert portal.post("/adapter/auth", json={"username": USER, "password": "sai"}, headers=H).status_code == 401
     assert portal.post("/adapter/auth", json={"username": USER, "password": PASSWORD},
                        headers={"dstcode": "000.00.00.G13"}).status_code == 401
     r = portal.post("/adapter/auth", json={"username": USER, "password": PASSWORD})
     assert r.status_code == 400 and r.json()["error_code"] != 0
-    entry = portal.get("/_mock/journal", params={"service": "auth"}).json()["entries"][-1]
+    entry = control.get("/_mock/journal", params={"service": "auth"}).json()["entries"][-1]
     assert PASSWORD not in str(entry)
 
 
-def test_sync_create_update_status_history_and_results(portal, session):
+def test_sync_create_update_status_history_and_results(portal, control, session):
     code = dossier_code(1)
     assert send(portal, session, [dossier(code, "1")]).json()["error_code"] == 0
     assert send(portal, session, [dossier(code, "2")], updating=True).status_code == 200
@@ -46,7 +46,7 @@ def test_sync_create_update_status_history_and_results(portal, session):
               "DuongDanTepTinKetQua": "http://127.0.0.1:8801/ket-qua/77.pdf", "MaGiayToKetQua": "KQ.G15.000007"}
     r = send(portal, session, [dossier(code, "10", NgayTra=stamp(), DanhSachGiayToKetQua=[result])], updating=True)
     assert r.status_code == 200, r.text
-    view = portal.get(f"/_mock/dossiers/{code}").json()
+    view = control.get(f"/_mock/dossiers/{code}").json()
     assert [h["status"] for h in view["status_history"]] == ["1", "2", "4", "9", "10"]
     assert view["progress"][0]["NoiDungXuLy"] == "Tiếp nhận hồ sơ"
     assert view["results"][0]["MaGiayToKetQua"] == "KQ.G15.000007"
@@ -106,7 +106,7 @@ def test_dossier_code_rules_judge_each_code(portal, session):
     assert send(portal, session, [dossier(f"{AGENCY}-{day}-0104")]).status_code == 200
 
 
-def test_business_rules(portal, session):
+def test_business_rules(portal, control, session):
     code = dossier_code(4)
     assert rule_hit(send(portal, session, [dossier(code, NgayNopHoSo=stamp(3600))]), "date_not_future")
     assert rule_hit(send(portal, session, [dossier(code, NgayNopHoSo="20250230101010")]), "date_valid")
@@ -120,7 +120,7 @@ def test_business_rules(portal, session):
     assert send(portal, session, [dossier(code)]).status_code == 200          # identical retry tolerated
     assert rule_hit(send(portal, session, [dossier(code, GhiChu="khác")]), "create_needs_new_code")
     # nothing of the rejected messages reached the portal's view
-    assert len(portal.get(f"/_mock/dossiers/{code}").json()["status_history"]) == 1
+    assert len(control.get(f"/_mock/dossiers/{code}").json()["status_history"]) == 1
 
 
 def rule_hit(r: httpx.Response, rule: str) -> bool:
@@ -199,7 +199,7 @@ def test_kho_dl_citizen_id_card_and_owner_only(portal):
     assert portal.post("/khodl/GetKetQuaGiayTo", json={**req, "SoDinhDanhNguoiYeuCau": "079185006789"}).status_code == 403
 
 
-def test_200_parallel_syncs_of_distinct_dossiers_are_all_journalled(portal, session, portal_server):
+def test_200_parallel_syncs_of_distinct_dossiers_are_all_journalled(portal, control, session, portal_server):
     codes = [dossier_code(1000 + i) for i in range(200)]
 
     async def all_at_once():
@@ -210,12 +210,12 @@ def test_200_parallel_syncs_of_distinct_dossiers_are_all_journalled(portal, sess
         return [r.status_code for r in replies]
 
     assert asyncio.run(all_at_once()) == [200] * 200
-    entries = portal.get("/_mock/journal", params={"service": "DongBoHoSoMC", "limit": 1000}).json()["entries"]
+    entries = control.get("/_mock/journal", params={"service": "DongBoHoSoMC", "limit": 1000}).json()["entries"]
     assert {c for e in entries if e["status_code"] == 200 for c in e["dossier_codes"]} == set(codes)
-    assert len(portal.get("/_mock/dossiers").json()["dossiers"]) == 200
+    assert len(control.get("/_mock/dossiers").json()["dossiers"]) == 200
 
 
-def test_status_sync_and_ratings_for_known_dossiers(portal, session):
+def test_status_sync_and_ratings_for_known_dossiers(portal, control, session):
     code = dossier_code(9)
     msg = {"session": session, "madonvi": AGENCY}
     r = portal.post("/adapter/integration", headers=H, json={**msg, "service": "DongBoTrangThaiHoSo",
@@ -228,8 +228,8 @@ def test_status_sync_and_ratings_for_known_dossiers(portal, session):
     r = portal.post("/adapter/integration", headers=H, json={**msg, "service": "DongBoTrangThaiHoSo",
                                                               "data": [{"MaHoSo": code, "TrangThaiHoSo": "2", "NgayCapNhat": stamp()}]})
     assert r.status_code == 200, r.text
-    view = portal.get(f"/_mock/dossiers/{code}").json()
+    view = control.get(f"/_mock/dossiers/{code}").json()
     assert view["TrangThaiHoSo"] == "2" and [h["service"] for h in view["status_history"]] == ["DongBoHoSoMC", "DongBoTrangThaiHoSo"]
     r = portal.post("/adapter/integration", headers=H, json={**msg, "service": "DongBoDanhGia",
                                                               "data": [{"MaHoSo": code, "DiemDanhGia": "5"}]})
-    assert r.status_code == 200 and portal.get(f"/_mock/dossiers/{code}").json()["ratings"][0]["DiemDanhGia"] == "5"
+    assert r.status_code == 200 and control.get(f"/_mock/dossiers/{code}").json()["ratings"][0]["DiemDanhGia"] == "5"

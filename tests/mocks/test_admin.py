@@ -14,7 +14,6 @@ import pytest
 
 from kiemthu.runtime import free_port
 from kiemthu.workdays import add_working_days
-from mocks.app import create_app
 from mocks.clock import today_vn
 from mocks.settings import AdapterAccount
 from schemas import validator
@@ -34,16 +33,23 @@ def server(agency):
     port = free_port()
     settings = make_settings(f"http://127.0.0.1:{port}", agency.url)
     settings.adapter_accounts.append(AdapterAccount(OTHER_USER, OTHER_PASSWORD, OTHER))
-    app = create_app(settings)
-    s = ThreadServer(app, port).start()
+    s = ThreadServer.mock_portal(settings).start()
     yield s
     s.stop()
 
 
 @pytest.fixture
-def portal(server):
+def control(server):
+    """The mock's control plane (publications, journal, reset), the state reset."""
+    with httpx.Client(base_url=server.control_url, headers=server.control_headers, timeout=30,
+                      trust_env=False) as client:
+        assert client.post("/_mock/reset").status_code == 200
+        yield client
+
+
+@pytest.fixture
+def portal(server, control):
     with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as client:
-        client.post("/_mock/reset")
         yield client
 
 
@@ -79,9 +85,9 @@ def pay(portal, code: str, ref: str) -> None:
     assert back.status_code == 303
 
 
-def publish(portal, day, services=None) -> httpx.Response:
+def publish(control, day, services=None) -> httpx.Response:
     body = {"NgayCongKhai": day.isoformat(), **({"DanhSachMaDVC": services} if services else {})}
-    return portal.post("/_mock/publications", json=body)
+    return control.post("/_mock/publications", json=body)
 
 
 def submission(*services: tuple[dict, list[str]]) -> dict:
@@ -104,7 +110,7 @@ def reason_codes(service: dict) -> list[str]:
 FULL = ["1", "2", "4", "9", "10"]
 
 
-def test_a_complete_dossier_per_service_is_confirmed_and_the_service_stays_published(portal):
+def test_a_complete_dossier_per_service_is_confirmed_and_the_service_stays_published(portal, control):
     """A paid LLTP dossier and a free birth-registration dossier, both at status 10 with their e-result."""
     s = sessions(portal)
     lltp, ks = dossier_code(1), dossier_code(2)
@@ -112,7 +118,7 @@ def test_a_complete_dossier_per_service_is_confirmed_and_the_service_stays_publi
     pay(portal, lltp, "REF-ADMIN-1")
     sync(portal, s[AGENCY], ks, FULL, matthc={"MaTTHC": "1.001193", "TenTTHC": KHAI_SINH["TenTTHC"]},
          result_code="KQ.G15.000031")
-    assert publish(portal, today_vn()).status_code == 201
+    assert publish(control, today_vn()).status_code == 201
     r = submit(portal, submission((LLTP, [lltp]), (KHAI_SINH, [ks])))
     assert r.status_code == 200 and r.json()["error_code"] == 0, r.text
     assert not list(validator("KetQuaKiemThuReply", "dvcqg-1.0").iter_errors(r.json()))
@@ -123,7 +129,7 @@ def test_a_complete_dossier_per_service_is_confirmed_and_the_service_stays_publi
     listing = {p["MaDVC"]: p for p in portal.get(SERVICES, headers={"dstcode": AGENCY}).json()["result"]}
     assert listing[LLTP["MaDVC"]]["TrangThaiCongKhai"] == "confirmed"
     # journalled like every other role
-    entry = portal.get("/_mock/journal", params={"role": "admin", "service": "KetQuaKiemThu"}).json()["entries"][-1]
+    entry = control.get("/_mock/journal", params={"role": "admin", "service": "KetQuaKiemThu"}).json()["entries"][-1]
     assert entry["client"] == AGENCY and set(entry["dossier_codes"]) == {lltp, ks} and entry["status_code"] == 200
 
 
@@ -133,7 +139,7 @@ def test_a_complete_dossier_per_service_is_confirmed_and_the_service_stays_publi
     ("unpaid", ["unpaid"]), ("no_result", ["no_e_result"]), ("wrong_result_type", ["no_e_result"]),
     ("other_procedure", ["other_procedure"]),
 ])
-def test_a_dossier_that_proves_nothing_returns_the_service_naming_the_reason(portal, case, reason):
+def test_a_dossier_that_proves_nothing_returns_the_service_naming_the_reason(portal, control, case, reason):
     """Only dossiers that completed testing count: each shortfall is named, and the service loses its publication."""
     s = sessions(portal)
     code = dossier_code(7)
@@ -155,7 +161,7 @@ def test_a_dossier_that_proves_nothing_returns_the_service_naming_the_reason(por
     elif case == "wrong_result_type":
         sync(portal, s[AGENCY], code, FULL, result_code="KQ.G15.000008")
         pay(portal, code, "REF-ADMIN-T")
-    publish(portal, today_vn(), [LLTP["MaDVC"]])
+    publish(control, today_vn(), [LLTP["MaDVC"]])
     r = submit(portal, submission((LLTP, [code])))
     assert r.status_code == 200, r.text
     answer = by_service(r)[LLTP["MaDVC"]]
@@ -166,34 +172,34 @@ def test_a_dossier_that_proves_nothing_returns_the_service_naming_the_reason(por
     assert listing[LLTP["MaDVC"]]["TrangThaiCongKhai"] == "returned"
 
 
-def test_one_bad_code_among_good_ones_still_returns_the_service(portal):
+def test_one_bad_code_among_good_ones_still_returns_the_service(portal, control):
     s = sessions(portal)
     good = dossier_code(3)
     sync(portal, s[AGENCY], good, FULL)
     pay(portal, good, "REF-ADMIN-G")
-    publish(portal, today_vn(), [LLTP["MaDVC"]])
+    publish(control, today_vn(), [LLTP["MaDVC"]])
     answer = by_service(submit(portal, submission((LLTP, [good, dossier_code(99)]))))[LLTP["MaDVC"]]
     assert answer["KetQua"] == "returned" and reason_codes(answer) == ["unknown_dossier"]
     assert [h["Dat"] for h in answer["HoSo"]] == [True, False]
 
 
-def test_a_summary_naming_another_procedure_for_the_service_is_returned(portal):
+def test_a_summary_naming_another_procedure_for_the_service_is_returned(portal, control):
     s = sessions(portal)
     code = dossier_code(9)
     sync(portal, s[AGENCY], code, FULL)
     pay(portal, code, "REF-ADMIN-M")
-    publish(portal, today_vn(), [LLTP["MaDVC"]])
+    publish(control, today_vn(), [LLTP["MaDVC"]])
     answer = by_service(submit(portal, submission(({**LLTP, "MaTTHC": "1.001193"}, [code]))))[LLTP["MaDVC"]]
     assert answer["KetQua"] == "returned" and reason_codes(answer) == ["procedure_mismatch"]
 
 
-def test_a_late_submission_is_refused_and_the_untested_service_shows_unpublished(portal):
+def test_a_late_submission_is_refused_and_the_untested_service_shows_unpublished(portal, control):
     """Published 6 working days ago: the 5-working-day window has closed."""
     today = today_vn()
     day = today
     while add_working_days(day, 5) >= today:  # the latest publication date whose deadline is already past
         day = day.fromordinal(day.toordinal() - 1)
-    assert publish(portal, day).status_code == 201
+    assert publish(control, day).status_code == 201
     s = sessions(portal)
     code = dossier_code(4)
     sync(portal, s[AGENCY], code, FULL)
@@ -210,12 +216,12 @@ def test_a_late_submission_is_refused_and_the_untested_service_shows_unpublished
     assert {p["TrangThaiCongKhai"] for p in listing.values()} == {"unpublished"}
 
 
-def test_on_the_deadline_day_the_submission_is_still_judged(portal):
+def test_on_the_deadline_day_the_submission_is_still_judged(portal, control):
     today = today_vn()
     day = today
     while add_working_days(day, 5) > today:
         day = day.fromordinal(day.toordinal() - 1)
-    publish(portal, day, [LLTP["MaDVC"]])
+    publish(control, day, [LLTP["MaDVC"]])
     if add_working_days(day, 5) != today:  # today is a day off: the deadline was the last working day
         pytest.skip("today is not a working day")
     answer = by_service(submit(portal, submission((LLTP, [dossier_code(5)]))))[LLTP["MaDVC"]]
@@ -241,11 +247,11 @@ def test_a_malformed_submission_names_field_and_rule(portal, change, field, rule
     assert {"field": field, "rule": rule} in [{"field": e["field"], "rule": e["rule"]} for e in r.json()["errors"]]
 
 
-def test_publication_control_names_bad_input(portal):
-    r = portal.post("/_mock/publications", json={"NgayCongKhai": "01/12/2026"})
+def test_publication_control_names_bad_input(portal, control):
+    r = control.post("/_mock/publications", json={"NgayCongKhai": "01/12/2026"})
     assert r.status_code == 400 and r.json()["errors"][0]["field"] == "NgayCongKhai"
-    r = portal.post("/_mock/publications", json={"NgayCongKhai": "2026-12-01", "DanhSachMaDVC": ["9.999999.01"]})
+    r = control.post("/_mock/publications", json={"NgayCongKhai": "2026-12-01", "DanhSachMaDVC": ["9.999999.01"]})
     assert r.status_code == 400 and "9.999999.01" in r.json()["message"]
-    r = publish(portal, today_vn(), [KHAI_SINH["MaDVC"]])
+    r = publish(control, today_vn(), [KHAI_SINH["MaDVC"]])
     assert [p["MaDVC"] for p in r.json()["publications"]] == [KHAI_SINH["MaDVC"]]
     assert r.json()["publications"][0]["HanNopKetQua"] == add_working_days(today_vn(), 5).isoformat()

@@ -98,12 +98,12 @@ def test_cancelled_payment_has_no_receipt(portal, agency):
     assert bill.status_code == 409 and bill.json()["MaLoi"] == "07"
 
 
-def test_ipn_is_retried_until_the_agency_answers_00(portal, agency):
+def test_ipn_is_retried_until_the_agency_answers_00(portal, control, agency):
     agency.replies.extend(["99", "99"])
     pay(portal, "REF-RETRY", dossier_code(12))
 
     def attempts():
-        p = portal.get("/_mock/payments", params={"ref": "REF-RETRY"}).json()["payments"][0]
+        p = control.get("/_mock/payments", params={"ref": "REF-RETRY"}).json()["payments"][0]
         return p["ipn_attempts"] if any(a["accepted"] for a in p["ipn_attempts"]) else None
 
     tries = wait_until(attempts, 10, what="IPN accepted after retries")
@@ -112,10 +112,10 @@ def test_ipn_is_retried_until_the_agency_answers_00(portal, agency):
 
 
 @pytest.mark.parametrize("mode", ["ipn_bad_checksum", "ipn_lower_amount", "ipn_duplicate"])
-def test_adversarial_ipn(portal, agency, mode):
-    portal.post("/_mock/adversarial", json={"mode": mode})
+def test_adversarial_ipn(portal, control, agency, mode):
+    control.post("/_mock/adversarial", json={"mode": mode})
     pay(portal, f"REF-{mode}", dossier_code(13))
-    attempts = portal.get("/_mock/payments", params={"ref": f"REF-{mode}"}).json()["payments"][0]["ipn_attempts"]
+    attempts = control.get("/_mock/payments", params={"ref": f"REF-{mode}"}).json()["payments"][0]["ipn_attempts"]
     flagged = [a for a in attempts if a["adversarial"] == mode]
     assert len(flagged) == 1
     ipn = flagged[0]["request"]
@@ -128,11 +128,11 @@ def test_adversarial_ipn(portal, agency, mode):
         assert valid and len(agency.ipns) == 2 and agency.ipns[0] == agency.ipns[1]
 
 
-def test_drop_callback_fault(portal, agency):
-    portal.post("/_mock/faults", json={"target": "ipn", "kind": "drop_callback", "count": 1})
+def test_drop_callback_fault(portal, control, agency):
+    control.post("/_mock/faults", json={"target": "ipn", "kind": "drop_callback", "count": 1})
     pay(portal, "REF-DROP", dossier_code(14))
     assert agency.ipns == []
-    attempts = portal.get("/_mock/payments", params={"ref": "REF-DROP"}).json()["payments"][0]["ipn_attempts"]
+    attempts = control.get("/_mock/payments", params={"ref": "REF-DROP"}).json()["payments"][0]["ipn_attempts"]
     assert "drop_callback" in attempts[0]["error"]
     pay(portal, "REF-AFTER", dossier_code(15))
     assert len(agency.ipns) == 1

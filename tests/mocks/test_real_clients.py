@@ -39,7 +39,7 @@ def lean_dossier(code: str, status: str = "1") -> dict:
     return {"MaHoSo": code, **LLTP, "ChuHoSo": "Nguyễn Văn An", "LoaiDoiTuong": "1", "TrangThaiHoSo": status}
 
 
-def test_null_for_optional_fields_accepted_on_create_and_update(portal, session):
+def test_null_for_optional_fields_accepted_on_create_and_update(portal, session, control):
     """Rule: an optional field sent as JSON null counts as absent (MaKetQuaThayThe, DanhSachHoSoBoSung,
     DanhSachGiayToKetQua, NgayTuChoi ...), on create and on update."""
     code = dossier_code(301)
@@ -49,7 +49,7 @@ def test_null_for_optional_fields_accepted_on_create_and_update(portal, session)
     update["NgayTiepNhan"], update["SoGiayToChuHoSo"] = stamp(-30), None
     r = send(portal, session, [update], updating=True)
     assert r.status_code == 200, r.text
-    view = portal.get(f"/_mock/dossiers/{code}").json()
+    view = control.get(f"/_mock/dossiers/{code}").json()
     assert view["TrangThaiHoSo"] == "2" and view["fields"]["SoGiayToChuHoSo"] == "001090012345"  # null kept it
 
 
@@ -72,7 +72,7 @@ def test_null_in_an_enumerated_optional_field_accepted_and_a_wrong_value_not(por
     assert r.status_code == 400 and "enum" in rules_of(r)
 
 
-def test_lean_dossier_created_then_updated(portal, session):
+def test_lean_dossier_created_then_updated(portal, session, control):
     """Rule: on create the portal requires the profile's `create` fields (KenhThucHien and NgayNopHoSo are not
     among them); a lean update (isUpdating "True") carries the `update` fields and keeps the stored others."""
     code = dossier_code(305)
@@ -81,7 +81,7 @@ def test_lean_dossier_created_then_updated(portal, session):
     r = send(portal, session, [{"MaHoSo": code, "MaTTHC": LLTP["MaTTHC"], "TrangThaiHoSo": "2",
                                 "NgayTiepNhan": stamp(-10)}], updating=True)
     assert r.status_code == 200, r.text
-    view = portal.get(f"/_mock/dossiers/{code}").json()
+    view = control.get(f"/_mock/dossiers/{code}").json()
     assert view["TrangThaiHoSo"] == "2" and view["fields"]["ChuHoSo"] == "Nguyễn Văn An"
     assert [h["status"] for h in view["status_history"]] == ["1", "2"]
 

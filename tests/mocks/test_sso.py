@@ -79,7 +79,7 @@ def start_flow(rp: RelyingParty, **extra):
     return meta, verifier, nonce, url, state
 
 
-def test_discovery_code_flow_pkce_id_token_and_userinfo(portal, rp):
+def test_discovery_code_flow_pkce_id_token_and_userinfo(portal, control, rp):
     meta, verifier, nonce, url, state = start_flow(rp)
     assert meta["issuer"] == f"{rp.portal_url}/oauth2/token"
     assert "S256" in meta["code_challenge_methods_supported"]
@@ -93,7 +93,7 @@ def test_discovery_code_flow_pkce_id_token_and_userinfo(portal, rp):
     assert info["HoVaTen"] == "Nguyễn Văn An" and info["SoDinhDanh"] == "001090012345" and info["LoaiTaiKhoan"] == "1"
     assert set(info) >= {"sub", "TechID", "SoCMND", "NgayThangNamSinh", "GioiTinh", "ThuDienTu", "ThuongTru", "loAs"}
     # the journal shows the exchange, with code and tokens masked
-    entries = portal.get("/_mock/journal", params={"role": "sso"}).json()["entries"]
+    entries = control.get("/_mock/journal", params={"role": "sso"}).json()["entries"]
     services = [e["service"] for e in entries]
     assert "redirect" in services and "token" in services and "userinfo" in services
     dump = str(entries)
@@ -102,8 +102,8 @@ def test_discovery_code_flow_pkce_id_token_and_userinfo(portal, rp):
 
 @pytest.mark.parametrize("mode", ["id_token_foreign_key", "id_token_alg_none", "id_token_wrong_iss",
                                   "id_token_wrong_aud", "id_token_wrong_nonce", "id_token_expired"])
-def test_tampered_id_token_is_detected_by_the_client(portal, rp, mode):
-    assert portal.post("/_mock/adversarial", json={"mode": mode}).status_code == 201
+def test_tampered_id_token_is_detected_by_the_client(portal, control, rp, mode):
+    assert control.post("/_mock/adversarial", json={"mode": mode}).status_code == 201
     meta, verifier, nonce, url, state = start_flow(rp)
     back = browser_login(rp.portal_url, url)
     token = rp.session.fetch_token(meta["token_endpoint"], authorization_response=back.headers["location"],
@@ -118,20 +118,20 @@ def test_tampered_id_token_is_detected_by_the_client(portal, rp, mode):
     assert rp.parse_id_token(token, nonce)["TechID"] == CITIZEN
 
 
-def test_tampered_state_is_detected_by_the_client(portal, rp):
-    portal.post("/_mock/adversarial", json={"mode": "tampered_state"})
+def test_tampered_state_is_detected_by_the_client(portal, control, rp):
+    control.post("/_mock/adversarial", json={"mode": "tampered_state"})
     meta, verifier, nonce, url, state = start_flow(rp)
     back = browser_login(rp.portal_url, url)
     assert parse_qs(urlsplit(back.headers["location"]).query)["state"][0] != state
     with pytest.raises(MismatchingStateException):
         rp.session.fetch_token(meta["token_endpoint"], authorization_response=back.headers["location"],
                                code_verifier=verifier, state=state)
-    out = portal.get("/_mock/journal", params={"role": "sso", "direction": "out"}).json()["entries"]
+    out = control.get("/_mock/journal", params={"role": "sso", "direction": "out"}).json()["entries"]
     assert out[-1]["request"]["adversarial"] == "tampered_state"
 
 
-def test_replayed_code_gets_invalid_grant(portal, rp):
-    portal.post("/_mock/adversarial", json={"mode": "replay_code"})
+def test_replayed_code_gets_invalid_grant(portal, control, rp):
+    control.post("/_mock/adversarial", json={"mode": "replay_code"})
     meta, verifier, nonce, url, state = start_flow(rp)
     back = browser_login(rp.portal_url, url)
     with pytest.raises(OAuthError) as err:
