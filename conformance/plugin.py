@@ -237,7 +237,7 @@ class CheckScope:
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         recorder = self.request.config.stash[STATE].recorder
-        run, check = self.run, self.check
+        run, check, c = self.run, self.check, self.checker
         duration = time.monotonic() - self.t0
         recorder.add_code(run.id, run.dossier_code)
         for code in run.extra_codes:
@@ -246,29 +246,59 @@ class CheckScope:
                 f"(dossier created only for a negative case).")
             if note not in recorder.notes.get(run.id, []):
                 recorder.note(run.id, note)
+        owned = getattr(self.request.module, "RULES", None)
         if exc_type is not None and not issubclass(exc_type, (NotApplicable, Blocked)):
+            if owned:
+                c.account_for(owned, f"not evaluated: the check stopped on an error ({exc_type.__name__})")
             self._write_evidence()
-            recorder.record(run.id, check, "error", f"{exc_type.__name__}: {exc}",
-                            [r.as_dict() for r in self.checker.results], self._evidence(), duration)
+            recorder.record(run.id, check, "error", f"{exc_type.__name__}: {exc}", self._rows(), self._evidence(),
+                            duration)
             return False
+        if owned:
+            c.account_for(owned, *self._missing_reason(exc_type, exc))
         self._write_evidence()
         evidence = self._evidence()
         self.request.node.stash[EVIDENCE] = [self.suite.run_dir / p for p in evidence]
         if exc_type is NotApplicable:
-            recorder.record(run.id, check, "not_applicable", str(exc), [], evidence, duration)
+            recorder.record(run.id, check, "not_applicable", str(exc), self._rows(), evidence, duration)
             pytest.skip(f"not applicable: {exc}")
-        if exc_type is Blocked:
-            recorder.record(run.id, check, "skipped", f"not evaluated: {exc}",
-                            [r.as_dict() for r in self.checker.results], evidence, duration)
-            pytest.skip(f"not evaluated: {exc}")
-        verdict = self.checker.verdict()
-        recorder.record(run.id, check, verdict, self.checker.reason(), [r.as_dict() for r in self.checker.results],
-                        evidence, duration)
+        verdict = c.verdict()
+        reason = f"not evaluated: {exc}" if exc_type is Blocked and verdict == "inconclusive" else c.reason()
+        recorder.record(run.id, check, verdict, reason, self._rows(), evidence, duration,
+                        unverified=[_unverified(r) for r in c.unverified])
         if verdict == "failed":
             lines = [f"{check} failed for {self.scenario['TenDVC']} ({self.scenario['MaDVC']}):"]
-            lines += [f"  ✗ {r.sentence()}" for r in sorted(self.checker.failures, key=lambda r: r.rule_id.startswith("complete_"))]
+            lines += [f"  ✗ {r.sentence()}" for r in sorted(c.failures, key=lambda r: r.rule_id.startswith("complete_"))]
             pytest.fail("\n".join(lines), pytrace=False)
+        if verdict == "inconclusive":
+            pytest.skip(f"inconclusive (không kết luận được): {reason}")
         return False
+
+    def _missing_reason(self, exc_type, exc) -> tuple[str, str]:
+        """Why a rule the check owns left no row, and the verdict it gets."""
+        if exc_type is NotApplicable:
+            return f"the check does not apply: {exc}", "not_applicable"
+        if exc_type is Blocked:
+            return f"not evaluated: {exc}", "not_evaluated"
+        first = next((r for r in self.checker.results if r.verdict == "failed"), None)
+        if first is not None:
+            return f"not evaluated: {first.name} failed first, and this rule reads what it would have given", "not_evaluated"
+        return "not evaluated: the check's flow did not reach this rule", "not_evaluated"
+
+    def _rows(self) -> list[dict[str, Any]]:
+        return [r.as_dict() for r in self.checker.results]
+
+    def exchange(self, name: str, *entries: dict[str, Any] | None) -> str | None:
+        """The journal exchange behind a verdict (request and reply, masked) as an evidence file; its path."""
+        kept = [e for e in entries if e]
+        if not kept:
+            return None
+        self.journal += kept
+        return self.suite.evidence.write_json(self.run.id, self.check, f"exchange-{name}.json", {
+            "run_id": self.suite.run_id, "service": self.run.id, "check": self.check, "case": name,
+            "exchanges": [{k: e.get(k) for k in ("id", "ts", "role", "direction", "method", "path", "service",
+                                                   "status_code", "error", "request", "response") if k in e}
+                          for e in kept]})
 
     def _write_evidence(self) -> None:
         ev = self.suite.evidence
@@ -288,6 +318,13 @@ class CheckScope:
 
     def _evidence(self) -> list[str]:
         return self.suite.evidence.list(self.run.id, self.check)
+
+
+def _unverified(r) -> dict[str, Any]:
+    out = {"rule_id": r.rule_id, "reason": r.note or ""}
+    if r.variant:
+        out["variant"] = r.variant
+    return out
 
 
 # -- attach evidence to allure after the test body (pytest-playwright artefacts otherwise miss the report) -----

@@ -13,7 +13,7 @@ from typing import Any, Callable
 from kiemthu.runtime import REPO_ROOT, make_run_dir
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
-OK = ("passed", "warning", "not_applicable")
+OK = ("passed", "passed_with_exceptions", "warning", "not_applicable")
 # pytest plugins installed alongside (load tests, property tests) that cost seconds of start-up and do nothing here
 NOT_NEEDED = ["-p", "no:locust", "-p", "no:respx", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:schemathesis",
               # the suite drives its own browser; the checks report through rules, not assert introspection

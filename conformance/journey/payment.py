@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from kiemthu.runtime import VN_TZ
 
 from conformance.adapter import FlowOutcome, PageSet
+from conformance.journal import forged_exchange
 
 if TYPE_CHECKING:
     from conformance.service import ServiceRun
@@ -45,7 +46,8 @@ def pay(run: ServiceRun, pages: PageSet, out: FlowOutcome) -> None:
     if lower is not None and (lower.get("shown_paid") or lower.get("portal_paid")):
         # the system took the lower amount as payment: the dossier cannot be paid again, and its flow goes on
         final = {**lower, "mode": None, "returned": lower["flow_ok"],
-                 "note": "the dossier was marked paid by the callback reporting a lower amount"}
+                 "note": "the dossier was marked paid by the callback reporting a lower amount" if lower.get("forged")
+                 else "the lower-amount callback was never sent: the first attempt paid the dossier genuinely"}
     else:
         final = pay_attempt(run, pages, "ipn_bad_checksum" if checking else None)
         if checking and final["flow_ok"]:
@@ -95,6 +97,8 @@ def pay_attempt(run: ServiceRun, pages: PageSet, mode: str | None) -> dict[str, 
     close_popups(run, pages)
     if mode:
         result["deliveries"] = deliveries(run, before)
+        # what the portal really sent: a mode switched off before the callback leaves a genuine payment
+        result["forged"] = forged_exchange(run.suite.portal.journal(after_id=before, role="ipn"), mode)
     if mode == "ipn_lower_amount":
         result["shown_paid"] = paid_shown(run)
         result["portal_paid"] = portal_paid(run)

@@ -49,9 +49,11 @@ def before_status_action(run: ServiceRun, status: str) -> None:
     """Before the second status-changing action, take the portal's adapter down for a few seconds (once per run)."""
     if "processing" not in run.checks or len(run.status_actions) != 1 or run.fault.get("injected"):
         return
-    if run.suite.target["portal"]["mode"] != "mock" or run.suite.shared.get("outage_done"):
-        if run.suite.shared.get("outage_done"):
-            run.fault = {"injected": False, "why": f"outage case run once per run, on {run.suite.shared['outage_done']}"}
+    if run.suite.target["portal"]["mode"] != "mock":
+        run.fault = {"injected": False, "why": "the portal is not the harness's mock: no outage can be injected"}
+        return
+    if run.suite.shared.get("outage_done"):
+        run.fault = {"injected": False, "why": f"outage case run once per run, on {run.suite.shared['outage_done']}"}
         return
     duration = OUTAGE_S
     run.suite.portal.fault(target="adapter", kind="http_5xx", value=503, count=OUTAGE_REQUESTS,

@@ -10,15 +10,16 @@ from kiemthu.logs import get_logger
 
 from conformance.adapter import FlowOutcome, PageSet
 from conformance.journey.sso import marker_text, markers
+from conformance.journal import forged_exchange
 from conformance.portal import PortalClient
+from conformance.rules.variants import variant_names
 
 if TYPE_CHECKING:
     from conformance.service import ServiceRun
 
 log = get_logger("conformance")
 
-SSO_MODES = ("id_token_foreign_key", "id_token_alg_none", "id_token_wrong_iss", "id_token_wrong_aud",
-             "id_token_wrong_nonce", "id_token_expired", "tampered_state", "replay_code")
+SSO_MODES = tuple(variant_names("ensure_login_refused"))  # conformance/rules/variants.yaml
 
 
 def sso_negatives(run: ServiceRun) -> dict[str, dict[str, Any]]:
@@ -49,6 +50,7 @@ def sso_negatives(run: ServiceRun) -> dict[str, dict[str, Any]]:
                 finally:
                     portal.disarm()
             seen["journal"] = portal.journal(after_id=cursor, role="sso")
+            seen["forged"] = forged_exchange(seen["journal"], mode)
             results[mode] = seen
     log.debug("SSO negatives done")
     suite.shared["sso_negatives"] = (run.id, {m: {k: v for k, v in r.items() if k != "journal"} for m, r in results.items()})
@@ -81,6 +83,7 @@ def _sso_probes(run: ServiceRun) -> None:
         cursor = max((int(e["id"]) for e in portal.journal(role="sso")), default=0)
         for mode in SSO_MODES:
             if available and mode not in available:
+                suite.negatives_http[mode] = {"not_served": f"the portal does not offer the adversarial mode '{mode}'"}
                 continue
             if not (deep_link and logged_in_text):
                 suite.negatives_http[mode] = {"needs_browser": True}
@@ -100,6 +103,7 @@ def _sso_probes(run: ServiceRun) -> None:
             entries = portal.journal(role="sso", after_id=cursor)
             cursor = max((int(e["id"]) for e in entries), default=cursor)
             seen["journal"] = entries
+            seen["forged"] = forged_exchange(entries, mode)
             suite.negatives_http[mode] = seen
     finally:
         portal.close()

@@ -82,10 +82,42 @@ def test_summary_validates_and_completion_needs_every_check(tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["run_id"] == "20261123-031200-abcd"
 
 
-def test_a_check_not_run_is_skipped_and_blocks_completion():
+def test_a_check_not_run_is_inconclusive_and_blocks_completion():
     suite = fake_suite(TARGET)
     rec = Recorder()
     rec.record("svc", "sso", "passed", "ok")
     summary = build_summary(suite, rec)
-    assert summary["services"][0]["checks"]["payment"]["verdict"] == "skipped"
+    assert summary["services"][0]["checks"]["payment"]["verdict"] == "inconclusive"
+    assert summary["services"][0]["checks"]["payment"]["reason"].startswith("not evaluated")
     assert not summary["services"][0]["completed"]
+    assert not list(validator("summary").iter_errors(summary))
+
+
+def test_an_inconclusive_check_makes_the_run_not_complete_and_exceptions_are_listed(tmp_path):
+    """A run is complete only when no check failed or was inconclusive; "passed with exceptions" names what it
+    could not verify."""
+    suite = fake_suite(TARGET)
+    rec = Recorder()
+    for check in ("sso", "submission", "processing"):
+        rec.record("svc", check, "passed", "ok")
+    clock = {"rule_id": "ensure_24h_clock_verifiable", "clause": "c", "title": "t", "verdict": "not_evaluated",
+             "severity": "warning", "note": "transaction made at 09:30 Vietnam time"}
+    rec.record("svc", "payment", "passed_with_exceptions", clock["note"], [clock],
+               unverified=[{"rule_id": clock["rule_id"], "reason": clock["note"]}])
+    summary = build_summary(suite, rec)
+    assert not list(validator("summary").iter_errors(summary)) and summary["services"][0]["completed"]
+    assert summary["services"][0]["checks"]["payment"]["unverified"][0]["rule_id"] == "ensure_24h_clock_verifiable"
+    forged = {"rule_id": "ensure_bad_ipn_refused", "clause": "c", "title": "t", "verdict": "not_evaluated",
+              "severity": "failure", "variant": "ipn_bad_checksum", "note": "no 'ipn_bad_checksum' callback sent"}
+    rec.record("svc", "payment", "inconclusive", "not evaluated: " + forged["note"], [forged])
+    summary = build_summary(suite, rec)
+    assert not list(validator("summary").iter_errors(summary)) and not summary["services"][0]["completed"]
+    # the schema holds the vocabulary: a rule not evaluated without a reason, or the old "skipped", is refused
+    bad = json.loads(json.dumps(summary))
+    bad["services"][0]["checks"]["payment"]["rules"][0].pop("note")
+    assert list(validator("summary").iter_errors(bad))
+    bad["services"][0]["checks"]["payment"]["verdict"] = "skipped"
+    assert list(validator("summary").iter_errors(bad))
+    no_list = json.loads(json.dumps(summary))
+    no_list["services"][0]["checks"]["payment"]["verdict"] = "passed_with_exceptions"
+    assert list(validator("summary").iter_errors(no_list))
