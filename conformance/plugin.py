@@ -6,10 +6,13 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from kiemthu.runtime import VN_TZ
 
 from conformance.rules.core import Checker
 
@@ -34,6 +37,8 @@ class KtState:
         self.recorder = Recorder()
         self.suite = None
         self.service_ids: list[str] = []
+        self.system_name = ""
+        self.service_names: dict[str, str] = {}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,7 +75,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from scenarios import load_scenario
 
         target = load_target(opts.target)
-        ids = [load_scenario(p)["id"] for p in target.scenario_paths()]
+        scenarios = [load_scenario(p) for p in target.scenario_paths()]
+        ids = [s["id"] for s in scenarios]
+        state.system_name = target["system"]["name"]
+        state.service_names = {s["id"]: f"{s['TenDVC']} ({s['MaDVC']})" for s in scenarios}
     except TargetError as exc:
         raise pytest.UsageError(exc.render()) from None
     unknown = [s for s in opts.services if s not in ids]
@@ -117,6 +125,28 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 CHECK_ORDER.index(check) if check in CHECK_ORDER else 99)
 
     items[:] = sorted(keep, key=key)
+    _suite_labels(state, items)
+
+
+def check_title(module) -> str:
+    """The Vietnamese name of a check: the first line of its module's docstring ("Kiểm tra 1 — …")."""
+    doc = (getattr(module, "__doc__", "") or "").strip()
+    return doc.splitlines()[0].rstrip(".") if doc else getattr(module, "CHECK", "?")
+
+
+def _suite_labels(state: KtState, items: list[pytest.Item]) -> None:
+    """Allure's tree by system › check › service instead of module paths."""
+    try:
+        import allure
+    except ImportError:
+        return
+    for item in items:
+        sid = getattr(item, "callspec", None) and item.callspec.params.get("kt_service_id")
+        if not sid or not _check_of(item):
+            continue
+        item.add_marker(allure.parent_suite(state.system_name))
+        item.add_marker(allure.suite(check_title(item.module)))
+        item.add_marker(allure.sub_suite(state.service_names.get(sid, sid)))
 
 
 # -- fixtures (requested by the conformance tests only; nothing is auto-used) ---------------------------------
@@ -217,6 +247,7 @@ class CheckScope:
         from kiemthu.logs import get_logger
 
         get_logger("conformance").debug("check %s/%s begins", self.run.id, self.check)
+        self.suite.progress.check_started(self.run.id, self.check)
         self._title()
         return self.checker
 
@@ -226,12 +257,15 @@ class CheckScope:
 
             fn = self.request.function
             doc = (fn.__doc__ or "").strip()
-            allure.dynamic.title(f"{doc.splitlines()[0] if doc else fn.__name__} — {self.scenario['TenDVC']}")
+            # the Vietnamese check name and the service: one title per service × check
+            allure.dynamic.title(f"{check_title(self.request.module)} — {self.scenario['TenDVC']} ({self.run.id})")
             allure.dynamic.description((getattr(self.request.module, "__doc__", "") or "") + "\n\n" + doc)
             allure.dynamic.label("service", self.run.id)
             allure.dynamic.label("run_id", self.suite.run_id)
             allure.dynamic.tag(self.check)
             allure.dynamic.parameter("MaDVC", self.scenario["MaDVC"])
+            allure.dynamic.parameter("Bắt đầu (giờ Việt Nam)", datetime.now(VN_TZ).strftime("%d/%m/%Y %H:%M:%S"),
+                                     excluded=True)
         except Exception:
             pass
 
@@ -253,6 +287,7 @@ class CheckScope:
             self._write_evidence()
             recorder.record(run.id, check, "error", f"{exc_type.__name__}: {exc}", self._rows(), self._evidence(),
                             duration)
+            self.suite.progress.check_ended(run.id, check, "error", duration, f"{exc_type.__name__}: {exc}")
             return False
         if owned:
             c.account_for(owned, *self._missing_reason(exc_type, exc))
@@ -261,11 +296,13 @@ class CheckScope:
         self.request.node.stash[EVIDENCE] = [self.suite.run_dir / p for p in evidence]
         if exc_type is NotApplicable:
             recorder.record(run.id, check, "not_applicable", str(exc), self._rows(), evidence, duration)
+            self.suite.progress.check_ended(run.id, check, "not_applicable", duration, str(exc))
             pytest.skip(f"not applicable: {exc}")
         verdict = c.verdict()
         reason = f"not evaluated: {exc}" if exc_type is Blocked and verdict == "inconclusive" else c.reason()
         recorder.record(run.id, check, verdict, reason, self._rows(), evidence, duration,
                         unverified=[_unverified(r) for r in c.unverified])
+        self.suite.progress.check_ended(run.id, check, verdict, duration, reason)
         if verdict == "failed":
             lines = [f"{check} failed for {self.scenario['TenDVC']} ({self.scenario['MaDVC']}):"]
             lines += [f"  ✗ {r.sentence()}" for r in sorted(c.failures, key=lambda r: r.rule_id.startswith("complete_"))]
@@ -372,3 +409,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     from conformance.summary import build_summary, write_summary
 
     write_summary(state.suite.run_dir / "summary.json", build_summary(state.suite, state.recorder))
+    results = getattr(session.config.option, "allure_report_dir", None)
+    if results:
+        write_allure_context(Path(results), state.suite)
+
+
+def write_allure_context(results: Path, suite) -> None:
+    """environment.properties and executor.json: what Allure shows in its Environment and Executors panels."""
+    import json
+
+    from kiemthu import __version__
+
+    target = suite.target
+    env = {"He_thong": target["system"]["name"], "Dia_chi_he_thong": target["system"]["base_url"],
+           "Cong_DVCQG": target["portal"]["base_url"], "Che_do_cong": target["portal"].get("mode", ""),
+           "Ho_so_giao_dien": suite.profile.get("name", ""), "Ma_lan_chay": suite.run_id,
+           "Bat_dau_gio_Viet_Nam": suite.started_at.strftime("%d/%m/%Y %H:%M:%S"),
+           "Loi_gia_lap": ",".join(suite.opts.defects) or "khong", "kiemthu": __version__}
+    results.mkdir(parents=True, exist_ok=True)
+    lines = [f"{k}={str(v).replace(chr(10), ' ')}" for k, v in env.items()]
+    (results / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    executor = {"name": "kiemthu", "type": "kiemthu", "buildName": f"Lần chạy {suite.run_id}",
+                "buildOrder": int(suite.started_at.strftime("%Y%m%d%H%M%S")),
+                "reportName": f"Kiểm thử kết nối Cổng DVCQG — {target['system']['name']}"}
+    (results / "executor.json").write_text(json.dumps(executor, ensure_ascii=False), encoding="utf-8")

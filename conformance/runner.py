@@ -40,7 +40,7 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
                 defects: list[str] | tuple[str, ...] = ()) -> list[str]:
     args = [str(CHECKS_DIR), "--target", str(Path(target).resolve()), "--run-dir", str(run_dir),
             f"--junitxml={run_dir / 'junit.xml'}", f"--alluredir={run_dir / 'allure-results'}",
-            "-p", "no:cacheprovider", *NOT_NEEDED, "-q", "-rfEs", "--no-header", "-o", "junit_family=xunit2",
+            "-p", "no:cacheprovider", *NOT_NEEDED, "-q", "-rfE", "--no-header", "-o", "junit_family=xunit2",
             "--rootdir", str(REPO_ROOT)]
     for s in services:
         args += ["--kt-service", s]
@@ -62,6 +62,7 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     from rich.console import Console
 
     from conformance.portal import mock_process
+    from conformance.progress import follow
     from kiemthu.target import TargetError, load_target
 
     console = Console(stderr=True)
@@ -100,11 +101,7 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
                     shutil.rmtree(run_dir, ignore_errors=True)
                 return refuse(problems)
             print(f"Run directory: {run_dir}", flush=True)
-            for line in proc.stdout:
-                log.write(line)
-                log.flush()  # a person tailing the log sees a prompt (manual officer mode) at once
-                sys.stdout.write(line)
-            code = proc.wait()
+            code = follow(proc, run_dir, log)
         if while_portal_up is not None and (run_dir / "summary.json").is_file():
             while_portal_up(run_dir)
     finally:

@@ -3,9 +3,11 @@ observed, its dossier code; the bookkeeping (traces, timeline, journal waits) li
 
 from __future__ import annotations
 
+import contextlib
+import threading
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from kiemthu.runtime import VN_TZ
 
@@ -18,6 +20,10 @@ from conformance.suite import Suite
 FLOW_ORDER = ("citizen_login", "open_service", "submit", "pay", "logout", "officer_login", "officer_process")
 NEEDS = {"open_service": ["citizen_login"], "submit": ["open_service"], "pay": ["submit"], "logout": ["citizen_login"],
          "officer_login": [], "officer_process": ["submit", "officer_login"], "citizen_login": []}
+# how the reports and the live progress name a flow
+FLOW_TITLES = {"citizen_login": "Công dân đăng nhập qua Cổng DVCQG", "open_service": "Mở dịch vụ công",
+               "submit": "Nộp hồ sơ", "pay": "Thanh toán lệ phí", "logout": "Đăng xuất",
+               "officer_login": "Cán bộ đăng nhập", "officer_process": "Cán bộ xử lý hồ sơ"}
 # flows the suite shapes itself; the others are run as the adapter declares them
 JOURNEY = {"citizen_login": sso.citizen_login, "open_service": sso.open_service, "pay": payment.pay,
            "logout": sso.logout}
@@ -43,6 +49,19 @@ class Hooks:
     def after_step(self, flow: str, step: dict) -> None:
         if step.get("marks_status"):
             self.run.status_actions.append((step["marks_status"], datetime.now(VN_TZ)))
+
+    @contextlib.contextmanager
+    def step_scope(self, flow: str, what: str) -> Iterator[None]:
+        """One flow step: announced on the progress channel, and an Allure step lasting as long as the step."""
+        title = f"{FLOW_TITLES.get(flow, flow)}: {what}"
+        self.run.suite.progress.step(self.run.id, title)
+        if threading.current_thread() is not threading.main_thread():
+            yield  # Allure's lifecycle follows the test of the main thread only
+            return
+        import allure
+
+        with allure.step(title):
+            yield
 
 
 class ServiceRun:

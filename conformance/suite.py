@@ -18,6 +18,7 @@ from kiemthu.runtime import CHROMIUM_ARGS, VN_TZ, ManagedProcess, chromium_path,
 from conformance.adapter import load_adapter
 from conformance.evidence import Evidence
 from conformance.portal import PortalClient, mock_process
+from conformance.progress import ProgressLog
 from conformance.runner import MOCK_PROVIDED
 
 if TYPE_CHECKING:
@@ -52,6 +53,7 @@ class Suite:
         self.run_dir = make_run_dir(opts.run_dir)
         self.run_id = self.run_dir.name if RUN_ID.match(self.run_dir.name) else new_run_id()
         self.evidence = Evidence(self.run_dir)
+        self.progress = ProgressLog(self.run_dir)
         self.started_at = datetime.now(VN_TZ)
         deadlines = self.target.get("deadlines") or {}
         self.sync_s = float(deadlines.get("sync_s", 15))
@@ -121,6 +123,7 @@ class Suite:
             self._browser.close()
             self._pw.stop()
         self.portal.close()
+        self.progress.close()
         if self.mock:
             self.mock.stop()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -177,8 +178,10 @@ class Executor:
             where = f"adapter.flows.{flow}[{index}]"
             started = time.monotonic()
             self.hooks.before_step(flow, step)
+            scope_of_step = getattr(self.hooks, "step_scope", None)
             try:
-                self.run_step(flow, step, pages, scope, out, index, where)
+                with scope_of_step(flow, desc) if scope_of_step else contextlib.nullcontext():
+                    self.run_step(flow, step, pages, scope, out, index, where)
             except StepFailed:
                 raise
             except AdapterError:

@@ -103,6 +103,9 @@ def test_3_payment(kt_check):
             else:
                 c.not_evaluated(pay.ensure_repeated_ipn_idempotent, "no genuine payment reached the portal, so a "
                                 "replayed callback could not be told apart from the first one")
+        elif final.get("note"):  # the first attempt already paid the dossier: no second, forged-then-genuine one
+            c.not_evaluated(pay.ensure_bad_ipn_refused, f"no forged-checksum case: {final['note']}", variant="ipn_bad_checksum")
+            c.not_evaluated(pay.ensure_repeated_ipn_idempotent, f"no genuine payment to replay: {final['note']}")
 
 
 def _judge_forged_callback(kt_check, c, attempt: dict, shown_paid, portal_paid) -> None:

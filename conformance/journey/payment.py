@@ -70,6 +70,8 @@ def pay_attempt(run: ServiceRun, pages: PageSet, mode: str | None) -> dict[str, 
     quiet = mode == "ipn_lower_amount"  # its evidence is the return page and the dossier list
     if quiet:
         run.executor.shots = "failures"
+    if mode:
+        run.suite.progress.step(run.id, f"Thanh toán: thông báo thanh toán giả mạo ({mode})")
     lock = run.suite.arming if mode else contextlib.nullcontext()
     try:
         with lock:

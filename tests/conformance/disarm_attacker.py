@@ -24,7 +24,7 @@ def main(base_url: str, out_path: str) -> None:
                     out.flush()
             except (httpx.HTTPError, ValueError, AttributeError):
                 time.sleep(0.05)  # the portal is not up yet, or answers something else
-            time.sleep(0.002)
+            time.sleep(0.005)
 
 
 if __name__ == "__main__":

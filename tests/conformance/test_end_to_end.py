@@ -47,6 +47,25 @@ def test_reference_system_passes_every_check(tmp_path):
         assert list(folder.glob("*.png")), check
     assert (run_dir / "journal.jsonl").stat().st_size > 0 and (run_dir / "junit.xml").is_file()
     assert list((run_dir / "allure-results").glob("*-attachment.png"))
+    # the live progress channel: each check started and ended, with the steps played in between
+    events = [json.loads(line) for line in (run_dir / "progress.jsonl").read_text(encoding="utf-8").splitlines()]
+    ended = {e["check"]: e["verdict"] for e in events if e["event"] == "check" and e["state"] == "end"}
+    assert ended == {c: v["verdict"] for c, v in svc["checks"].items()}
+    assert {e["check"] for e in events if e["event"] == "step"} >= {"sso", "submission", "payment"}
+    # Allure: a step per flow step with its real duration, Vietnamese titles, suites by system › check › service,
+    # environment and executor filled in
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in (run_dir / "allure-results").glob("*-result.json")]
+    assert len({r["name"] for r in results}) == len(results) == 4
+    for r in results:
+        labels = {(label["name"], label["value"]) for label in r["labels"]}
+        assert ("suite", r["name"].split(" — ")[0]) in labels and r["name"].startswith("Kiểm tra")
+        assert not any(n == "suite" and v.startswith("conformance") for n, v in labels)
+    steps = [s for r in results for s in r.get("steps", [])]
+    assert any(s["name"].startswith("Công dân đăng nhập qua Cổng DVCQG: ") for s in steps)
+    assert max(s["stop"] - s["start"] for s in steps) > 50  # milliseconds: the work, not the bookkeeping
+    env = (run_dir / "allure-results" / "environment.properties").read_text(encoding="utf-8")
+    assert f"Ma_lan_chay={summary['run_id']}" in env
+    assert json.loads((run_dir / "allure-results" / "executor.json").read_text(encoding="utf-8"))["buildName"].endswith(summary["run_id"])
     # secrets never land in the run directory, not even inside traces
     secrets = [os.environ[v].encode() for v in SECRET_VARS]
     for path in run_dir.rglob("*"):
