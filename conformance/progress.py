@@ -55,8 +55,9 @@ class ProgressLog:
         self.emit("check", service, check=check, state="end", verdict=verdict, seconds=round(seconds, 2),
                   reason=reason[:300])
 
-    def step(self, service: str, what: str) -> None:
-        self.emit("step", service, check=self.current.get(service), what=what[:160])
+    def step(self, service: str, what: str, check: str | None = None) -> None:
+        """`check`: the check the step serves (a flow runs when the first check needs it), else the current one."""
+        self.emit("step", service, check=check or self.current.get(service), what=what[:160])
 
     def close(self) -> None:
         with self._lock:
@@ -78,13 +79,17 @@ class Board:
             return None
         row = self.rows.setdefault((service, check), {"service": service, "check": check, "state": "waiting"})
         if event["event"] == "check" and event.get("state") == "start":
-            row.update(state="running", started=event["t"], step="")
+            row.setdefault("started", event["t"])
+            row.update(state="running")
         elif event["event"] == "check" and event.get("state") == "end":
-            row.update(state="done", verdict=event.get("verdict"), seconds=event.get("seconds"),
+            # the time since its first step: its flows may have run while an earlier check needed them
+            seconds = event["t"] - row.get("started", event["t"]) or event.get("seconds") or 0
+            row.update(state="done", verdict=event.get("verdict"), seconds=round(max(seconds, event.get("seconds") or 0), 1),
                        reason=event.get("reason", ""))
             return row
-        elif event["event"] == "step" and row.get("state") == "running":
-            row.update(step=event.get("what", ""), step_started=event["t"])
+        elif event["event"] == "step" and row.get("state") != "done":
+            row.setdefault("started", event["t"])
+            row.update(state="running", step=event.get("what", ""))
         return None
 
     def table(self, now: float | None = None):

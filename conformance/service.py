@@ -54,7 +54,7 @@ class Hooks:
     def step_scope(self, flow: str, what: str) -> Iterator[None]:
         """One flow step: announced on the progress channel, and an Allure step lasting as long as the step."""
         title = f"{FLOW_TITLES.get(flow, flow)}: {what}"
-        self.run.suite.progress.step(self.run.id, title)
+        self.run.suite.progress.step(self.run.id, title, CHECK_OF_FLOW.get(flow))
         if threading.current_thread() is not threading.main_thread():
             yield  # Allure's lifecycle follows the test of the main thread only
             return

@@ -71,7 +71,7 @@ def pay_attempt(run: ServiceRun, pages: PageSet, mode: str | None) -> dict[str, 
     if quiet:
         run.executor.shots = "failures"
     if mode:
-        run.suite.progress.step(run.id, f"Thanh toán: thông báo thanh toán giả mạo ({mode})")
+        run.suite.progress.step(run.id, f"Thanh toán: thông báo thanh toán giả mạo ({mode})", "payment")
     lock = run.suite.arming if mode else contextlib.nullcontext()
     try:
         with lock:
@@ -93,7 +93,7 @@ def pay_attempt(run: ServiceRun, pages: PageSet, mode: str | None) -> dict[str, 
     # a refused callback leaves no success page to wait for
     success = None if mode == "ipn_lower_amount" else \
         run.executor.marker("payment_succeeded", pages, timeout_s=3.0 if attempt.ok else 0.2)
-    landing = run.suite.evidence.screenshot(pages.current, run.id, "payment", f"return-{mode or 'genuine'}")
+    landing = landing_screenshot(run, pages, f"return-{mode or 'genuine'}")
     result = {"mode": mode, "flow_ok": attempt.ok, "error": attempt.error, "returned": bool(success),
               "moment": moment, "where": landing, "journal_after": before, "steps": attempt.steps}
     close_popups(run, pages)
@@ -174,3 +174,23 @@ def close_popups(run: ServiceRun, pages: PageSet) -> None:
         if p is not pages.main and not p.is_closed():
             p.close()
     pages.current = pages.main
+
+
+def landing_screenshot(run: ServiceRun, pages: PageSet, stem: str) -> str | None:
+    """The page the citizen landed on after the callbacks; when it is the very image the flow's last step already
+    took, that earlier file is the evidence (two identical files would pass for two moments)."""
+    evidence = run.suite.evidence
+    before = [p for p in evidence.list(run.id, "payment") if p.endswith(".png")]
+    shot = evidence.screenshot(pages.current, run.id, "payment", stem)
+    if not shot or not before:
+        return shot
+    new, old = evidence.run_dir / shot, evidence.run_dir / before[-1]
+    try:
+        same = new.read_bytes() == old.read_bytes()
+    except OSError:
+        return shot
+    if not same:
+        return shot
+    new.unlink()
+    evidence.files[(run.id, "payment")].remove(shot)
+    return before[-1]

@@ -88,7 +88,7 @@ def _sso_probes(run: ServiceRun) -> None:
             if not (deep_link and logged_in_text):
                 suite.negatives_http[mode] = {"needs_browser": True}
                 continue
-            suite.progress.step(run.id, f"SSO: đăng nhập với thông điệp giả mạo ({mode})")
+            suite.progress.step(run.id, f"SSO: đăng nhập với thông điệp giả mạo ({mode})", "sso")
             t = time.monotonic()
             with suite.arming:
                 waited += time.monotonic() - t

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -121,3 +122,32 @@ def test_an_inconclusive_check_makes_the_run_not_complete_and_exceptions_are_lis
     no_list = json.loads(json.dumps(summary))
     no_list["services"][0]["checks"]["payment"]["verdict"] = "passed_with_exceptions"
     assert list(validator("summary").iter_errors(no_list))
+
+
+class FakePage:
+    """A page whose screenshot is a fixed image (the fast CDP path is unavailable, so the plain one is used)."""
+
+    def __init__(self, image: bytes):
+        self.image = image
+
+    @property
+    def context(self):
+        raise RuntimeError("no CDP here")
+
+    def screenshot(self, path: str, timeout: float) -> None:
+        Path(path).write_bytes(self.image)
+
+
+def test_a_landing_identical_to_the_last_step_is_not_saved_twice(tmp_path):
+    """Issue: the forged-IPN evidence was `05-return-ipn-bad-checksum.png`, byte-identical to step 04; the proof
+    names the earlier image instead of a second copy that passes for another moment."""
+    from conformance.evidence import Evidence
+    from conformance.journey.payment import landing_screenshot
+
+    run = SimpleNamespace(id="svc", suite=SimpleNamespace(evidence=Evidence(tmp_path)))
+    step = run.suite.evidence.screenshot(FakePage(b"receipt"), "svc", "payment", "pay-confirm")
+    same = landing_screenshot(run, SimpleNamespace(current=FakePage(b"receipt")), "return-ipn_bad_checksum")
+    assert same == step and len(list((tmp_path / "evidence" / "svc" / "payment").glob("*.png"))) == 1
+    other = landing_screenshot(run, SimpleNamespace(current=FakePage(b"refused")), "return-ipn_lower_amount")
+    assert other != step and (tmp_path / other).read_bytes() == b"refused"
+    assert run.suite.evidence.list("svc", "payment") == [step, other]
