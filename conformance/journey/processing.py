@@ -22,6 +22,7 @@ def manual_processing(run: ServiceRun) -> FlowOutcome:
 
     out = FlowOutcome("officer_process", started=datetime.now(VN_TZ))
     out.journal_after = run.suite.sync_journal()
+    run.fault = {"injected": False, "why": "manual officer mode: no outage can be timed between a person's actions"}
     code = run.dossier_code
     officer = run.suite.target.get("officer") or {}
     deadline = float(officer.get("manual_deadline_s", 1800))
