@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from kiemthu.logs import get_logger
 from kiemthu.runtime import VN_TZ
 
 from conformance.rules.core import Checker
@@ -244,12 +245,58 @@ class CheckScope:
 
     # context manager -----------------------------------------------------------------------------------------
     def __enter__(self) -> Checker:
-        from kiemthu.logs import get_logger
-
         get_logger("conformance").debug("check %s/%s begins", self.run.id, self.check)
         self.suite.progress.check_started(self.run.id, self.check)
         self._title()
         return self.checker
+
+    def tell_rules(self) -> None:
+        """Every rule row as an Allure step under "Các quy tắc", titled in Vietnamese when the data has a title."""
+        listener = self.request.config.pluginmanager.getplugin("allure_listener")
+        test = listener.allure_logger.get_test(None) if listener is not None else None
+        if test is None or not self.checker.results:
+            return
+        from allure_commons.model2 import Status, StatusDetails, TestStepResult
+
+        from conformance.rules.variants import title_vi
+
+        status = {"passed": Status.PASSED, "failed": Status.FAILED, "warning": Status.BROKEN, "error": Status.BROKEN}
+        now = int(time.time() * 1000)
+        rows = []
+        for r in self.checker.results:
+            name = title_vi(r.rule_id, r.variant) or r.title
+            detail = r.note if r.verdict in ("not_applicable", "not_evaluated") else \
+                (r.sentence() if r.verdict in ("failed", "warning") else None)
+            rows.append(TestStepResult(name=f"{name} ({r.name})", start=now, stop=now,
+                                       status=status.get(r.verdict, Status.SKIPPED),
+                                       statusDetails=StatusDetails(message=detail) if detail else None))
+        worst = Status.FAILED if any(s.status == Status.FAILED for s in rows) else Status.PASSED
+        test.steps.append(TestStepResult(name=f"Các quy tắc ({len(rows)})", start=now, stop=now, status=worst,
+                                         steps=rows))
+
+    def tell_earlier_flows(self) -> None:
+        """The steps of this check's flows that ran while an earlier check needed them (the SSO check's logout
+        comes after the payment), as Allure steps of this check with their real start and duration."""
+        flows = self.run.told_elsewhere.pop(self.check, [])
+        listener = self.request.config.pluginmanager.getplugin("allure_listener")
+        if not flows or listener is None:
+            return
+        from allure_commons.model2 import Status, TestStepResult
+
+        from conformance.service import FLOW_TITLES
+
+        test = listener.allure_logger.get_test(None)
+        if test is None:
+            return
+        for flow in flows:
+            for s in getattr(self.run.flows.get(flow), "steps", None) or []:
+                if "at" not in s:
+                    continue
+                start = int(s["at"] * 1000)
+                test.steps.append(TestStepResult(name=f"{FLOW_TITLES.get(flow, flow)}: {s['what']}", start=start,
+                                                 stop=start + int(s["s"] * 1000),
+                                                 status=Status.PASSED if s.get("ok") else Status.FAILED))
+                test.start = min(test.start or start, start)  # the check's work began with its first flow
 
     def _title(self) -> None:
         try:
@@ -281,6 +328,10 @@ class CheckScope:
             if note not in recorder.notes.get(run.id, []):
                 recorder.note(run.id, note)
         owned = getattr(self.request.module, "RULES", None)
+        try:
+            self.tell_earlier_flows()
+        except Exception as exc:  # the Allure view must never change a verdict
+            get_logger("conformance").debug("allure steps of %s/%s not added: %s", run.id, check, exc)
         if exc_type is not None and not issubclass(exc_type, (NotApplicable, Blocked)):
             if owned:
                 c.account_for(owned, f"not evaluated: the check stopped on an error ({exc_type.__name__})")
@@ -300,6 +351,10 @@ class CheckScope:
             pytest.skip(f"not applicable: {exc}")
         verdict = c.verdict()
         reason = f"not evaluated: {exc}" if exc_type is Blocked and verdict == "inconclusive" else c.reason()
+        try:
+            self.tell_rules()
+        except Exception as exc_:  # the Allure view must never change a verdict
+            get_logger("conformance").debug("allure rule steps of %s/%s not added: %s", run.id, check, exc_)
         recorder.record(run.id, check, verdict, reason, self._rows(), evidence, duration,
                         unverified=[_unverified(r) for r in c.unverified])
         self.suite.progress.check_ended(run.id, check, verdict, duration, reason)

@@ -54,9 +54,13 @@ class Hooks:
     def step_scope(self, flow: str, what: str) -> Iterator[None]:
         """One flow step: announced on the progress channel, and an Allure step lasting as long as the step."""
         title = f"{FLOW_TITLES.get(flow, flow)}: {what}"
-        self.run.suite.progress.step(self.run.id, title, CHECK_OF_FLOW.get(flow))
-        if threading.current_thread() is not threading.main_thread():
-            yield  # Allure's lifecycle follows the test of the main thread only
+        check = CHECK_OF_FLOW.get(flow)
+        self.run.suite.progress.step(self.run.id, title, check)
+        if threading.current_thread() is not threading.main_thread() or \
+                check != self.run.suite.progress.current.get(self.run.id):
+            # Allure's lifecycle follows the test of the main thread; a flow run while another check needed it is
+            # told in its own check's test (CheckScope replays its steps there)
+            yield
             return
         import allure
 
@@ -74,6 +78,7 @@ class ServiceRun:
         self.id = scenario["id"]
         self.checks = suite.selected_checks(entry)
         self.flows: dict[str, FlowOutcome] = {}
+        self.told_elsewhere: dict[str, list[str]] = {}  # check → its flows run while another check was current
         self.status_actions: list[tuple[str, datetime]] = []
         self.fault: dict[str, Any] = {"injected": False}
         self.extra_codes: list[str] = []  # dossiers created only for a negative case
@@ -134,6 +139,8 @@ class ServiceRun:
             if flow == "pay" and not self.charges_fee():
                 continue
             self.flows[flow] = self._run(flow)
+            if CHECK_OF_FLOW[flow] != self.suite.progress.current.get(self.id):
+                self.told_elsewhere.setdefault(CHECK_OF_FLOW[flow], []).append(flow)
         if name not in self.flows:
             self.flows[name] = FlowOutcome(name, skipped="not part of this service")
         return self.flows[name]

@@ -56,7 +56,8 @@ def pay(run: ServiceRun, pages: PageSet, out: FlowOutcome) -> None:
             out.observations["replay"] = replay_genuine(run, final)
         final["shown_paid"] = paid_shown(run) if final["flow_ok"] else None
     out.observations["final"] = final
-    out.steps = final.get("steps", [])
+    # every attempt's steps, the lower-amount one first (the timeline and the report tell the whole payment)
+    out.steps = ([] if lower is None or lower is final else lower.get("steps", [])) + final.get("steps", [])
     out.ok = final["flow_ok"] and final["returned"]
     out.error = final.get("error")
     out.finished = datetime.now(VN_TZ)

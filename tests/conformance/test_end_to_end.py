@@ -61,7 +61,11 @@ def test_reference_system_passes_every_check(tmp_path):
         suite = next(v for n, v in labels if n == "suite")
         assert r["name"].startswith(suite + " — ") and suite.startswith("Kiểm tra")
         assert not any(n == "suite" and v.startswith("conformance") for n, v in labels)
+    # each check tells its own flows' steps, even those run while an earlier check needed them
+    assert all(r.get("steps") for r in results), [r["name"] for r in results if not r.get("steps")]
     steps = [s for r in results for s in r.get("steps", [])]
+    rule_rows = [child["name"] for s in steps if s["name"].startswith("Các quy tắc") for child in s["steps"]]
+    assert "Từ chối ID token ký bằng khoá lạ (ensure_login_refused[id_token_foreign_key])" in rule_rows
     assert any(s["name"].startswith("Công dân đăng nhập qua Cổng DVCQG: ") for s in steps)
     assert max(s["stop"] - s["start"] for s in steps) > 50  # milliseconds: the work, not the bookkeeping
     env = (run_dir / "allure-results" / "environment.properties").read_text(encoding="utf-8")
