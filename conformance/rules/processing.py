@@ -47,7 +47,7 @@ def ensure_each_step_synced(history: list[tuple[str, dict, bool]], expected: lis
     missing = [s for s in expected if s not in got]
     if missing:
         raise RuleViolation(expected=expected, actual=got, where=where,
-                            note=f"not synced: {', '.join(missing)} (the portal accepted: {', '.join(got) or 'none'})")
+                            note=f"not synced: {', '.join(missing)} (the portal accepted: {', '.join(dict.fromkeys(got)) or 'none'})")
     position, late = 0, []
     for status in expected:  # each step after the one before it
         if status in got[position:]:

@@ -46,6 +46,9 @@ def test_reference_system_passes_every_check(tmp_path):
         assert (folder / "rules.json").is_file() and (folder / "trace.zip").is_file(), check
         assert list(folder.glob("*.png")), check
     assert (run_dir / "journal.jsonl").stat().st_size > 0 and (run_dir / "junit.xml").is_file()
+    # the payment's journal slice holds the whole payment, the first (lower-amount) attempt included
+    slice_ = json.loads((run_dir / "evidence" / SERVICE / "payment" / "journal.json").read_text(encoding="utf-8"))
+    assert {(e.get("request") or {}).get("adversarial") for e in slice_["entries"]} >= {"ipn_lower_amount", "ipn_bad_checksum"}
     assert list((run_dir / "allure-results").glob("*-attachment.png"))
     # the live progress channel: each check started and ended, with the steps played in between
     events = [json.loads(line) for line in (run_dir / "progress.jsonl").read_text(encoding="utf-8").splitlines()]
