@@ -26,24 +26,10 @@ def variant_info(rule_id: str, variant: str) -> dict[str, Any]:
     return _variants().get(rule_id, {}).get(variant, {})
 
 
-CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
-
-
-@functools.cache
-def _catalogue() -> dict[str, Any]:
-    import yaml
-
-    try:
-        data = yaml.safe_load(CATALOGUE_FILE.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError):
-        return {}
-    data = data.get("rules", data) if isinstance(data, dict) else {}
-    return data if isinstance(data, dict) else {}
-
-
 def title_vi(rule_id: str, variant: str | None = None) -> str | None:
-    """The Vietnamese title of a rule (or of one of its cases), when the catalogue or the variants file has one."""
+    """The Vietnamese title of a rule (or of one of its cases), when the variants file or the catalogue has one."""
+    from conformance.rules.core import legal_source
+
     if variant and variant_info(rule_id, variant).get("title_vi"):
         return variant_info(rule_id, variant)["title_vi"]
-    entry = _catalogue().get(rule_id)
-    return entry.get("title_vi") if isinstance(entry, dict) else None
+    return legal_source(rule_id).get("title_vi")
