@@ -103,3 +103,18 @@ def accepted(entry: dict[str, Any]) -> bool:
         return False
     code = response_of(entry).get("error_code")
     return code in (0, "0", None)
+
+
+def adversarial_mode(entry: dict[str, Any]) -> str | None:
+    """The adversarial mode the portal played in this exchange, as its journal marks it (a forged IPN or redirect
+    carries `adversarial` in its request; a forged token answer has error `adversarial:<mode>`)."""
+    request = entry.get("request")
+    if isinstance(request, dict) and request.get("adversarial"):
+        return str(request["adversarial"])
+    error = str(entry.get("error") or "")
+    return error.split(":", 1)[1] if error.startswith("adversarial:") else None
+
+
+def forged_exchange(entries: Iterable[dict[str, Any]], mode: str) -> dict[str, Any] | None:
+    """The journal entry in which the portal actually served or sent its forged message `mode`, if any."""
+    return next((e for e in entries if adversarial_mode(e) == mode), None)

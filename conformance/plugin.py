@@ -6,10 +6,14 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+from kiemthu.logs import get_logger
+from kiemthu.runtime import VN_TZ
 
 from conformance.rules.core import Checker
 
@@ -34,6 +38,8 @@ class KtState:
         self.recorder = Recorder()
         self.suite = None
         self.service_ids: list[str] = []
+        self.system_name = ""
+        self.service_names: dict[str, str] = {}
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -70,7 +76,10 @@ def pytest_configure(config: pytest.Config) -> None:
         from scenarios import load_scenario
 
         target = load_target(opts.target)
-        ids = [load_scenario(p)["id"] for p in target.scenario_paths()]
+        scenarios = [load_scenario(p) for p in target.scenario_paths()]
+        ids = [s["id"] for s in scenarios]
+        state.system_name = target["system"]["name"]
+        state.service_names = {s["id"]: f"{s['TenDVC']} ({s['MaDVC']})" for s in scenarios}
     except TargetError as exc:
         raise pytest.UsageError(exc.render()) from None
     unknown = [s for s in opts.services if s not in ids]
@@ -117,6 +126,28 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
                 CHECK_ORDER.index(check) if check in CHECK_ORDER else 99)
 
     items[:] = sorted(keep, key=key)
+    _suite_labels(state, items)
+
+
+def check_title(module) -> str:
+    """The Vietnamese name of a check: the first line of its module's docstring ("Kiểm tra 1 — …")."""
+    doc = (getattr(module, "__doc__", "") or "").strip()
+    return doc.splitlines()[0].rstrip(".") if doc else getattr(module, "CHECK", "?")
+
+
+def _suite_labels(state: KtState, items: list[pytest.Item]) -> None:
+    """Allure's tree by system › check › service instead of module paths."""
+    try:
+        import allure
+    except ImportError:
+        return
+    for item in items:
+        sid = getattr(item, "callspec", None) and item.callspec.params.get("kt_service_id")
+        if not sid or not _check_of(item):
+            continue
+        item.add_marker(allure.parent_suite(state.system_name))
+        item.add_marker(allure.suite(check_title(item.module)))
+        item.add_marker(allure.sub_suite(state.service_names.get(sid, sid)))
 
 
 # -- fixtures (requested by the conformance tests only; nothing is auto-used) ---------------------------------
@@ -214,11 +245,58 @@ class CheckScope:
 
     # context manager -----------------------------------------------------------------------------------------
     def __enter__(self) -> Checker:
-        from kiemthu.logs import get_logger
-
         get_logger("conformance").debug("check %s/%s begins", self.run.id, self.check)
+        self.suite.progress.check_started(self.run.id, self.check)
         self._title()
         return self.checker
+
+    def tell_rules(self) -> None:
+        """Every rule row as an Allure step under "Các quy tắc", titled in Vietnamese when the data has a title."""
+        listener = self.request.config.pluginmanager.getplugin("allure_listener")
+        test = listener.allure_logger.get_test(None) if listener is not None else None
+        if test is None or not self.checker.results:
+            return
+        from allure_commons.model2 import Status, StatusDetails, TestStepResult
+
+        from conformance.rules.variants import title_vi
+
+        status = {"passed": Status.PASSED, "failed": Status.FAILED, "warning": Status.BROKEN, "error": Status.BROKEN}
+        now = int(time.time() * 1000)
+        rows = []
+        for r in self.checker.results:
+            name = title_vi(r.rule_id, r.variant) or r.title
+            detail = r.note if r.verdict in ("not_applicable", "not_evaluated") else \
+                (r.sentence() if r.verdict in ("failed", "warning") else None)
+            rows.append(TestStepResult(name=f"{name} ({r.name})", start=now, stop=now,
+                                       status=status.get(r.verdict, Status.SKIPPED),
+                                       statusDetails=StatusDetails(message=detail) if detail else None))
+        worst = Status.FAILED if any(s.status == Status.FAILED for s in rows) else Status.PASSED
+        test.steps.append(TestStepResult(name=f"Các quy tắc ({len(rows)})", start=now, stop=now, status=worst,
+                                         steps=rows))
+
+    def tell_earlier_flows(self) -> None:
+        """The steps of this check's flows that ran while an earlier check needed them (the SSO check's logout
+        comes after the payment), as Allure steps of this check with their real start and duration."""
+        flows = self.run.told_elsewhere.pop(self.check, [])
+        listener = self.request.config.pluginmanager.getplugin("allure_listener")
+        if not flows or listener is None:
+            return
+        from allure_commons.model2 import Status, TestStepResult
+
+        from conformance.service import FLOW_TITLES
+
+        test = listener.allure_logger.get_test(None)
+        if test is None:
+            return
+        for flow in flows:
+            for s in getattr(self.run.flows.get(flow), "steps", None) or []:
+                if "at" not in s:
+                    continue
+                start = int(s["at"] * 1000)
+                test.steps.append(TestStepResult(name=f"{FLOW_TITLES.get(flow, flow)}: {s['what']}", start=start,
+                                                 stop=start + int(s["s"] * 1000),
+                                                 status=Status.PASSED if s.get("ok") else Status.FAILED))
+                test.start = min(test.start or start, start)  # the check's work began with its first flow
 
     def _title(self) -> None:
         try:
@@ -226,18 +304,21 @@ class CheckScope:
 
             fn = self.request.function
             doc = (fn.__doc__ or "").strip()
-            allure.dynamic.title(f"{doc.splitlines()[0] if doc else fn.__name__} — {self.scenario['TenDVC']}")
+            # the Vietnamese check name and the service: one title per service × check
+            allure.dynamic.title(f"{check_title(self.request.module)} — {self.scenario['TenDVC']} ({self.run.id})")
             allure.dynamic.description((getattr(self.request.module, "__doc__", "") or "") + "\n\n" + doc)
             allure.dynamic.label("service", self.run.id)
             allure.dynamic.label("run_id", self.suite.run_id)
             allure.dynamic.tag(self.check)
             allure.dynamic.parameter("MaDVC", self.scenario["MaDVC"])
+            allure.dynamic.parameter("Bắt đầu (giờ Việt Nam)", datetime.now(VN_TZ).strftime("%d/%m/%Y %H:%M:%S"),
+                                     excluded=True)
         except Exception:
             pass
 
     def __exit__(self, exc_type, exc, tb) -> bool:
         recorder = self.request.config.stash[STATE].recorder
-        run, check = self.run, self.check
+        run, check, c = self.run, self.check, self.checker
         duration = time.monotonic() - self.t0
         recorder.add_code(run.id, run.dossier_code)
         for code in run.extra_codes:
@@ -246,29 +327,70 @@ class CheckScope:
                 f"(dossier created only for a negative case).")
             if note not in recorder.notes.get(run.id, []):
                 recorder.note(run.id, note)
+        owned = getattr(self.request.module, "RULES", None)
+        try:
+            self.tell_earlier_flows()
+        except Exception as exc:  # the Allure view must never change a verdict
+            get_logger("conformance").debug("allure steps of %s/%s not added: %s", run.id, check, exc)
         if exc_type is not None and not issubclass(exc_type, (NotApplicable, Blocked)):
+            if owned:
+                c.account_for(owned, f"not evaluated: the check stopped on an error ({exc_type.__name__})")
             self._write_evidence()
-            recorder.record(run.id, check, "error", f"{exc_type.__name__}: {exc}",
-                            [r.as_dict() for r in self.checker.results], self._evidence(), duration)
+            recorder.record(run.id, check, "error", f"{exc_type.__name__}: {exc}", self._rows(), self._evidence(),
+                            duration)
+            self.suite.progress.check_ended(run.id, check, "error", duration, f"{exc_type.__name__}: {exc}")
             return False
+        if owned:
+            c.account_for(owned, *self._missing_reason(exc_type, exc))
         self._write_evidence()
         evidence = self._evidence()
         self.request.node.stash[EVIDENCE] = [self.suite.run_dir / p for p in evidence]
         if exc_type is NotApplicable:
-            recorder.record(run.id, check, "not_applicable", str(exc), [], evidence, duration)
+            recorder.record(run.id, check, "not_applicable", str(exc), self._rows(), evidence, duration)
+            self.suite.progress.check_ended(run.id, check, "not_applicable", duration, str(exc))
             pytest.skip(f"not applicable: {exc}")
-        if exc_type is Blocked:
-            recorder.record(run.id, check, "skipped", f"not evaluated: {exc}",
-                            [r.as_dict() for r in self.checker.results], evidence, duration)
-            pytest.skip(f"not evaluated: {exc}")
-        verdict = self.checker.verdict()
-        recorder.record(run.id, check, verdict, self.checker.reason(), [r.as_dict() for r in self.checker.results],
-                        evidence, duration)
+        verdict = c.verdict()
+        reason = f"not evaluated: {exc}" if exc_type is Blocked and verdict == "inconclusive" else c.reason()
+        try:
+            self.tell_rules()
+        except Exception as exc_:  # the Allure view must never change a verdict
+            get_logger("conformance").debug("allure rule steps of %s/%s not added: %s", run.id, check, exc_)
+        recorder.record(run.id, check, verdict, reason, self._rows(), evidence, duration,
+                        unverified=[_unverified(r) for r in c.unverified])
+        self.suite.progress.check_ended(run.id, check, verdict, duration, reason)
         if verdict == "failed":
             lines = [f"{check} failed for {self.scenario['TenDVC']} ({self.scenario['MaDVC']}):"]
-            lines += [f"  ✗ {r.sentence()}" for r in sorted(self.checker.failures, key=lambda r: r.rule_id.startswith("complete_"))]
+            lines += [f"  ✗ {r.sentence()}" for r in sorted(c.failures, key=lambda r: r.rule_id.startswith("complete_"))]
             pytest.fail("\n".join(lines), pytrace=False)
+        if verdict == "inconclusive":
+            pytest.skip(f"inconclusive (không kết luận được): {reason}")
         return False
+
+    def _missing_reason(self, exc_type, exc) -> tuple[str, str]:
+        """Why a rule the check owns left no row, and the verdict it gets."""
+        if exc_type is NotApplicable:
+            return f"the check does not apply: {exc}", "not_applicable"
+        if exc_type is Blocked:
+            return f"not evaluated: {exc}", "not_evaluated"
+        first = next((r for r in self.checker.results if r.verdict == "failed"), None)
+        if first is not None:
+            return f"not evaluated: {first.name} failed first, and this rule reads what it would have given", "not_evaluated"
+        return "not evaluated: the check's flow did not reach this rule", "not_evaluated"
+
+    def _rows(self) -> list[dict[str, Any]]:
+        return [r.as_dict() for r in self.checker.results]
+
+    def exchange(self, name: str, *entries: dict[str, Any] | None) -> str | None:
+        """The journal exchange behind a verdict (request and reply, masked) as an evidence file; its path."""
+        kept = [e for e in entries if e]
+        if not kept:
+            return None
+        self.journal += kept
+        return self.suite.evidence.write_json(self.run.id, self.check, f"exchange-{name}.json", {
+            "run_id": self.suite.run_id, "service": self.run.id, "check": self.check, "case": name,
+            "exchanges": [{k: e.get(k) for k in ("id", "ts", "role", "direction", "method", "path", "service",
+                                                   "status_code", "error", "request", "response") if k in e}
+                          for e in kept]})
 
     def _write_evidence(self) -> None:
         ev = self.suite.evidence
@@ -288,6 +410,13 @@ class CheckScope:
 
     def _evidence(self) -> list[str]:
         return self.suite.evidence.list(self.run.id, self.check)
+
+
+def _unverified(r) -> dict[str, Any]:
+    out = {"rule_id": r.rule_id, "reason": r.note or ""}
+    if r.variant:
+        out["variant"] = r.variant
+    return out
 
 
 # -- attach evidence to allure after the test body (pytest-playwright artefacts otherwise miss the report) -----
@@ -335,3 +464,27 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     from conformance.summary import build_summary, write_summary
 
     write_summary(state.suite.run_dir / "summary.json", build_summary(state.suite, state.recorder))
+    results = getattr(session.config.option, "allure_report_dir", None)
+    if results:
+        write_allure_context(Path(results), state.suite)
+
+
+def write_allure_context(results: Path, suite) -> None:
+    """environment.properties and executor.json: what Allure shows in its Environment and Executors panels."""
+    import json
+
+    from kiemthu import __version__
+
+    target = suite.target
+    env = {"He_thong": target["system"]["name"], "Dia_chi_he_thong": target["system"]["base_url"],
+           "Cong_DVCQG": target["portal"]["base_url"], "Che_do_cong": target["portal"].get("mode", ""),
+           "Ho_so_giao_dien": suite.profile.get("name", ""), "Ma_lan_chay": suite.run_id,
+           "Bat_dau_gio_Viet_Nam": suite.started_at.strftime("%d/%m/%Y %H:%M:%S"),
+           "Loi_gia_lap": ",".join(suite.opts.defects) or "khong", "kiemthu": __version__}
+    results.mkdir(parents=True, exist_ok=True)
+    lines = [f"{k}={str(v).replace(chr(10), ' ')}" for k, v in env.items()]
+    (results / "environment.properties").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    executor = {"name": "kiemthu", "type": "kiemthu", "buildName": f"Lần chạy {suite.run_id}",
+                "buildOrder": int(suite.started_at.strftime("%Y%m%d%H%M%S")),
+                "reportName": f"Kiểm thử kết nối Cổng DVCQG — {target['system']['name']}"}
+    (results / "executor.json").write_text(json.dumps(executor, ensure_ascii=False), encoding="utf-8")

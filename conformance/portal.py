@@ -82,7 +82,11 @@ class PortalClient:
             self._http.close()
 
     def _get(self, path: str, **params) -> Any:
-        r = self.http.get(path, params={k: v for k, v in params.items() if v is not None})
+        query = {k: v for k, v in params.items() if v is not None}
+        try:
+            r = self.http.get(path, params=query)
+        except httpx.RemoteProtocolError:  # the server closed an idle keep-alive connection as it was reused
+            r = self.http.get(path, params=query)
         if r.status_code == 404:
             return None
         if r.status_code >= 400:

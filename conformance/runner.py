@@ -13,7 +13,7 @@ from typing import Any, Callable
 from kiemthu.runtime import REPO_ROOT, make_run_dir
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
-OK = ("passed", "warning", "not_applicable")
+OK = ("passed", "passed_with_exceptions", "warning", "not_applicable")
 # pytest plugins installed alongside (load tests, property tests) that cost seconds of start-up and do nothing here
 NOT_NEEDED = ["-p", "no:locust", "-p", "no:respx", "-p", "no:hypothesispytest", "-p", "no:anyio", "-p", "no:schemathesis",
               # the suite drives its own browser; the checks report through rules, not assert introspection
@@ -46,7 +46,7 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
                 defects: list[str] | tuple[str, ...] = ()) -> list[str]:
     args = [str(CHECKS_DIR), "--target", str(Path(target).resolve()), "--run-dir", str(run_dir),
             f"--junitxml={run_dir / 'junit.xml'}", f"--alluredir={run_dir / 'allure-results'}",
-            "-p", "no:cacheprovider", *NOT_NEEDED, "-q", "-rfEs", "--no-header", "-o", "junit_family=xunit2",
+            "-p", "no:cacheprovider", *NOT_NEEDED, "-q", "-rfE", "--no-header", "-o", "junit_family=xunit2",
             "--rootdir", str(REPO_ROOT)]
     for s in services:
         args += ["--kt-service", s]
@@ -68,6 +68,7 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     from rich.console import Console
 
     from conformance.portal import mock_process
+    from conformance.progress import follow
     from kiemthu.target import TargetError, load_target
 
     console = Console(stderr=True)
@@ -106,11 +107,7 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
                     shutil.rmtree(run_dir, ignore_errors=True)
                 return refuse(problems)
             print(f"Run directory: {run_dir}", flush=True)
-            for line in proc.stdout:
-                log.write(line)
-                log.flush()  # a person tailing the log sees a prompt (manual officer mode) at once
-                sys.stdout.write(line)
-            code = proc.wait()
+            code = follow(proc, run_dir, log)
         if while_portal_up is not None and (run_dir / "summary.json").is_file():
             while_portal_up(run_dir)
     finally:

@@ -11,7 +11,8 @@ from kiemthu import __version__
 from kiemthu.logs import redact
 from kiemthu.runtime import VN_TZ
 
-OK_VERDICTS = ("passed", "warning", "not_applicable")
+# a service is complete ("Hoàn thành") only when no check failed, erred or could not be concluded
+OK_VERDICTS = ("passed", "passed_with_exceptions", "warning", "not_applicable")
 
 
 class Recorder:
@@ -23,8 +24,10 @@ class Recorder:
         self.notes: dict[str, list[str]] = {}
 
     def record(self, service: str, check: str, verdict: str, reason: str, rules: list[dict] = (),
-               evidence: list[str] = (), duration_s: float | None = None) -> None:
+               evidence: list[str] = (), duration_s: float | None = None, unverified: list[dict] = ()) -> None:
         item: dict[str, Any] = {"verdict": verdict, "reason": redact(reason), "rules": list(rules), "evidence": list(evidence)}
+        if unverified:
+            item["unverified"] = list(unverified)
         if duration_s is not None:
             item["duration_s"] = round(duration_s, 3)
         self.checks[(service, check)] = item
@@ -49,7 +52,8 @@ def build_summary(suite, recorder: Recorder, finished_at: datetime | None = None
             item = recorder.checks.get((sid, check))
             if item is None:
                 selected = check in suite.selected_checks(entry)
-                item = {"verdict": "skipped", "reason": "not run" if selected else "not selected for this run"}
+                item = {"verdict": "inconclusive",
+                        "reason": "not evaluated: the check did not run" if selected else "not selected for this run"}
             checks[check] = item
         svc = {"id": sid, "MaTTHC": scenario["MaTTHC"], "TenTTHC": scenario["TenTTHC"], "MaDVC": scenario["MaDVC"],
                "TenDVC": scenario["TenDVC"], "level": scenario["level"], "dossier_codes": recorder.codes.get(sid, []),

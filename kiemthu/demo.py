@@ -99,8 +99,10 @@ def _print_summary(run_dir: Path, console: Console) -> None:
         console.print(f"[red]no summary.json in {run_dir}[/red]")
         return
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    words = {"passed": "[green]Đạt[/green]", "failed": "[red]Không đạt[/red]", "warning": "[yellow]Cảnh báo[/yellow]",
-             "skipped": "Bỏ qua", "not_applicable": "Không áp dụng", "error": "[red]Lỗi[/red]"}
+    words = {"passed": "[green]Đạt[/green]", "passed_with_exceptions": "[green]Đạt, trừ:[/green]",
+             "failed": "[red]Không đạt[/red]", "warning": "[yellow]Cảnh báo[/yellow]",
+             "inconclusive": "[magenta]Không kết luận được[/magenta]", "not_applicable": "Không áp dụng",
+             "error": "[red]Lỗi[/red]"}
     table = Table(title=f"Kết quả kiểm thử — run {summary['run_id']}")
     table.add_column("Dịch vụ (Mã DVC)", no_wrap=True)
     table.add_column("Mã số hồ sơ\n(hoàn thành)", no_wrap=True)
@@ -108,7 +110,7 @@ def _print_summary(run_dir: Path, console: Console) -> None:
         table.add_column(col)
     for svc in summary["services"]:
         checks = svc.get("checks", {})
-        cells = [words.get(checks.get(c, {}).get("verdict", "skipped"), "?") for c in ("sso", "submission", "payment", "processing")]
+        cells = [_verdict_cell(checks.get(c, {}), words) for c in ("sso", "submission", "payment", "processing")]
         # a code is one to submit only when the service completed testing, as the PDF prints it
         codes = "\n".join(svc.get("dossier_codes", [])) if svc["completed"] else ""
         table.add_row(f"{svc['id']}\n{svc['MaDVC']}", codes or "—", *cells,
@@ -117,11 +119,22 @@ def _print_summary(run_dir: Path, console: Console) -> None:
     for svc in summary["services"]:
         for name, check in svc.get("checks", {}).items():
             if check.get("verdict") in ("failed", "error"):
-                console.print(f"  [red]✗[/red] {svc['id']} / {name}: {check.get('reason', '')}", markup=True)
+                console.print(f"  ✗ {svc['id']} / {name}: {check.get('reason', '')}", markup=False, style="red")
+            elif check.get("verdict") == "inconclusive":
+                console.print(f"  ? {svc['id']} / {name}: không kết luận được / inconclusive: {check.get('reason', '')}",
+                              markup=False)
     console.print(f"Run directory: {run_dir}")
     for name in ("report.pdf", "report.xlsx", "report.html", "allure-report.html", "summary.json", "junit.xml"):
         if (run_dir / name).exists():
             console.print(f"  {name}: {run_dir / name}")
+
+
+def _verdict_cell(check: dict, words: dict[str, str]) -> str:
+    cell = words.get(check.get("verdict", "inconclusive"), "?")
+    if check.get("verdict") == "passed_with_exceptions":
+        cell += " " + ", ".join(u["rule_id"] + (f"[{u['variant']}]" if u.get("variant") else "")
+                                for u in check.get("unverified", []))
+    return cell
 
 
 def run_demo(defects: list[str], output: Path | None, services: list[str], checks: list[str], headed: bool,

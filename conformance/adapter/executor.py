@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from dataclasses import dataclass, field
@@ -175,10 +176,12 @@ class Executor:
             index = f"{prefix}{i}"
             desc = self.describe(step)
             where = f"adapter.flows.{flow}[{index}]"
-            started = time.monotonic()
+            started, at = time.monotonic(), time.time()
             self.hooks.before_step(flow, step)
+            scope_of_step = getattr(self.hooks, "step_scope", None)
             try:
-                self.run_step(flow, step, pages, scope, out, index, where)
+                with scope_of_step(flow, desc) if scope_of_step else contextlib.nullcontext():
+                    self.run_step(flow, step, pages, scope, out, index, where)
             except StepFailed:
                 raise
             except AdapterError:
@@ -189,9 +192,10 @@ class Executor:
                     message = message.split("Call log")[0]
                 shot = self.hooks.screenshot(pages.current, flow, f"failed {desc}")
                 out.steps.append({"step": index, "what": desc, "ok": False, "error": message,
-                                  "s": round(time.monotonic() - started, 3)})
+                                  "s": round(time.monotonic() - started, 3), "at": round(at, 3)})
                 raise StepFailed(flow, index, desc, message, shot) from None
-            out.steps.append({"step": index, "what": desc, "ok": True, "s": round(time.monotonic() - started, 3)})
+            out.steps.append({"step": index, "what": desc, "ok": True, "s": round(time.monotonic() - started, 3),
+                              "at": round(at, 3)})
             self.hooks.after_step(flow, step)
             if "within_row" in step:
                 continue

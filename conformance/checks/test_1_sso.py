@@ -8,9 +8,17 @@ logout with id_token_hint. Negative cases: an ID token signed with a foreign key
 issuer, audience or nonce, expired, a tampered state and a replayed code must all be refused.
 """
 
-from conformance.rules import sso
+from conformance.rules import owned, sso
 
 CHECK = "sso"
+# every rule this check owns appears in its result; ensure_login_refused once per attack (rules/variants.yaml)
+RULES = owned(
+    required=[sso.ensure_authorize_request_sent, sso.ensure_redirect_uri_registered, sso.ensure_state_present,
+              sso.ensure_nonce_present, sso.ensure_scope_valid, sso.ensure_code_exchanged, sso.ensure_userinfo_called,
+              sso.ensure_logged_in_as_identity, sso.ensure_no_second_login, sso.ensure_logout_at_portal,
+              sso.ensure_logged_out, sso.ensure_login_refused],
+    advisory=[sso.ensure_acr_values_valid, sso.ensure_session_cookie_protected],
+)
 
 
 def test_1_sso(kt_check):
@@ -48,7 +56,13 @@ def test_1_sso(kt_check):
                       client.get("post_logout_redirect_uris") or [])
             if logout.ok:
                 c.require(sso.ensure_logged_out, logout.observations)
+        else:
+            c.not_evaluated(sso.ensure_logout_at_portal, f"the logout was not run: {logout.skipped}")
+            c.not_evaluated(sso.ensure_logged_out, f"the logout was not run: {logout.skipped}")
 
         for mode, observed in run.sso_negatives().items():
             kt_check.journal += observed.pop("journal", [])
-            c.require(sso.ensure_login_refused, mode, observed)
+            forged = observed.get("forged")
+            proof = kt_check.exchange(mode, forged)
+            c.require(sso.ensure_login_refused, mode, observed, forged, variant=mode,
+                      evidence=[proof, observed.get("where")])

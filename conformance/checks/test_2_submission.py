@@ -14,9 +14,18 @@ from datetime import datetime
 from kiemthu.runtime import VN_TZ, DeadlineExceeded, wait_until
 
 from conformance.journal import accepted
+from conformance.rules import owned
 from conformance.rules import submission as sub
 
 CHECK = "submission"
+RULES = owned(
+    required=[sub.ensure_form_fields_match_procedure, sub.ensure_form_documents_match_procedure,
+              sub.ensure_dossier_code_format, sub.ensure_dossier_synced, sub.ensure_synced_procedure_code,
+              sub.ensure_synced_channel_online, sub.ensure_synced_subject_is_techid, sub.ensure_synced_documents,
+              sub.ensure_khodl_reuse_marked, sub.ensure_initial_status, sub.ensure_dates_plausible,
+              sub.ensure_message_valid],
+    advisory=[sub.ensure_fields_prefilled_from_identity, sub.ensure_disallowed_upload_refused],
+)
 DOSSIER_SERVICE = "DongBoHoSoMC"
 
 
@@ -33,8 +42,14 @@ def test_2_submission(kt_check):
         inventory = submit.observations.get("inventory", {})
         if "fields" in inventory:
             c.require(sub.ensure_form_fields_match_procedure, inventory["fields"], scenario["fields"], where)
+        elif submit.ok:
+            c.not_evaluated(sub.ensure_form_fields_match_procedure, "the adapter's submit flow takes no inventory "
+                            "of the form's fields")
         if "documents" in inventory:
             c.require(sub.ensure_form_documents_match_procedure, inventory["documents"], scenario["documents"], where)
+        elif submit.ok:
+            c.not_evaluated(sub.ensure_form_documents_match_procedure, "the adapter's submit flow takes no inventory "
+                            "of the form's documents")
         c.advise(sub.ensure_fields_prefilled_from_identity, submit.observations.get("prefilled", {}),
                  scenario["fields"], run.identity, where)
         if not submit.ok:
@@ -69,6 +84,8 @@ def test_2_submission(kt_check):
             if reused:
                 c.require(sub.ensure_khodl_reuse_marked, record, [d for d in scenario["documents"]
                                                                   if d["MaThanhPhanHoSo"] in reused], at)
+            else:
+                c.not_applicable(sub.ensure_khodl_reuse_marked, "no document was taken from the citizen's Kho DL")
             initial = profile["adapter"].get("status_transitions", {}).get("") or list(profile["dossier_status"])[:2]
             c.require(sub.ensure_initial_status, record, initial, at)
             c.require(sub.ensure_dates_plausible, record, ["NgayNopHoSo", "NgayTiepNhan", "NgayHenTra"],

@@ -14,11 +14,20 @@ import time
 
 from kiemthu.runtime import DeadlineExceeded, wait_until
 
-from conformance.journal import accepted, data_items, request_of
+from conformance.journal import accepted, data_items, forged_exchange, request_of
 from conformance.plugin import NotApplicable
+from conformance.rules import owned
 from conformance.rules import payment as pay
 
 CHECK = "payment"
+RULES = owned(
+    required=[pay.ensure_online_payment_offered, pay.ensure_init_sent, pay.ensure_init_fields, pay.ensure_init_checksum,
+              pay.ensure_init_accepted, pay.ensure_transaction_time_plausible, pay.ensure_amount_matches_fee,
+              pay.ensure_reference_tied_to_dossier, pay.ensure_reference_unique, pay.ensure_payment_round_trip,
+              pay.ensure_ipn_acknowledged, pay.ensure_dossier_marked_paid, pay.ensure_payment_synced,
+              pay.ensure_bad_ipn_refused, pay.ensure_repeated_ipn_idempotent],
+    advisory=[pay.ensure_24h_clock_verifiable],
+)
 REPLAY_SETTLE_S = 1.0  # how long after a replayed callback a duplicate sync may still show
 
 
@@ -35,11 +44,16 @@ def test_3_payment(kt_check):
         c.require(pay.ensure_online_payment_offered, offered, scenario["level"], scenario["fee"],
                   f"evidence/{run.id}/submission/")
         if not offered:
+            c.account_for(RULES, "the system offers no online payment", "not_applicable")
             return
         final = flow.observations.get("final") or {}
         kt_check.flow(flow, clause="Hà Giang testing procedure §3.1 test content (3)")
         code = run.dossier_code
         entries = kt_check.suite.window(final.get("journal_after", 0), final.get("journal_until", 0))
+        # the whole payment as the journal saw it, the first (lower-amount) attempt included
+        for attempt in flow.observations.get("negatives", []):
+            if attempt.get("dossier_code") == code:
+                kt_check.journal += kt_check.suite.window(attempt.get("journal_after", 0), attempt.get("journal_until", 0))
         kt_check.journal += entries
 
         init = c.require(pay.ensure_init_sent, entries, p["paths"]["init"], code)
@@ -65,36 +79,43 @@ def test_3_payment(kt_check):
         record = next(iter(kt_check.suite.portal.payments(ref)), None) if ref else None
         c.require(pay.ensure_ipn_acknowledged, record, p["ok_code"])
         c.require(pay.ensure_dossier_marked_paid, final.get("shown_paid"), f"evidence/{run.id}/payment/")
-        if kt_check.suite.portal.dossier(code) is not None:  # else the submission check reports the rejected dossier
+        if kt_check.suite.portal.dossier(code) is not None:
             try:
                 wait_until(run.portal_paid, kt_check.suite.sync_s, interval=0.2, what="payment synced")
             except DeadlineExceeded:
                 pass
             c.require(pay.ensure_payment_synced, kt_check.suite.portal.dossier(code))
+        else:  # the submission check reports the rejected dossier
+            c.not_evaluated(pay.ensure_payment_synced, f"the portal never accepted dossier {code} (see the submission check)")
 
         for attempt in flow.observations.get("negatives", []):
-            delivery = _adversarial_delivery(attempt.get("deliveries", []), attempt["mode"])
-            c.require(pay.ensure_bad_ipn_refused, attempt["mode"], delivery, p["ok_code"], attempt.get("shown_paid"),
-                      attempt.get("portal_paid"), attempt.get("where"))
+            _judge_forged_callback(kt_check, c, attempt, attempt.get("shown_paid"), attempt.get("portal_paid"))
         if final.get("mode"):
             # the forged callback came first, the genuine one right after: only the reply to the forgery can tell
-            delivery = _adversarial_delivery(final.get("deliveries", []), final["mode"])
-            c.require(pay.ensure_bad_ipn_refused, final["mode"], delivery, p["ok_code"], None, None, final.get("where"))
-            if record and run.portal_paid():
-                replay = flow.observations.get("replay")
-                if not replay or replay.get("ref") != ref:
-                    replay = {**(run.replay_ipn(record) or {}), "at": time.monotonic()}
-                kt_check.journal += kt_check.suite.portal.journal(role="ipn", ref=ref)
-                c.require(pay.ensure_repeated_ipn_idempotent, _payment_syncs(kt_check, code, final, replay["at"]),
-                          replay if "status" in replay else None)
+            _judge_forged_callback(kt_check, c, final, None, None)
+        elif final.get("note"):  # the first attempt already paid the dossier: no second, forged-then-genuine one
+            c.not_evaluated(pay.ensure_bad_ipn_refused, f"no forged-checksum case: {final['note']}", variant="ipn_bad_checksum")
+        if record and run.portal_paid():
+            replay = flow.observations.get("replay")
+            if not replay or replay.get("ref") != ref:
+                replay = {**(run.replay_ipn(record) or {}), "at": time.monotonic()}
+            kt_check.journal += kt_check.suite.portal.journal(role="ipn", ref=ref)
+            c.require(pay.ensure_repeated_ipn_idempotent, _payment_syncs(kt_check, code, final, replay["at"]),
+                      replay if "status" in replay else None)
+        else:
+            c.not_evaluated(pay.ensure_repeated_ipn_idempotent, "no genuine payment reached the portal, so a "
+                            "replayed callback could not be told apart from the first one")
 
 
-def _adversarial_delivery(payments: list[dict], mode: str) -> dict | None:
-    for payment in payments:
-        for d in payment.get("ipn_deliveries") or payment.get("deliveries") or payment.get("ipn_attempts") or []:
-            if d.get("adversarial") == mode:
-                return d
-    return None
+def _judge_forged_callback(kt_check, c, attempt: dict, shown_paid, portal_paid) -> None:
+    """One forged-callback case, judged on the journal entry of the callback the portal actually sent."""
+    mode = attempt["mode"]
+    forged = attempt.get("forged")
+    if forged is None:  # read the journal again: the callback may have been journalled after the attempt closed
+        forged = forged_exchange(kt_check.suite.portal.journal(role="ipn", after_id=attempt.get("journal_after", 0)), mode)
+    proof = kt_check.exchange(mode, forged)
+    c.require(pay.ensure_bad_ipn_refused, mode, forged, kt_check.profile["payment"]["ok_code"], shown_paid, portal_paid,
+              proof or attempt.get("where"), variant=mode, evidence=[proof, attempt.get("where")])
 
 
 def _paid_before(kt_check, code: str, until_id: int) -> bool:

@@ -16,10 +16,19 @@ from kiemthu.runtime import VN_TZ, DeadlineExceeded, wait_until
 
 from conformance.journal import accepted, data_items
 from conformance.plugin import Blocked
+from conformance.rules import owned
 from conformance.rules import processing as proc
 from conformance.rules.submission import ensure_dates_plausible, ensure_message_valid
 
 CHECK = "processing"
+RULES = owned(
+    required=[proc.ensure_status_codes_known, proc.ensure_status_transitions_allowed, proc.ensure_each_step_synced,
+              proc.ensure_progress_after_dossier, proc.ensure_progress_batch_size, proc.ensure_status_dates_present,
+              proc.ensure_result_synced, proc.ensure_result_retrievable, ensure_dates_plausible,
+              proc.ensure_updates_survive_outage, ensure_message_valid],
+    advisory=[proc.ensure_progress_recorded, proc.ensure_officer_pages_need_login],
+    variants={ensure_dates_plausible: ("dossier", "progress")},
+)
 
 
 def test_4_processing(kt_check):
@@ -64,21 +73,24 @@ def test_4_processing(kt_check):
         future = adapter_p.get("future_date_fields", [])
         if records:
             c.require(ensure_dates_plausible, records[-1][0], ["NgayTiepNhan", "NgayHenTra", "NgayTra"],
-                      profile["date_format"], window, skew, future, f"journal entry #{records[-1][1].get('id')}")
+                      profile["date_format"], window, skew, future, f"journal entry #{records[-1][1].get('id')}",
+                      variant="dossier")
         progress = [i for e in entries if e.get("service") == "CapNhatTienDoHoSoMC" and accepted(e)
                     for i in data_items(e) if i.get("MaHoSo") == code]
         for item in progress[-1:]:
             c.require(ensure_dates_plausible, item, ["ThoiDiemXuLy", "NgayBatDau", "NgayKetThucTheoQuyDinh"],
-                      profile["date_format"], window, skew, future, where)
+                      profile["date_format"], window, skew, future, where, variant="progress")
 
         fault = dict(run.fault)
-        if fault.get("injected") or fault.get("why"):
-            since = int(fault.get("journal_after") or 0)
-            after = [s for s, e, ok in history if ok and int(e.get("id") or 0) > since]
+        since = int(fault.get("journal_after") or 0)
+        after = [s for s, e, ok in history if ok and int(e.get("id") or 0) > since]
+        if fault.get("injected"):
             # what the system tried to send from the outage on (refused calls carry no dossier index, so read them all)
             tried = proc.status_history(kt_check.suite.portal.journal(after_id=since, role="adapter"), code, dossier_services)
             attempted = [s for s in expected if any(t == s for t, _, _ in tried)]
-            c.require(proc.ensure_updates_survive_outage, attempted, after, fault)
+        else:
+            attempted = []
+        c.require(proc.ensure_updates_survive_outage, attempted, after, fault)
         c.advise(proc.ensure_officer_pages_need_login, _anonymous_probe(kt_check))
         c.require(ensure_message_valid, kt_check.validate_messages(entries), f"evidence/{run.id}/processing/validation.txt")
 

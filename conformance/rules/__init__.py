@@ -1,5 +1,7 @@
 """Rules of the four checks, one small named function per clause (see core.py)."""
 
-from conformance.rules.core import Checker, RuleResult, RuleSkipped, RuleViolation, rule
+from conformance.rules.core import (Checker, Owned, RuleNotApplicable, RuleNotEvaluated, RuleResult, RuleSkipped,
+                                    RuleViolation, owned, rule)
 
-__all__ = ["Checker", "RuleResult", "RuleSkipped", "RuleViolation", "rule"]
+__all__ = ["Checker", "Owned", "RuleNotApplicable", "RuleNotEvaluated", "RuleResult", "RuleSkipped", "RuleViolation",
+           "owned", "rule"]

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from conformance.journal import path_is, ref, request_of, response_of
-from conformance.rules.core import RuleSkipped, RuleViolation, rule
+from conformance.rules.core import RuleNotEvaluated, RuleViolation, rule
 
 
 def checksum(message: dict[str, Any], fields: list[str], secret: str, separator: str = "|") -> str:
@@ -90,7 +90,7 @@ def ensure_24h_clock_verifiable(observed: list[tuple[Any, datetime]], date_forma
     From 01:00 to 12:59 `hh` and `HH` write the same digits, so a 12-hour clock only shows at 13:00–00:59. A sent
     hour of 00 or 13–23 proves a 24-hour clock; a transaction made at such an hour lets the time rule decide."""
     if not observed:
-        raise RuleSkipped("no transaction observed")
+        raise RuleNotEvaluated("no transaction observed")
     for value, moment in observed:
         try:
             sent_hour = datetime.strptime(str(value), date_format).hour
@@ -101,7 +101,7 @@ def ensure_24h_clock_verifiable(observed: list[tuple[Any, datetime]], date_forma
     value, moment = observed[-1]
     at = f"{moment:%H:%M}"
     # a limit of what this run could see, not a finding: reported as not verified, with when to rerun
-    raise RuleSkipped(f"Không kiểm chứng được đồng hồ 24 giờ: giao dịch lúc {at} giờ Việt Nam (ThoiGianGD {value}); "
+    raise RuleNotEvaluated(f"Không kiểm chứng được đồng hồ 24 giờ: giao dịch lúc {at} giờ Việt Nam (ThoiGianGD {value}); "
                       f"chạy lại trong khoảng 13:00–00:59 / 24-hour clock not verifiable: transaction made at {at} "
                       f"Vietnam time; rerun between 13:00 and 00:59")
 
@@ -161,11 +161,25 @@ def ensure_ipn_acknowledged(payment: dict | None, ok_code: str) -> None:
     if not deliveries:
         raise RuleViolation(expected="an IPN delivered to the system", actual="none", where="/_mock/payments")
     genuine = [d for d in deliveries if not d.get("adversarial")]
+    if not genuine:
+        forged = ", ".join(sorted({str(d["adversarial"]) for d in deliveries}))
+        raise RuleNotEvaluated(f"the portal delivered no genuine callback for this payment, only forged ones ({forged})")
     acks = [d for d in genuine if isinstance(d.get("reply"), dict) and str(d["reply"].get("MaLoi")) == ok_code]
     if not acks:
-        last = (genuine or deliveries)[-1]
-        raise RuleViolation(expected=f"reply MaLoi {ok_code}", actual=last.get("reply") or last.get("error"),
-                            where="/_mock/payments")
+        raise RuleViolation(expected=f"reply MaLoi {ok_code}", actual=describe_reply(genuine[-1]),
+                            where="/_mock/payments", note=f"{len(genuine)} genuine callback(s), none acknowledged")
+
+
+def describe_reply(delivery: dict[str, Any]) -> str:
+    """A callback's reply in words: its MaLoi and MoTaLoi, or the HTTP status or error when there is no JSON reply."""
+    reply = delivery.get("reply")
+    if isinstance(reply, dict) and reply.get("MaLoi") is not None:
+        text = f"reply MaLoi {reply['MaLoi']}"
+        return text + (f" ({str(reply['MoTaLoi'])[:80]})" if reply.get("MoTaLoi") else "")
+    status = delivery.get("status_code") or delivery.get("status")
+    if delivery.get("error"):
+        return f"no usable reply: {str(delivery['error'])[:120]}"
+    return f"HTTP {status}, reply without MaLoi" if status else "no reply"
 
 
 @rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 31(4)(dd)", "The citizen's dossier shows the fee as paid")
@@ -187,19 +201,24 @@ def ensure_payment_synced(dossier: dict | None, paid_values: tuple = ("1", "true
 
 
 @rule("Observed integrations: IPN MaXacThuc", "A forged, altered or replayed payment callback is refused and changes nothing")
-def ensure_bad_ipn_refused(mode: str, delivery: dict | None, ok_code: str, shown_paid: bool | None,
+def ensure_bad_ipn_refused(mode: str, forged: dict | None, ok_code: str, shown_paid: bool | None,
                            portal_paid: bool | None, where: str | None = None) -> None:
-    if delivery is None:
-        raise RuleSkipped(f"the portal sent no '{mode}' callback")
-    reply = delivery.get("reply") or {}
+    """`forged`: the journal entry of the forged callback the portal sent (marked with `mode`); without it the case
+    was not performed (the mode was switched off, or the payment never reached the callback)."""
+    if forged is None:
+        raise RuleNotEvaluated(f"the portal's journal shows no '{mode}' callback sent to the system: the forged "
+                               f"message was never delivered, so nothing can be judged")
+    reply = response_of(forged)
+    at = where or ref(forged)
     if str(reply.get("MaLoi")) == ok_code and mode != "ipn_duplicate":
-        raise RuleViolation(expected=f"reply MaLoi ≠ {ok_code}", actual=reply, where=where,
-                            note=f"the system accepted a {mode} callback")
+        raise RuleViolation(expected=f"reply MaLoi ≠ {ok_code}",
+                            actual=describe_reply({"reply": reply, "status_code": forged.get("status_code")}),
+                            where=at, note=f"the system accepted a {mode} callback ({ref(forged)})")
     if shown_paid:
-        raise RuleViolation(expected="the dossier still unpaid", actual="shown as paid", where=where,
+        raise RuleViolation(expected="the dossier still unpaid", actual="shown as paid", where=at,
                             note=f"a {mode} callback marked the dossier paid")
     if portal_paid:
-        raise RuleViolation(expected="no paid status synced to the portal", actual="synced as paid", where=where,
+        raise RuleViolation(expected="no paid status synced to the portal", actual="synced as paid", where=at,
                             note=f"a {mode} callback was passed on as a payment")
 
 
@@ -207,7 +226,7 @@ def ensure_bad_ipn_refused(mode: str, delivery: dict | None, ok_code: str, shown
 def ensure_repeated_ipn_idempotent(syncs: list[dict], replay: dict | None) -> None:
     """`syncs`: accepted dossier syncs (DongBoHoSoMC) since the genuine payment began; `replay`: the resent callback."""
     if not replay or replay.get("status") is None:
-        raise RuleSkipped("the callback could not be replayed")
+        raise RuleNotEvaluated("the genuine callback could not be replayed")
     dossier_syncs = [e for e in syncs if e.get("service") == "DongBoHoSoMC"]
     if len(dossier_syncs) > 1:
         raise RuleViolation(expected="one payment sync", actual=f"{len(dossier_syncs)} dossier syncs after one payment",

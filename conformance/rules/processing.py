@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from conformance.journal import accepted, data_items, ref
-from conformance.rules.core import RuleSkipped, RuleViolation, rule
+from conformance.rules.core import RuleNotApplicable, RuleNotEvaluated, RuleViolation, rule
 
 
 def status_history(entries: list[dict], code: str, services: list[str]) -> list[tuple[str, dict, bool]]:
@@ -44,10 +44,19 @@ def ensure_status_transitions_allowed(history: list[tuple[str, dict, bool]], tra
 @rule("Hà Giang testing procedure §3.1 test content (4)", "Each processing step reaches the portal as a status, in order")
 def ensure_each_step_synced(history: list[tuple[str, dict, bool]], expected: list[str], where: str | None = None) -> None:
     got = [s for s, _, ok in history if ok]
-    it = iter(got)
-    missing = [s for s in expected if not any(s == g for g in it)]
+    missing = [s for s in expected if s not in got]
     if missing:
-        raise RuleViolation(expected=expected, actual=got, where=where, note=f"not synced (in order): {', '.join(missing)}")
+        raise RuleViolation(expected=expected, actual=got, where=where,
+                            note=f"not synced: {', '.join(missing)} (the portal accepted: {', '.join(dict.fromkeys(got)) or 'none'})")
+    position, late = 0, []
+    for status in expected:  # each step after the one before it
+        if status in got[position:]:
+            position = got.index(status, position) + 1
+        else:
+            late.append(status)
+    if late:
+        raise RuleViolation(expected=expected, actual=got, where=where,
+                            note=f"synced out of order: {', '.join(late)} reached the portal before an earlier step")
 
 
 @rule("Observed integrations: CapNhatTienDoHoSoMC", "Progress is sent only once the portal holds the dossier")
@@ -110,15 +119,17 @@ def ensure_result_synced(records: list[tuple[dict, dict]], result_code: str) -> 
 @rule("Observed integrations: DanhSachGiayToKetQua.DuongDanTepTinKetQua", "The synced result file can be retrieved")
 def ensure_result_retrievable(fetch: dict[str, Any] | None) -> None:
     if fetch is None:
-        raise RuleSkipped("no result link")
+        raise RuleNotEvaluated("no result link was synced")
     if not fetch.get("ok"):
         raise RuleViolation(expected="HTTP 200 with a file", actual=fetch.get("actual"), where=fetch.get("url"))
 
 
 @rule("Portal rules (draft of QĐ 31/2021/QĐ-TTg) Art. 29(4)", "Updates made while the portal was down reach it once it is back")
 def ensure_updates_survive_outage(expected: list[str], accepted_after_fault: list[str], fault: dict[str, Any]) -> None:
+    if not fault.get("injected") and fault.get("why"):
+        raise RuleNotApplicable(fault["why"])
     if not fault.get("injected"):
-        raise RuleSkipped(fault.get("why") or "no outage was injected")
+        raise RuleNotEvaluated("no outage was injected: the officer's flow changed the dossier's status fewer than twice")
     missing = [s for s in expected if s not in accepted_after_fault]
     if missing:
         raise RuleViolation(expected=expected, actual=accepted_after_fault, where=fault.get("where"),
@@ -130,7 +141,7 @@ def ensure_updates_survive_outage(expected: list[str], accepted_after_fault: lis
 def ensure_officer_pages_need_login(probe: dict[str, Any] | None) -> None:
     """`probe`: the officers' dossier list fetched without any session ({status, location, url})."""
     if not probe:
-        raise RuleSkipped("the adapter names no officer page")
+        raise RuleNotEvaluated("the adapter names no officer page to ask for without a session")
     status = int(probe.get("status") or 0)
     if status in (401, 403) or (300 <= status < 400 and probe.get("location")):
         return

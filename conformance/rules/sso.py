@@ -7,7 +7,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from conformance.journal import path_is, ref, request_of, response_of, select
-from conformance.rules.core import RuleSkipped, RuleViolation, rule
+from conformance.rules.core import RuleNotApplicable, RuleNotEvaluated, RuleViolation, rule
 
 
 @rule("OIDC Core 1.0 §3.1.2.1", "The system sends the citizen to the portal's authorize endpoint")
@@ -134,14 +134,19 @@ def ensure_logged_out(observed: dict[str, Any]) -> None:
 
 
 @rule("OIDC Core 1.0 §3.1.3.7", "A login with an invalid ID token, state or code is refused")
-def ensure_login_refused(mode: str, observed: dict[str, Any]) -> None:
-    if observed.get("armed") is False:
-        raise RuleSkipped(f"the portal did not arm '{mode}'")
+def ensure_login_refused(mode: str, observed: dict[str, Any], forged: dict[str, Any] | None) -> None:
+    """`forged`: the journal entry in which the portal served the forged message; without it the reply proves
+    nothing (the mode may have been switched off before the exchange), so the case is not evaluated."""
+    if observed.get("not_served") or observed.get("armed") is False:
+        raise RuleNotEvaluated(observed.get("not_served") or f"the portal did not arm '{mode}'")
+    if forged is None:
+        raise RuleNotEvaluated(f"the portal's journal shows no exchange marked adversarial '{mode}': the forged "
+                               f"message was never served, so the system's answer proves nothing")
     if observed.get("logged_in") is None:
-        raise RuleSkipped(f"the login attempt did not complete: {observed.get('landing')}")
+        raise RuleNotEvaluated(f"the login attempt did not complete: {observed.get('landing')}")
     if observed.get("logged_in"):
         raise RuleViolation(expected=f"login refused ({mode})", actual="the citizen was logged in",
-                            where=observed.get("where"), note=f"adversarial mode {mode}")
+                            where=observed.get("where") or ref(forged), note=f"adversarial mode {mode}, served in {ref(forged)}")
 
 
 def authorize_count(entries: list[dict], authorize_path: str) -> int:
@@ -157,7 +162,7 @@ def same_origin(url: str, base: str) -> bool:
 def ensure_session_cookie_protected(set_cookies: list[str]) -> None:
     """`set_cookies`: raw Set-Cookie headers the system (not the portal) sent during the SSO login."""
     if not set_cookies:
-        raise RuleSkipped("the system set no cookie")
+        raise RuleNotApplicable("the system set no cookie")
     weak = {}
     for header in set_cookies:
         name = header.split("=", 1)[0].strip()

@@ -8,7 +8,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from conformance.journal import accepted, data_items, ref
-from conformance.rules.core import RuleSkipped, RuleViolation, rule
+from conformance.rules.core import RuleNotEvaluated, RuleViolation, rule
 
 
 def _norm(text: str) -> str:
@@ -80,7 +80,7 @@ def ensure_dossier_code_format(code: str | None, agency: str, received_on: date,
 @rule("TT 01/2018/TT-VPCP Art. 17(1)(d)", "The dossier reaches the portal (DongBoHoSoMC accepted) within the sync deadline")
 def ensure_dossier_synced(entries: list[dict], code: str | None, service: str, deadline_s: float) -> dict:
     if not code:
-        raise RuleSkipped("no dossier code")
+        raise RuleNotEvaluated("no dossier code")
     calls = [e for e in entries if e.get("service") == service and code in (e.get("dossier_codes") or [])]
     ok = [e for e in calls if accepted(e)]
     if not ok:
@@ -96,7 +96,7 @@ def synced_record(entry: dict, code: str) -> dict:
     for item in data_items(entry):
         if item.get("MaHoSo") == code:
             return item
-    raise RuleSkipped(f"{code} not in the sync call's data")
+    raise RuleNotEvaluated(f"{code} not in the sync call's data")
 
 
 @rule("Observed integrations: DongBoHoSoMC.MaTTHC", "The synced dossier names the published procedure")
@@ -181,7 +181,7 @@ def ensure_disallowed_upload_refused(probe: dict[str, Any] | None) -> None:
     """`probe`: the submit flow played again with every uploaded document replaced by a disallowed file
     ({outcome: refused|accepted, file, codes, where}, or {skipped: why})."""
     if not probe or not probe.get("outcome"):
-        raise RuleSkipped((probe or {}).get("skipped") or "the disallowed-upload probe did not run")
+        raise RuleNotEvaluated((probe or {}).get("skipped") or "the disallowed-upload probe did not run")
     if probe["outcome"] != "refused":
         codes = probe.get("codes") or []
         raise RuleViolation(expected=f"{probe.get('file')} refused, no dossier created",

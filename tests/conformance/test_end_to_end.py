@@ -35,7 +35,7 @@ def test_reference_system_passes_every_check(tmp_path):
     assert not list(validator("summary").iter_errors(summary))
     svc = summary["services"][0]
     assert code == 0, {k: v.get("reason") for k, v in svc["checks"].items()}
-    assert svc["completed"] and {c["verdict"] for c in svc["checks"].values()} <= {"passed", "warning"}
+    assert svc["completed"] and {c["verdict"] for c in svc["checks"].values()} <= {"passed", "passed_with_exceptions", "warning"}
     assert len(svc["dossier_codes"]) == 1 and svc["dossier_codes"][0].startswith("000.00.00.G15-")
     # the disallowed-upload probe ran and was refused: no warning, and its generated file is gone
     rules = {r["rule_id"]: r["verdict"] for r in svc["checks"]["submission"]["rules"]}
@@ -46,7 +46,34 @@ def test_reference_system_passes_every_check(tmp_path):
         assert (folder / "rules.json").is_file() and (folder / "trace.zip").is_file(), check
         assert list(folder.glob("*.png")), check
     assert (run_dir / "journal.jsonl").stat().st_size > 0 and (run_dir / "junit.xml").is_file()
+    # the payment's journal slice holds the whole payment, the first (lower-amount) attempt included
+    slice_ = json.loads((run_dir / "evidence" / SERVICE / "payment" / "journal.json").read_text(encoding="utf-8"))
+    assert {(e.get("request") or {}).get("adversarial") for e in slice_["entries"]} >= {"ipn_lower_amount", "ipn_bad_checksum"}
     assert list((run_dir / "allure-results").glob("*-attachment.png"))
+    # the live progress channel: each check started and ended, with the steps played in between
+    events = [json.loads(line) for line in (run_dir / "progress.jsonl").read_text(encoding="utf-8").splitlines()]
+    ended = {e["check"]: e["verdict"] for e in events if e["event"] == "check" and e["state"] == "end"}
+    assert ended == {c: v["verdict"] for c, v in svc["checks"].items()}
+    assert {e["check"] for e in events if e["event"] == "step"} >= {"sso", "submission", "payment"}
+    # Allure: a step per flow step with its real duration, Vietnamese titles, suites by system › check › service,
+    # environment and executor filled in
+    results = [json.loads(p.read_text(encoding="utf-8")) for p in (run_dir / "allure-results").glob("*-result.json")]
+    assert len({r["name"] for r in results}) == len(results) == 4
+    for r in results:
+        labels = {(label["name"], label["value"]) for label in r["labels"]}
+        suite = next(v for n, v in labels if n == "suite")
+        assert r["name"].startswith(suite + " — ") and suite.startswith("Kiểm tra")
+        assert not any(n == "suite" and v.startswith("conformance") for n, v in labels)
+    # each check tells its own flows' steps, even those run while an earlier check needed them
+    assert all(r.get("steps") for r in results), [r["name"] for r in results if not r.get("steps")]
+    steps = [s for r in results for s in r.get("steps", [])]
+    rule_rows = [child["name"] for s in steps if s["name"].startswith("Các quy tắc") for child in s["steps"]]
+    assert "Từ chối ID token ký bằng khoá lạ (ensure_login_refused[id_token_foreign_key])" in rule_rows
+    assert any(s["name"].startswith("Công dân đăng nhập qua Cổng DVCQG: ") for s in steps)
+    assert max(s["stop"] - s["start"] for s in steps) > 50  # milliseconds: the work, not the bookkeeping
+    env = (run_dir / "allure-results" / "environment.properties").read_text(encoding="utf-8")
+    assert f"Ma_lan_chay={summary['run_id']}" in env
+    assert json.loads((run_dir / "allure-results" / "executor.json").read_text(encoding="utf-8"))["buildName"].endswith(summary["run_id"])
     # secrets never land in the run directory, not even inside traces
     secrets = [os.environ[v].encode() for v in SECRET_VARS]
     for path in run_dir.rglob("*"):
@@ -138,3 +165,49 @@ def test_manual_officer_mode_waits_for_a_person_in_the_back_office(tmp_path):
     check = summary["services"][0]["checks"]["processing"]
     assert done and code == 0 and check["verdict"] == "passed", check.get("reason")
     assert summary["services"][0]["dossier_codes"] == done
+
+
+def test_a_system_switching_off_the_negative_cases_cannot_turn_them_into_passes(tmp_path):
+    """Issue: a process polling `/_mock/adversarial` and clearing every armed mode turned
+    `--defect ipn-checksum-not-verified` into four "Đạt" and "Hoàn thành: Có". A negative case whose forged message
+    the journal does not show is not evaluated, its check inconclusive (or failed), and the run not complete; a
+    negative case judged passed has its forged exchange in the journal; and no SSO case becomes a false failure."""
+    import subprocess
+    import sys
+
+    demo_environment()
+    target = load_target(DEMO_TARGET)
+    cleared = tmp_path / "cleared.jsonl"
+    cleared.touch()
+    attacker = subprocess.Popen([sys.executable, str(Path(__file__).with_name("disarm_attacker.py")),
+                                 target["portal"]["base_url"], str(cleared)])
+    try:
+        run_dir = make_run_dir(tmp_path / "run-disarmed")
+        with start_reference_system(target, run_dir, ["ipn-checksum-not-verified"]):
+            code = run(target=DEMO_TARGET, output=run_dir, services=[SERVICE], checks=[], headed=False,
+                       build_report=False, defects=["ipn-checksum-not-verified"])
+    finally:
+        attacker.kill()
+        attacker.wait()
+    summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
+    assert not list(validator("summary").iter_errors(summary))
+    svc = summary["services"][0]
+    journal = [json.loads(line) for line in (run_dir / "journal.jsonl").read_text(encoding="utf-8").splitlines()]
+    from conformance.journal import adversarial_mode
+
+    served = {adversarial_mode(e) for e in journal} - {None}
+    switched_off = {json.loads(line)["mode"] for line in cleared.read_text(encoding="utf-8").splitlines()}
+    assert switched_off, "the attacker never saw an armed mode: this test proves nothing"
+    negatives = [r for c in ("sso", "payment") for r in svc["checks"][c]["rules"]
+                 if r["rule_id"] in ("ensure_login_refused", "ensure_bad_ipn_refused")]
+    assert len([r for r in negatives if r["rule_id"] == "ensure_login_refused"]) == 8
+    for r in negatives:
+        if r["variant"] not in served:  # never performed: neither a pass nor a (false) failure
+            assert r["verdict"] == "not_evaluated" and r["note"], r
+        elif r["verdict"] == "passed":
+            assert any(p.endswith(f"exchange-{r['variant']}.json") for p in r.get("evidence", [])), r
+    assert svc["checks"]["sso"]["verdict"] in ("passed", "inconclusive")  # the SSO client has no defect here
+    if switched_off & {r["variant"] for r in negatives if r["rule_id"] == "ensure_login_refused"} - served:
+        assert svc["checks"]["sso"]["verdict"] == "inconclusive"
+    assert svc["checks"]["payment"]["verdict"] in ("failed", "inconclusive")
+    assert code == 1 and not svc["completed"]

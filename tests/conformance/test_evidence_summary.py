@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import zipfile
+from pathlib import Path
 from datetime import datetime
 from types import SimpleNamespace
 
@@ -82,10 +83,71 @@ def test_summary_validates_and_completion_needs_every_check(tmp_path):
     assert json.loads((tmp_path / "summary.json").read_text(encoding="utf-8"))["run_id"] == "20261123-031200-abcd"
 
 
-def test_a_check_not_run_is_skipped_and_blocks_completion():
+def test_a_check_not_run_is_inconclusive_and_blocks_completion():
     suite = fake_suite(TARGET)
     rec = Recorder()
     rec.record("svc", "sso", "passed", "ok")
     summary = build_summary(suite, rec)
-    assert summary["services"][0]["checks"]["payment"]["verdict"] == "skipped"
+    assert summary["services"][0]["checks"]["payment"]["verdict"] == "inconclusive"
+    assert summary["services"][0]["checks"]["payment"]["reason"].startswith("not evaluated")
     assert not summary["services"][0]["completed"]
+    assert not list(validator("summary").iter_errors(summary))
+
+
+def test_an_inconclusive_check_makes_the_run_not_complete_and_exceptions_are_listed(tmp_path):
+    """A run is complete only when no check failed or was inconclusive; "passed with exceptions" names what it
+    could not verify."""
+    suite = fake_suite(TARGET)
+    rec = Recorder()
+    for check in ("sso", "submission", "processing"):
+        rec.record("svc", check, "passed", "ok")
+    clock = {"rule_id": "ensure_24h_clock_verifiable", "clause": "c", "title": "t", "verdict": "not_evaluated",
+             "severity": "warning", "note": "transaction made at 09:30 Vietnam time"}
+    rec.record("svc", "payment", "passed_with_exceptions", clock["note"], [clock],
+               unverified=[{"rule_id": clock["rule_id"], "reason": clock["note"]}])
+    summary = build_summary(suite, rec)
+    assert not list(validator("summary").iter_errors(summary)) and summary["services"][0]["completed"]
+    assert summary["services"][0]["checks"]["payment"]["unverified"][0]["rule_id"] == "ensure_24h_clock_verifiable"
+    forged = {"rule_id": "ensure_bad_ipn_refused", "clause": "c", "title": "t", "verdict": "not_evaluated",
+              "severity": "failure", "variant": "ipn_bad_checksum", "note": "no 'ipn_bad_checksum' callback sent"}
+    rec.record("svc", "payment", "inconclusive", "not evaluated: " + forged["note"], [forged])
+    summary = build_summary(suite, rec)
+    assert not list(validator("summary").iter_errors(summary)) and not summary["services"][0]["completed"]
+    # the schema holds the vocabulary: a rule not evaluated without a reason, or the old "skipped", is refused
+    bad = json.loads(json.dumps(summary))
+    bad["services"][0]["checks"]["payment"]["rules"][0].pop("note")
+    assert list(validator("summary").iter_errors(bad))
+    bad["services"][0]["checks"]["payment"]["verdict"] = "skipped"
+    assert list(validator("summary").iter_errors(bad))
+    no_list = json.loads(json.dumps(summary))
+    no_list["services"][0]["checks"]["payment"]["verdict"] = "passed_with_exceptions"
+    assert list(validator("summary").iter_errors(no_list))
+
+
+class FakePage:
+    """A page whose screenshot is a fixed image (the fast CDP path is unavailable, so the plain one is used)."""
+
+    def __init__(self, image: bytes):
+        self.image = image
+
+    @property
+    def context(self):
+        raise RuntimeError("no CDP here")
+
+    def screenshot(self, path: str, timeout: float) -> None:
+        Path(path).write_bytes(self.image)
+
+
+def test_a_landing_identical_to_the_last_step_is_not_saved_twice(tmp_path):
+    """Issue: the forged-IPN evidence was `05-return-ipn-bad-checksum.png`, byte-identical to step 04; the proof
+    names the earlier image instead of a second copy that passes for another moment."""
+    from conformance.evidence import Evidence
+    from conformance.journey.payment import landing_screenshot
+
+    run = SimpleNamespace(id="svc", suite=SimpleNamespace(evidence=Evidence(tmp_path)))
+    step = run.suite.evidence.screenshot(FakePage(b"receipt"), "svc", "payment", "pay-confirm")
+    same = landing_screenshot(run, SimpleNamespace(current=FakePage(b"receipt")), "return-ipn_bad_checksum")
+    assert same == step and len(list((tmp_path / "evidence" / "svc" / "payment").glob("*.png"))) == 1
+    other = landing_screenshot(run, SimpleNamespace(current=FakePage(b"refused")), "return-ipn_lower_amount")
+    assert other != step and (tmp_path / other).read_bytes() == b"refused"
+    assert run.suite.evidence.list("svc", "payment") == [step, other]

@@ -12,7 +12,7 @@ from conformance.rules import payment as pay
 from conformance.rules import processing as proc
 from conformance.rules import sso
 from conformance.rules import submission as sub
-from conformance.rules.core import RuleSkipped
+from conformance.rules.core import RuleNotApplicable, RuleNotEvaluated, owned
 from kiemthu.runtime import VN_TZ
 from schemas import load_profile
 
@@ -74,6 +74,13 @@ DOCS = [{"MaThanhPhanHoSo": "TP-1", "TenThanhPhanHoSo": "Tờ khai", "required":
         {"MaThanhPhanHoSo": "TP-2", "TenThanhPhanHoSo": "Căn cước", "required": True, "khodl_result_code": "KQ.G01.000023"}]
 WINDOW = (NOW - timedelta(seconds=30), NOW + timedelta(seconds=30))
 PAYMENT = {"ipn_attempts": [{"reply": {"MaLoi": "00"}, "adversarial": ""}]}
+# forged exchanges as the portal journals them: a token answer marked in its error, a callback in its request
+FORGED_TOKEN = entry(7, "sso", "/oauth2/token", service="token", error="adversarial:id_token_wrong_iss")
+
+
+def forged_ipn(mode: str, reply_code: str) -> dict:
+    return entry(48, "ipn", "http://sut/ipn", service="IPN", request={"MaThamChieu": "R1", "adversarial": mode},
+                 response={"MaLoi": reply_code, "MoTaLoi": "x"})
 
 # rule → (valid arguments, violating arguments)
 CASES = {
@@ -95,7 +102,8 @@ CASES = {
                                    "id_token_hint": "***#ab", "post_logout_redirect_uri": "http://sut/"}}, method="GET")], "/oidc/logout", ["http://sut/"]),
                                   ([], "/oidc/logout", ["http://sut/"])),
     sso.ensure_logged_out: (({"logged_in_after_logout": False},), ({"logged_in_after_logout": True},)),
-    sso.ensure_login_refused: (("id_token_wrong_iss", {"logged_in": False}), ("id_token_wrong_iss", {"logged_in": True})),
+    sso.ensure_login_refused: (("id_token_wrong_iss", {"logged_in": False}, FORGED_TOKEN),
+                               ("id_token_wrong_iss", {"logged_in": True}, FORGED_TOKEN)),
     sub.ensure_form_fields_match_procedure: (([{"label": "Họ và tên *", "required": True}, {"label": "Mục đích:", "required": True}], FIELDS),
                                              ([{"label": "Họ và tên", "required": True}, {"label": "Sổ hộ khẩu", "required": True}], FIELDS)),
     sub.ensure_form_documents_match_procedure: (([{"label": "Tờ khai"}, {"label": "Căn cước"}], DOCS),
@@ -137,8 +145,8 @@ CASES = {
     pay.ensure_ipn_acknowledged: ((PAYMENT, "00"), ({"ipn_attempts": [{"reply": {"MaLoi": "99"}}]}, "00")),
     pay.ensure_dossier_marked_paid: ((True,), (False,)),
     pay.ensure_payment_synced: (({"fields": {"DuocThanhToanTrucTuyen": "1"}},), ({"fields": {"DuocThanhToanTrucTuyen": "0"}},)),
-    pay.ensure_bad_ipn_refused: (("ipn_lower_amount", {"reply": {"MaLoi": "99"}}, "00", False, False),
-                                 ("ipn_lower_amount", {"reply": {"MaLoi": "00"}}, "00", True, True)),
+    pay.ensure_bad_ipn_refused: (("ipn_lower_amount", forged_ipn("ipn_lower_amount", "99"), "00", False, False),
+                                 ("ipn_lower_amount", forged_ipn("ipn_lower_amount", "00"), "00", True, True)),
     pay.ensure_repeated_ipn_idempotent: (([sync(1, "1")], {"status": 200}), ([sync(1, "1"), sync(2, "1")], {"status": 200})),
     sso.ensure_session_cookie_protected: ((["btp_phien=x; HttpOnly; Path=/; SameSite=lax", "btp_sso=; Max-Age=0; Path=/"],),
                                           (["btp_phien=x; Path=/"],)),
@@ -199,18 +207,20 @@ def test_twelve_hour_clock_is_caught_in_the_afternoon_only():
 
 def test_a_morning_run_says_the_24_hour_clock_was_not_verified():
     twelve_hour = MORNING.strftime("%Y%m%d%I%M%S")
-    with pytest.raises(RuleSkipped) as info:
+    with pytest.raises(RuleNotEvaluated) as info:
         pay.ensure_24h_clock_verifiable([(twelve_hour, MORNING)], FMT)
     note = str(info.value)
     assert "giao dịch lúc 09:30 giờ Việt Nam" in note and "13:00–00:59" in note
     assert "24-hour clock not verifiable: transaction made at 09:30 Vietnam time; rerun between 13:00 and 00:59" in note
-    # a limit of the run, not a finding: the check still passes, the rule says it was not verified and why
+    # a limit of the run, not a finding: the check passes except for this rule, which says why it was not verified
     c = Checker()
+    c.require(pay.ensure_amount_matches_fee, init_msg(), 200000)
     c.advise(pay.ensure_24h_clock_verifiable, [(twelve_hour, MORNING)], FMT)
-    assert c.verdict() == "passed"
-    assert [(r.verdict, "09:30" in (r.note or "")) for r in c.results] == [("skipped", True)]
+    assert c.verdict() == "passed_with_exceptions"
+    assert [r.rule_id for r in c.unverified] == ["ensure_24h_clock_verifiable"] and "09:30" in c.reason()
+    assert [(r.verdict, "09:30" in (r.note or "")) for r in c.results][1:] == [("not_evaluated", True)]
     for moment in (NOW.replace(hour=12, minute=59), NOW.replace(hour=1, minute=0)):  # the edges of hh == HH
-        with pytest.raises(RuleSkipped):
+        with pytest.raises(RuleNotEvaluated):
             pay.ensure_24h_clock_verifiable([(moment.strftime(FMT), moment)], FMT)
 
 
@@ -223,17 +233,17 @@ def test_an_afternoon_run_verifies_the_24_hour_clock():
         pay.ensure_transaction_time_plausible(init_msg(ThoiGianGD=NOW.strftime("%Y%m%d%I%M%S")), FMT, NOW, 900)
     # an hour a 12-hour clock never writes proves a 24-hour one, whatever the time of the run
     pay.ensure_24h_clock_verifiable([(MORNING.replace(hour=22).strftime(FMT), MORNING)], FMT)
-    with pytest.raises(RuleSkipped):
+    with pytest.raises(RuleNotEvaluated):
         pay.ensure_24h_clock_verifiable([], FMT)
 
 
-def test_upload_probe_that_did_not_conclude_is_skipped_not_passed():
+def test_upload_probe_that_did_not_conclude_is_not_evaluated_not_passed():
     c = Checker()
     c.advise(sub.ensure_disallowed_upload_refused, {"skipped": "the submit flow uploads no document"})
     c.advise(sub.ensure_disallowed_upload_refused, None)
     c.advise(sub.ensure_disallowed_upload_refused, {"outcome": "accepted", "file": "to-khai.exe", "codes": [CODE],
                                                     "where": "evidence/x/submission/04-upload-probe-accepted.png"})
-    assert [r.verdict for r in c.results] == ["skipped", "skipped", "warning"]
+    assert [r.verdict for r in c.results] == ["not_evaluated", "not_evaluated", "warning"]
     assert c.results[0].note == "the submit flow uploads no document"
     assert CODE in c.reason() and "04-upload-probe-accepted.png" in c.reason()
 
@@ -249,12 +259,19 @@ def test_checker_records_severity_chosen_by_the_caller():
     assert "ensure_state_present" in reason and "expected" in reason and "(see journal entry #1" in reason
 
 
-def test_skipped_rule_is_neither_pass_nor_fail():
+def test_a_required_rule_not_evaluated_leaves_the_check_inconclusive():
+    """A check with a required rule not evaluated is not "passed": it cannot be concluded, and says which rule."""
     c = Checker()
+    c.require(pay.ensure_amount_matches_fee, init_msg(), 200000)
     c.require(pay.ensure_repeated_ipn_idempotent, [], None)
-    assert c.results[0].verdict == "skipped" and c.verdict() == "passed"
-    with pytest.raises(RuleSkipped):
+    assert c.results[1].verdict == "not_evaluated" and c.verdict() == "inconclusive"
+    assert "ensure_repeated_ipn_idempotent" in c.reason() and "replayed" in c.reason()
+    c.require(pay.ensure_amount_matches_fee, init_msg(SoTien="1"), 200000)
+    assert c.verdict() == "failed"  # a finding outranks a gap
+    with pytest.raises(RuleNotEvaluated):
         proc.ensure_updates_survive_outage(["4"], [], {"injected": False})
+    with pytest.raises(RuleNotApplicable):  # run once per run, on another service
+        proc.ensure_updates_survive_outage(["4"], [], {"injected": False, "why": "outage case run once per run, on a"})
 
 
 def test_a_reference_reused_after_a_closed_attempt_is_named():
@@ -266,3 +283,88 @@ def test_a_reference_reused_after_a_closed_attempt_is_named():
     assert "new reference" in str(info.value.expected)
     # a retried INIT of an unfinished attempt (accepted again) is fine
     pay.ensure_reference_unique({**init_msg(), "id": 20}, [first])
+
+
+# -- every rule a check owns is accounted for; negative cases judged only once the forged message was served ------
+def test_a_rule_the_check_owns_but_never_ran_is_listed_not_evaluated():
+    """Issue: on a dossier the portal refused, ensure_payment_synced simply vanished and the check showed "Đạt"."""
+    rules = owned(required=[pay.ensure_amount_matches_fee, pay.ensure_payment_synced],
+                  advisory=[pay.ensure_24h_clock_verifiable])
+    c = Checker()
+    c.require(pay.ensure_amount_matches_fee, init_msg(), 200000)
+    missing = c.account_for(rules, "not evaluated: the check's flow did not reach this rule")
+    assert [(r.rule_id, r.verdict, r.severity) for r in missing] == [
+        ("ensure_payment_synced", "not_evaluated", "failure"), ("ensure_24h_clock_verifiable", "not_evaluated", "warning")]
+    assert c.verdict() == "inconclusive"
+    assert all(r.as_dict()["note"] for r in missing)
+
+
+def test_negative_rules_have_one_row_per_attack_with_a_vietnamese_title():
+    rules = owned(required=[sso.ensure_login_refused, pay.ensure_bad_ipn_refused])
+    rows = [(fn.rule_id, variant) for fn, variant, _ in rules.rows()]
+    assert ("ensure_login_refused", "id_token_foreign_key") in rows and ("ensure_bad_ipn_refused", "ipn_bad_checksum") in rows
+    assert len([r for r in rows if r[0] == "ensure_login_refused"]) == 8
+    c = Checker()
+    c.require(sso.ensure_login_refused, "id_token_foreign_key", {"logged_in": False},
+              entry(3, "sso", "/oauth2/token", error="adversarial:id_token_foreign_key"), variant="id_token_foreign_key")
+    row = c.results[0].as_dict()
+    assert row["variant"] == "id_token_foreign_key" and row["variant_title"] == "Từ chối ID token ký bằng khoá lạ"
+    assert "JWKS" in row["attack"]
+
+
+def test_a_forged_token_never_served_is_not_evaluated_never_a_pass_or_a_false_failure():
+    """The mode was switched off before the exchange: the citizen logged in normally, which proves nothing."""
+    c = Checker()
+    for logged_in in (False, True):
+        c.require(sso.ensure_login_refused, "id_token_wrong_aud", {"logged_in": logged_in}, None, variant="id_token_wrong_aud")
+    assert [r.verdict for r in c.results] == ["not_evaluated", "not_evaluated"]
+    assert "never served" in c.results[0].note and c.verdict() == "inconclusive"
+    c.require(sso.ensure_login_refused, "id_token_alg_none", {"not_served": "the portal does not offer the adversarial "
+                                                              "mode 'id_token_alg_none'"}, None)
+    assert c.results[-1].verdict == "not_evaluated" and "does not offer" in c.results[-1].note
+
+
+def test_a_forged_callback_never_sent_is_not_evaluated_and_judged_on_its_journal_reply_when_sent():
+    c = Checker()
+    c.require(pay.ensure_bad_ipn_refused, "ipn_bad_checksum", None, "00", None, None, variant="ipn_bad_checksum")
+    assert c.results[0].verdict == "not_evaluated" and c.verdict() == "inconclusive"
+    with pytest.raises(RuleViolation) as info:
+        pay.ensure_bad_ipn_refused("ipn_bad_checksum", forged_ipn("ipn_bad_checksum", "00"), "00", None, None)
+    # one readable sentence: no raw dict of the reply
+    assert info.value.actual == "reply MaLoi 00 (x)" and "journal entry #48" in info.value.note
+
+
+def test_journal_marks_which_forged_message_was_served():
+    from conformance.journal import adversarial_mode, forged_exchange
+
+    entries = [entry(1, "sso", "/cb", request={"params": {"code": "c"}}),
+               entry(2, "sso", "/cb", request={"params": {"state": "x"}, "adversarial": "tampered_state"}),
+               FORGED_TOKEN, forged_ipn("ipn_lower_amount", "99")]
+    assert [adversarial_mode(e) for e in entries] == [None, "tampered_state", "id_token_wrong_iss", "ipn_lower_amount"]
+    assert forged_exchange(entries, "tampered_state")["id"] == 2 and forged_exchange(entries, "replay_code") is None
+
+
+def test_ipn_acknowledged_message_names_the_reply_not_a_dict_that_says_the_opposite():
+    """Issue: "expected reply MaLoi 00, actual {'MaLoi': '00', …}" when only the forged callback had been delivered."""
+    only_forged = {"ipn_attempts": [{"reply": {"MaLoi": "00"}, "adversarial": "ipn_lower_amount"}]}
+    with pytest.raises(RuleNotEvaluated) as info:
+        pay.ensure_ipn_acknowledged(only_forged, "00")
+    assert "no genuine callback" in str(info.value) and "ipn_lower_amount" in str(info.value)
+    with pytest.raises(RuleViolation) as bad:
+        pay.ensure_ipn_acknowledged({"ipn_attempts": [{"reply": {"MaLoi": "99", "MoTaLoi": "Sai chữ ký"}}]}, "00")
+    assert bad.value.actual == "reply MaLoi 99 (Sai chữ ký)"
+    with pytest.raises(RuleViolation) as down:
+        pay.ensure_ipn_acknowledged({"ipn_attempts": [{"reply": None, "error": "ConnectError: refused"}]}, "00")
+    assert down.value.actual == "no usable reply: ConnectError: refused"
+
+
+def test_status_skipped_message_lists_only_the_statuses_really_missing():
+    """Issue: "not synced (in order): 4, 9, 10" while the journal showed 9 and 10 synced; only 4 was missing."""
+    history = proc.status_history([sync(1, "2"), sync(2, "9"), sync(3, "10")], CODE, ["DongBoHoSoMC"])
+    with pytest.raises(RuleViolation) as info:
+        proc.ensure_each_step_synced(history, ["2", "4", "9", "10"])
+    assert info.value.note.startswith("not synced: 4 ") and "9, 10" in info.value.note.split("accepted:")[1]
+    reordered = proc.status_history([sync(1, "2"), sync(2, "9"), sync(3, "4"), sync(4, "10")], CODE, ["DongBoHoSoMC"])
+    with pytest.raises(RuleViolation) as order:
+        proc.ensure_each_step_synced(reordered, ["2", "4", "9", "10"])
+    assert order.value.note.startswith("synced out of order: 9")

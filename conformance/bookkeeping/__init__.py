@@ -1,0 +1,1 @@
+"""Run bookkeeping: browser traces, the flow timeline, waiting on the portal journal."""

@@ -1,0 +1,64 @@
+"""The officer's side: processing by hand (manual mode) and the portal outage injected mid-processing."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from kiemthu.runtime import VN_TZ, DeadlineExceeded, wait_until
+
+from conformance.adapter import FlowOutcome
+
+if TYPE_CHECKING:
+    from conformance.service import ServiceRun
+
+# the outage: the adapter refuses the next request (whenever the system sends it), and lapses after OUTAGE_S anyway;
+# a count rather than a time span fails the same sync on a slow or a fast machine, and costs one retry interval
+OUTAGE_REQUESTS, OUTAGE_S = 1, 5.0
+
+
+def manual_processing(run: ServiceRun) -> FlowOutcome:
+    from rich.console import Console
+
+    out = FlowOutcome("officer_process", started=datetime.now(VN_TZ))
+    out.journal_after = run.suite.sync_journal()
+    run.fault = {"injected": False, "why": "manual officer mode: no outage can be timed between a person's actions"}
+    code = run.dossier_code
+    officer = run.suite.target.get("officer") or {}
+    deadline = float(officer.get("manual_deadline_s", 1800))
+    final = max(run.suite.profile["dossier_status"], key=int)
+    with run.suite.uncaptured():
+        Console(stderr=True).print(
+            f"[bold yellow]Cần cán bộ xử lý / officer action needed[/]: in the back office of "
+            f"{run.suite.target['system']['name']}, process dossier [bold]{code}[/] ({run.scenario['TenDVC']}) "
+            f"through to '{run.suite.profile['dossier_status'][final]}' (status {final}). "
+            f"Waiting up to {deadline:.0f}s, watching the portal journal…")
+    try:
+        wait_until(lambda: run.hooks.portal_status(code) == final, deadline, interval=2.0,
+                   what=f"dossier {code} at status {final} on the portal")
+        out.ok = True
+    except DeadlineExceeded as exc:
+        from conformance.adapter import StepFailed
+
+        out.error = StepFailed("officer_process", "manual", "officer processes the dossier by hand", str(exc))
+    out.finished = datetime.now(VN_TZ)
+    out.journal_until = run.suite.sync_journal()
+    return out
+
+
+def before_status_action(run: ServiceRun, status: str) -> None:
+    """Before the second status-changing action, take the portal's adapter down for a few seconds (once per run)."""
+    if "processing" not in run.checks or len(run.status_actions) != 1 or run.fault.get("injected"):
+        return
+    if run.suite.target["portal"]["mode"] != "mock":
+        run.fault = {"injected": False, "why": "the portal is not the harness's mock: no outage can be injected"}
+        return
+    if run.suite.shared.get("outage_done"):
+        run.fault = {"injected": False, "why": f"outage case run once per run, on {run.suite.shared['outage_done']}"}
+        return
+    duration = OUTAGE_S
+    run.suite.portal.fault(target="adapter", kind="http_5xx", value=503, count=OUTAGE_REQUESTS,
+                            duration_s=duration)
+    run.suite.shared["outage_done"] = run.id
+    run.fault = {"injected": True, "duration_s": duration, "requests": OUTAGE_REQUESTS, "at_status": status, "from": datetime.now(VN_TZ),
+                  "journal_after": run.suite.sync_journal(), "where": "journal.json (entries with error fault:http_5xx)"}
