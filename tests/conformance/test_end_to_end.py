@@ -168,7 +168,8 @@ def test_manual_officer_mode_waits_for_a_person_in_the_back_office(tmp_path):
 
 
 def test_a_system_switching_off_the_negative_cases_cannot_turn_them_into_passes(tmp_path):
-    """Issue: a process polling `/_mock/adversarial` and clearing every armed mode turned
+    """Defence in depth, for a system under test that has got the control access anyway (same OS user).
+    Issue: a process polling `/_mock/adversarial` and clearing every armed mode turned
     `--defect ipn-checksum-not-verified` into four "Đạt" and "Hoàn thành: Có". A negative case whose forged message
     the journal does not show is not evaluated, its check inconclusive (or failed), and the run not complete; a
     negative case judged passed has its forged exchange in the journal; and no SSO case becomes a false failure."""
