@@ -5,9 +5,7 @@ call carries the run's token (see kiemthu/control.py for how the access is hande
 
 from __future__ import annotations
 
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,14 +14,14 @@ from urllib.parse import urlparse
 import httpx
 
 from kiemthu.control import ENV_TOKEN, ControlAccess, discover, forget, new_token, remember
-from kiemthu.runtime import ManagedProcess, free_port
+from kiemthu.runtime import ManagedProcess, free_port, remove_temp, temp_dir
 
 
 class PortalError(RuntimeError):
     pass
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity, as the supervisor keeps a set of live children
 class MockProcess(ManagedProcess):
     """A mock portal child process and the control access it was given."""
 
@@ -35,8 +33,8 @@ class MockProcess(ManagedProcess):
     def stop(self, timeout: float = 5.0) -> None:
         super().stop(timeout)
         forget(self.portal_url)
-        if self.db is not None:  # unmasked state: it does not outlive the mock
-            shutil.rmtree(self.db.parent, ignore_errors=True)
+        if self.db is not None:  # unmasked state: it does not outlive the mock (unless --keep-temp)
+            remove_temp(self.db.parent)
 
 
 def mock_process(target_file: Path, base_url: str, run_dir: Path, log_name: str = "mock.log") -> MockProcess:
@@ -45,7 +43,7 @@ def mock_process(target_file: Path, base_url: str, run_dir: Path, log_name: str 
     Its control plane gets a free loopback port and a fresh token, handed over in the child's environment; the
     access is remembered for this process (PortalClient finds it) and given to children by `.control.env()`."""
     port = urlparse(base_url).port or 80
-    db = Path(tempfile.mkdtemp(prefix="kiemthu-mock-")) / "portal.sqlite"
+    db = temp_dir("mock") / "portal.sqlite"
     access = ControlAccess(f"http://127.0.0.1:{free_port()}", new_token())
     remember(base_url, access)
     return MockProcess(

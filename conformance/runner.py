@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from kiemthu.runtime import REPO_ROOT, make_run_dir
+from kiemthu.runtime import REPO_ROOT, ChildExited, DeadlineExceeded, make_run_dir
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 OK = ("passed", "passed_with_exceptions", "warning", "not_applicable")
@@ -59,6 +60,20 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
     return args
 
 
+def stop_pytest(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
+    """End the suite's pytest if it still runs (an error or a signal here): SIGINT lets it close the browser.
+    On Ctrl-C it already had its own SIGINT from the terminal; a second one would cut its clean-up short."""
+    if proc is None or proc.poll() is not None:
+        return
+    if sys.exc_info()[0] is not KeyboardInterrupt:
+        proc.send_signal(signal.SIGINT)
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def run(target: Path, output: Path | None, services: list[str], checks: list[str], headed: bool,
         build_report: bool = True, defects: list[str] | tuple[str, ...] = (),
         while_portal_up: Callable[[Path], Any] | None = None) -> int:
@@ -93,6 +108,7 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     # the mock portal and pytest start first: the adapter section is checked while they boot
     portal = loaded["portal"]
     mock = mock_process(target, portal["base_url"], run_dir).spawn() if portal.get("mode") == "mock" else None
+    proc = None
     try:
         cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(provided_mock_env(portal["base_url"], mock) if mock else {})}
@@ -101,16 +117,22 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
                                     text=True)
             problems = configuration_problems(target, loaded)
             if problems:
-                proc.kill()
-                proc.wait()
+                stop_pytest(proc)
                 if fresh:  # nothing ran: leave no empty run behind (a folder the user gave stays)
                     shutil.rmtree(run_dir, ignore_errors=True)
                 return refuse(problems)
+            if mock is not None:
+                try:  # pytest boots meanwhile; a mock that dies while starting is reported now, once
+                    mock.wait_ready(30)
+                except (ChildExited, DeadlineExceeded) as exc:
+                    console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+                    return 2
             print(f"Run directory: {run_dir}", flush=True)
             code = follow(proc, run_dir, log)
         if while_portal_up is not None and (run_dir / "summary.json").is_file():
             while_portal_up(run_dir)
     finally:
+        stop_pytest(proc)
         if mock is not None:
             mock.stop()
     summary_path = run_dir / "summary.json"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -25,16 +26,33 @@ EXIT_UNAVAILABLE = 3
 
 
 def _entry(module: str, func: str, feature: str):
-    """The function implementing a command, or a one-line 'not available yet' exit."""
+    """The function implementing a command, or a one-line 'not available yet' exit; a part that is installed
+    but cannot be imported (a missing dependency) is named with its import error, without a traceback."""
     if importlib.util.find_spec(module) is None:
         console.print(f"[yellow]{feature}: not available yet (chưa có).[/yellow]")
         raise typer.Exit(EXIT_UNAVAILABLE)
-    mod = importlib.import_module(module)
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        console.print(f"{feature}: cannot import {module}: {exc} (không nạp được). "
+                      f"Reinstall with `pip install .` or run `kiemthu doctor`.", markup=False)
+        raise typer.Exit(EXIT_UNAVAILABLE)
     fn = getattr(mod, func, None)
     if fn is None:
         console.print(f"[yellow]{feature}: not available yet (chưa có).[/yellow]")
         raise typer.Exit(EXIT_UNAVAILABLE)
     return fn
+
+
+def _keep_temp(keep: bool) -> None:
+    """--keep-temp: children inherit the wish through the environment."""
+    if keep:
+        from kiemthu.runtime import KEEP_TEMP
+
+        os.environ[KEEP_TEMP] = "1"
+
+
+KEEP_TEMP_HELP = "Keep the temporary folders (databases of the mock and the reference system) for inspection."
 
 
 def _load_target_or_exit(path: Path):
@@ -68,8 +86,10 @@ def demo(
     check: List[str] = typer.Option([], "--check", "-c", metavar="CHECK", help="Only these checks: sso, submission, payment, processing."),
     headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
     submit: bool = typer.Option(False, "--submit", help="At the end, send the test summary to the mock portal's admin system (gửi kết quả kiểm thử) and keep its answer."),
+    keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
     """Run the whole suite against the embedded reference ministry system and the mock portal (chạy thử toàn bộ)."""
+    _keep_temp(keep_temp)
     fn = _entry("kiemthu.demo", "run_demo", "demo")
     raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit))
 
@@ -85,10 +105,12 @@ def mock(
     control_host: str = typer.Option("127.0.0.1", help="Address of the control API: loopback unless you mean to expose it."),
     allow_host: List[str] = typer.Option([], "--allow-host", help="Another Host name the portal answers to (e.g. a container's); repeatable."),
     control_file: Optional[Path] = typer.Option(None, help="Where to write the control token (mode 0600; default: a per-user temp folder)."),
+    keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
     """Run the mock National Public Service Portal (Cổng DVCQG giả lập): SSO, payment, adapter, journal.
 
     The control API listens apart from the portal, on loopback, and needs the token written to the control file."""
+    _keep_temp(keep_temp)
     tgt = _load_target_or_exit(target) if target else None
     fn = _entry("mocks.server", "serve", "mock portal")
     raise typer.Exit(fn(target=tgt, host=host, port=port, db_path=db, profile=profile, control_host=control_host,
@@ -106,20 +128,35 @@ def ministry(
     """Run the reference ministry one-stop system (hệ thống một cửa điện tử tham chiếu), as its own process."""
     import subprocess
 
+    from kiemthu.runtime import ChildExited, DeadlineExceeded, ManagedProcess, python_module_cmd
+
     if importlib.util.find_spec("examples.ministry.__main__") is None:
         console.print("[yellow]reference ministry system: not available yet (chưa có).[/yellow]")
         raise typer.Exit(EXIT_UNAVAILABLE)
-    args = [sys.executable, "-m", "examples.ministry", "--port", str(port)]
+    args = ["--port", str(port)]
     for d in defect:
         args += ["--defect", d]
-    if list_defects:
-        args.append("--list-defects")
     if config:
         args += ["--config", str(config)]
+    if list_defects:
+        raise typer.Exit(subprocess.call(python_module_cmd("examples.ministry", *args, "--list-defects", *ctx.args)))
+    # a supervised child: it ends with this command (Ctrl-C, SIGTERM, an error), and a start-up failure is told at once
+    system = ManagedProcess("reference ministry system", python_module_cmd("examples.ministry", *args, *ctx.args),
+                            health_url=f"http://127.0.0.1:{port}/health")
     try:
-        raise typer.Exit(subprocess.call(args + list(ctx.args)))
+        system.start(timeout=60)
+        console.print(f"Reference system ready (sẵn sàng): http://127.0.0.1:{port}/", highlight=False)
+        raise typer.Exit(system.wait())
+    except ChildExited as exc:  # its own error is already on the terminal (stderr is relayed)
+        console.print(str(exc).splitlines()[0].replace(" (full log: )", ""), markup=False, highlight=False)
+        raise typer.Exit(exc.code or 1)
+    except DeadlineExceeded as exc:
+        console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1)
     except KeyboardInterrupt:
         raise typer.Exit(130)
+    finally:
+        system.stop()
 
 
 @app.command(short_help="Kiểm thử bốn nội dung / run the four checks.")
@@ -130,8 +167,10 @@ def run(
     check: List[str] = typer.Option([], "--check", "-c", help="Only these checks: sso, submission, payment, processing."),
     headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip building the reports at the end."),
+    keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
     """Run the four checks against a configured system (kiểm thử: SSO, nộp hồ sơ, thanh toán, xử lý & đồng bộ)."""
+    _keep_temp(keep_temp)
     _load_target_or_exit(target)
     fn = _entry("conformance.runner", "run", "conformance suite")
     raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed, build_report=not no_report))
@@ -237,6 +276,9 @@ def doctor() -> None:
 
 
 def main() -> None:
+    from kiemthu.runtime import exit_on_signals
+
+    exit_on_signals()  # SIGTERM/SIGHUP unwind like Ctrl-C, so every child and temporary folder ends with us
     try:
         app()
     except KeyboardInterrupt:

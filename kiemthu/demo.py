@@ -16,7 +16,8 @@ from urllib.parse import urlparse
 from rich.console import Console
 from rich.table import Table
 
-from kiemthu.runtime import VN_TZ, REPO_ROOT, ManagedProcess, free_port, make_run_dir, python_module_cmd
+from kiemthu.runtime import (VN_TZ, REPO_ROOT, ChildExited, DeadlineExceeded, ManagedProcess, free_port, make_run_dir,
+                             python_module_cmd, temp_dir)
 
 DEMO_TARGET = REPO_ROOT / "examples" / "ministry" / "target.yaml"
 SECRET_VARS = ("KIEMTHU_SSO_CLIENT_SECRET", "KIEMTHU_PAYMENT_SECRET", "KIEMTHU_ADAPTER_PASSWORD", "KIEMTHU_OFFICER_PASSWORD")
@@ -67,17 +68,16 @@ def ministry_environment(target, defects: list[str] | tuple[str, ...] = (), db_p
 
 def start_reference_system(target, run_dir: Path, defects: list[str] | tuple[str, ...] = (), *, timeout: float = 30.0) -> ManagedProcess:
     """Start `python -m examples.ministry` for a target on its base_url port; returns once /health answers."""
-    import tempfile
-
     base = target["system"]["base_url"].rstrip("/")
     port = urlparse(base).port or 80
-    db = Path(tempfile.mkdtemp(prefix="kiemthu-ministry-")) / "ministry.sqlite"
+    db = temp_dir("ministry") / "ministry.sqlite"  # deleted when the system stops
     proc = ManagedProcess(
         name="reference ministry system",
         cmd=python_module_cmd("examples.ministry", "--port", str(port)),
         health_url=f"{base}{target['system'].get('health_path', '/health')}",
         log_path=Path(run_dir) / "logs" / "ministry.log",
         env=ministry_environment(target, defects, db),
+        scratch=[db.parent],
     )
     return proc.start(timeout)
 
@@ -171,10 +171,16 @@ def run_demo(defects: list[str], output: Path | None, services: list[str], check
 
         answer.append(submit_run(rd, console=console, rebuild=False))
 
-    with start_reference_system(target, run_dir, defects):
+    try:
+        system = start_reference_system(target, run_dir, defects)
+    except (ChildExited, DeadlineExceeded) as exc:
+        console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return 2
+    with system:
         code = run(target=DEMO_TARGET, output=run_dir, services=services, checks=checks, headed=headed,
                    build_report=True, defects=list(defects), while_portal_up=submit_to_mock if submit else None)
-    _print_summary(run_dir, console)
+    if (run_dir / "summary.json").is_file():
+        _print_summary(run_dir, console)
     if submit and (not answer or answer[0] != 0):
         return code or 1
     return code

@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from kiemthu.logs import setup_logging
+from kiemthu.runtime import exit_on_signals
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--control-file", help="tệp 0600 nhận mã truy cập khi không có $KIEMTHU_MOCK_CONTROL_TOKEN")
     args = parser.parse_args(argv)
     setup_logging("WARNING")
+    exit_on_signals()  # uvicorn re-raises SIGTERM after shutdown: as SystemExit, the default database is deleted
     target = None
     if args.target:
         from kiemthu.target import TargetError, load_target

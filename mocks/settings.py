@@ -3,6 +3,7 @@ which contract profile applies, where state is kept."""
 
 from __future__ import annotations
 
+import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 
 from kiemthu.control import LOOPBACK, new_token
 from kiemthu.logs import register_secret
+from kiemthu.runtime import temp_dir
 from schemas import DEFAULT_PROFILE, load_profile
 
 # Test secrets of the built-in demo registration (documented; used only when no target file is given).
@@ -216,8 +218,15 @@ def _host_values(names: list[str], port: int) -> set[str]:
     return out
 
 
+_db_folder: Path | None = None
+
+
 def default_db_path() -> str:
-    """A fresh SQLite file outside any run directory (it holds unmasked state)."""
-    folder = Path(tempfile.gettempdir()) / "kiemthu-mock"
-    folder.mkdir(parents=True, exist_ok=True)
-    return str(Path(tempfile.mkstemp(prefix="portal-", suffix=".sqlite", dir=folder)[1]))
+    """A fresh SQLite file outside any run directory (it holds unmasked state), in a folder of this process
+    alone that is deleted when it exits (`--keep-temp` keeps it)."""
+    global _db_folder
+    if _db_folder is None or not _db_folder.is_dir():
+        _db_folder = temp_dir("mock")
+    fd, path = tempfile.mkstemp(prefix="portal-", suffix=".sqlite", dir=_db_folder)
+    os.close(fd)
+    return path

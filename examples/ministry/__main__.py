@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import signal
 import sys
 
 from examples.ministry.defects import Defects, UnknownDefect, catalogue_json, catalogue_text
@@ -62,6 +63,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, handlers=[handler])
     logging.getLogger("httpx").setLevel(logging.WARNING)  # request lines would add noise, not diagnosis
     app = create_app(settings, defects)
+    # uvicorn re-raises SIGTERM after its graceful shutdown; as SystemExit it lets the at-exit clean-up run
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning", access_log=False)
     return 0
 

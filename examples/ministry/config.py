@@ -5,7 +5,9 @@ The environment wins over the file so a launcher can override one value without 
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -86,6 +88,19 @@ class Settings:
         return [PREFIX + name.upper() for name in SECRET_FIELDS if not getattr(self, name)]
 
 
+_data_dir: Path | None = None
+
+
+def _private_data_dir() -> Path:
+    """A folder of this process alone, deleted when it exits: without MINISTRY_DB, two systems started side by
+    side must not share a database. Set MINISTRY_DB to keep the data."""
+    global _data_dir
+    if _data_dir is None:
+        _data_dir = Path(tempfile.mkdtemp(prefix="kiemthu-ministry-"))
+        atexit.register(shutil.rmtree, _data_dir, ignore_errors=True)
+    return _data_dir
+
+
 def _coerce(current: Any, raw: Any) -> Any:
     if isinstance(current, list):
         if isinstance(raw, str):
@@ -123,6 +138,6 @@ def load_settings(config_file: str | Path | None = None, env: dict[str, str] | N
     settings.public_url = settings.public_url.rstrip("/")
     settings.portal_url = settings.portal_url.rstrip("/")
     if not settings.db:
-        settings.db = str(Path(tempfile.gettempdir()) / "kiemthu-ministry" / "ministry.db")
+        settings.db = str(_private_data_dir() / "ministry.db")
     Path(settings.db).parent.mkdir(parents=True, exist_ok=True)
     return settings
