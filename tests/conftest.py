@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.tempcheck import pytest_configure, pytest_sessionfinish, pytest_unconfigure  # noqa: F401
+
 REPO = Path(__file__).resolve().parent.parent
 
 

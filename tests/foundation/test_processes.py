@@ -169,9 +169,11 @@ def test_a_child_ends_with_its_parent_on_every_exit_path(tmp_path, how):
 def test_kiemthu_ministry_leaves_no_child_and_no_port_on_sigterm_or_ctrl_c(tmp_path):
     """`kiemthu ministry` runs the reference system as a child; SIGTERM or SIGINT to the command ends both, and the
     system's private database folder goes with them."""
-    for sig in (signal.SIGTERM, signal.SIGINT):
+    runs = {}
+    for sig in (signal.SIGTERM, signal.SIGINT):  # both at once: the slow part is the start-up
         port = free_port()
-        proc = start_cli("ministry", "--port", str(port), tmp=tmp_path / f"tmp-{sig.name}")
+        runs[sig] = (port, start_cli("ministry", "--port", str(port), tmp=tmp_path / f"tmp-{sig.name}"))
+    for sig, (port, proc) in runs.items():
         wait_healthy(f"http://127.0.0.1:{port}/health", proc)
         children = [c.pid for c in psutil.Process(proc.pid).children(recursive=True)]
         assert children, "the reference system runs as a child of `kiemthu ministry`"
@@ -190,24 +192,19 @@ def test_kiemthu_ministry_reports_a_failed_start_with_its_error(tmp_path):
     assert "Traceback" not in out + err
 
 
-def test_kiemthu_mock_on_sigterm_frees_its_port_and_deletes_its_database(tmp_path):
-    """`kiemthu mock` without --db keeps its state in a folder of its own, deleted when it ends."""
-    port = free_port()
-    proc = start_cli("mock", "--port", str(port), tmp=tmp_path / "tmp")
-    wait_healthy(f"http://127.0.0.1:{port}/_mock/health", proc)
-    assert len(list((tmp_path / "tmp").glob("kiemthu-mock-*"))) == 1
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(20)
-    assert_all_end([proc.pid], [port])
-    assert not list((tmp_path / "tmp").glob("kiemthu-*"))
-
-
-def test_kiemthu_mock_keep_temp_keeps_its_database(tmp_path):
-    """--keep-temp is the explicit way to keep the mock's state for inspection."""
-    port = free_port()
-    proc = start_cli("mock", "--port", str(port), "--keep-temp", tmp=tmp_path / "tmp")
-    wait_healthy(f"http://127.0.0.1:{port}/_mock/health", proc)
-    proc.send_signal(signal.SIGTERM)
-    proc.wait(20)
-    kept = list((tmp_path / "tmp").glob("kiemthu-mock-*"))
+def test_kiemthu_mock_on_sigterm_deletes_its_database_unless_asked_to_keep_it(tmp_path):
+    """`kiemthu mock` without --db keeps its state in a folder of its own, deleted when it ends; --keep-temp is the
+    explicit way to keep it for inspection."""
+    ports = {"plain": free_port(), "kept": free_port()}
+    procs = {"plain": start_cli("mock", "--port", str(ports["plain"]), tmp=tmp_path / "plain"),
+             "kept": start_cli("mock", "--port", str(ports["kept"]), "--keep-temp", tmp=tmp_path / "kept")}
+    for name, proc in procs.items():
+        wait_healthy(f"http://127.0.0.1:{ports[name]}/_mock/health", proc)
+        assert len(list((tmp_path / name).glob("kiemthu-mock-*"))) == 1
+    for name, proc in procs.items():
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(20)
+        assert_all_end([proc.pid], [ports[name]])
+    assert not list((tmp_path / "plain").glob("kiemthu-*"))
+    kept = list((tmp_path / "kept").glob("kiemthu-mock-*"))
     assert len(kept) == 1 and list(kept[0].glob("portal-*.sqlite"))
