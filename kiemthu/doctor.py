@@ -97,7 +97,80 @@ def check_output(out: Path = DEFAULT_OUT) -> Finding:
         return Finding("Output directory", False, f"{out}: {exc.strerror}", "use --output DIR on a writable disk")
 
 
-CHECKS = [check_python, check_chromium, check_fonts, check_allure, check_pdftotext, check_ports, check_output]
+# the shipped packages (pyproject.toml [tool.setuptools.packages.find]); every module of each must import
+PARTS = ("kiemthu", "mocks", "conformance", "reports", "loadtest", "schemas", "scenarios", "examples")
+# imported for real elsewhere: __main__ would run a program; locust's import patches the whole interpreter (gevent)
+NOT_IMPORTED = ("__main__", "loadtest.locustfile")
+
+
+def import_report(parts: tuple[str, ...] = PARTS) -> None:
+    """In a child interpreter: import every module of every part, print one JSON line per failure
+    {module, importer, error}, where `importer` is our module whose import statement failed."""
+    import importlib
+    import importlib.util
+    import json
+    import pkgutil
+    import traceback
+
+    roots = {}
+    for part in parts:
+        spec = importlib.util.find_spec(part)
+        if spec and spec.origin:
+            roots[part] = Path(spec.origin).resolve().parent
+
+    def ours(filename: str) -> str | None:
+        """`mocks.validation` for …/mocks/validation.py of our own packages, else None."""
+        path = Path(filename).resolve()
+        for part, root in roots.items():
+            if path.is_relative_to(root):
+                return ".".join((part, *path.relative_to(root).with_suffix("").parts)).removesuffix(".__init__")
+        return None
+
+    for part in parts:
+        try:
+            names = [part] + [m.name for m in pkgutil.walk_packages(importlib.import_module(part).__path__, part + ".")
+                              if not m.name.endswith(NOT_IMPORTED)]
+        except BaseException:  # the part itself fails: reported by the import below
+            names = [part]
+        for name in names:
+            try:
+                importlib.import_module(name)
+            except BaseException as exc:  # a part that cannot be imported is exactly what this reports
+                frames = [ours(f.filename) for f in traceback.extract_tb(exc.__traceback__)]
+                importer = next((m for m in reversed(frames) if m), name)
+                print(json.dumps({"module": name, "importer": importer, "error": f"{type(exc).__name__}: {exc}"}),
+                      flush=True)
+
+
+def check_imports() -> Finding:
+    """Each part of kiemthu imports (a dependency missing from this environment is named with its importer)."""
+    import json
+
+    fix = "reinstall kiemthu with its dependencies: pip install . (or " + SETUP + ")"
+    try:
+        out = subprocess.run([sys.executable, "-c", "from kiemthu.doctor import import_report; import_report()"],
+                             capture_output=True, text=True, timeout=300, cwd=tempfile.gettempdir())
+    except subprocess.TimeoutExpired:
+        return Finding("Parts import", False, "importing the parts took over 300 s", fix)
+    failures = [json.loads(line) for line in out.stdout.splitlines() if line.startswith("{")]
+    if out.returncode != 0 and not failures:
+        tail = (out.stderr.strip().splitlines() or ["no output"])[-1]
+        return Finding("Parts import", False, f"the import check itself failed: {tail}", fix)
+    if not failures:
+        return Finding("Parts import", True, ", ".join(PARTS))
+    by_cause: dict[tuple[str, str], list[str]] = {}
+    for f in failures:
+        by_cause.setdefault((f["importer"], f["error"]), []).append(f["module"])
+    lines = []
+    for (importer, error), modules in by_cause.items():
+        others = [m for m in modules if m != importer]
+        lines.append(f"{importer}: {error}" + (f" (so {len(others)} more module(s) cannot load: "
+                                               f"{', '.join(others[:4])}{', …' if len(others) > 4 else ''})"
+                                               if others else ""))
+    return Finding("Parts import", False, "; ".join(lines), fix)
+
+
+CHECKS = [check_python, check_imports, check_chromium, check_fonts, check_allure, check_pdftotext, check_ports, check_output]
 
 
 def run_doctor(console: Console | None = None) -> int:
