@@ -13,8 +13,11 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlparse
 
-from rich.console import Console
+from rich.console import Console, Group
+from rich.measure import Measurement
+from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from kiemthu.runtime import (VN_TZ, REPO_ROOT, ChildExited, DeadlineExceeded, ManagedProcess, free_port, make_run_dir,
                              python_module_cmd, temp_dir)
@@ -93,29 +96,87 @@ def list_defects() -> list[dict]:
     return json.loads(out.stdout)
 
 
+# check verdicts as the report words them; the old `skipped` is read as `not_evaluated`
+VERDICT_WORDS = {
+    "passed": ("Đạt", "green"), "passed_with_exceptions": ("Đạt, trừ", "green"), "warning": ("Cảnh báo", "yellow"),
+    "failed": ("Không đạt", "red"), "inconclusive": ("Không kết luận được", "magenta"), "error": ("Lỗi", "red"),
+    "not_applicable": ("Không áp dụng", ""), "not_evaluated": ("Chưa đánh giá", ""), "skipped": ("Chưa đánh giá", ""),
+}
+CHECK_COLUMNS = (("sso", "SSO"), ("submission", "Nộp hồ sơ"), ("payment", "Thanh toán"),
+                 ("processing", "Xử lý & đồng bộ"))
+
+
+def _unverified_name(item) -> str:
+    if isinstance(item, dict):
+        return item.get("rule_id", "?") + (f"[{item['variant']}]" if item.get("variant") else "")
+    return str(item)
+
+
+def _verdict_text(check: dict) -> Text:
+    verdict = check.get("verdict", "inconclusive")
+    word, style = VERDICT_WORDS.get(verdict, (str(verdict), ""))
+    if verdict == "passed_with_exceptions" and check.get("unverified"):
+        word = f"{word}: {', '.join(_unverified_name(u) for u in check['unverified'])}"
+    return Text(word, style=style)
+
+
+def _codes(svc: dict) -> list[str]:
+    """A code is one to submit only when the service completed testing, as the PDF prints it."""
+    return list(svc.get("dossier_codes", [])) if svc.get("completed") else []
+
+
+def _completed_text(svc: dict) -> Text:
+    return Text("Có", style="green") if svc.get("completed") else Text("Không", style="red")
+
+
+def summary_table(summary: dict) -> Table:
+    """One row per service, one column per check (wide terminals)."""
+    table = Table(title=f"Kết quả kiểm thử — run {summary['run_id']}")
+    table.add_column("Dịch vụ (Mã DVC)", no_wrap=True)
+    table.add_column("Mã số hồ sơ\n(hoàn thành)", no_wrap=True)
+    for _, header in CHECK_COLUMNS:
+        table.add_column(header)
+    table.add_column("Hoàn thành", no_wrap=True)
+    for svc in summary["services"]:
+        checks = svc.get("checks", {})
+        table.add_row(f"{svc['id']}\n{svc['MaDVC']}", "\n".join(_codes(svc)) or "—",
+                      *[_verdict_text(checks.get(key, {})) for key, _ in CHECK_COLUMNS], _completed_text(svc))
+    return table
+
+
+def summary_blocks(summary: dict) -> Group:
+    """One block per service, one line per check (narrow terminals: every header and verdict stays whole)."""
+    parts: list = [Text(f"Kết quả kiểm thử — run {summary['run_id']}", style="bold")]
+    for svc in summary["services"]:
+        checks = svc.get("checks", {})
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(no_wrap=True)
+        grid.add_column()
+        grid.add_row("Mã số hồ sơ (hoàn thành)", ", ".join(_codes(svc)) or "—")
+        for key, header in CHECK_COLUMNS:
+            grid.add_row(header, _verdict_text(checks.get(key, {})))
+        grid.add_row("Hoàn thành", _completed_text(svc))
+        parts += [Text(""), Text(f"{svc['id']} (Mã DVC {svc['MaDVC']})", style="bold"), Padding(grid, (0, 0, 0, 2))]
+    return Group(*parts)
+
+
+def print_summary(summary: dict, console: Console) -> None:
+    """The table when the terminal is wide enough for it uncut, else the same facts one service per block."""
+    table = summary_table(summary)
+    natural = Measurement.get(console, console.options.update_width(10_000), table).maximum
+    if natural <= console.width:
+        console.print(table)
+    else:
+        console.print(summary_blocks(summary))
+
+
 def _print_summary(run_dir: Path, console: Console) -> None:
     summary_path = run_dir / "summary.json"
     if not summary_path.is_file():
         console.print(f"[red]no summary.json in {run_dir}[/red]")
         return
     summary = json.loads(summary_path.read_text(encoding="utf-8"))
-    words = {"passed": "[green]Đạt[/green]", "passed_with_exceptions": "[green]Đạt, trừ:[/green]",
-             "failed": "[red]Không đạt[/red]", "warning": "[yellow]Cảnh báo[/yellow]",
-             "inconclusive": "[magenta]Không kết luận được[/magenta]", "not_applicable": "Không áp dụng",
-             "error": "[red]Lỗi[/red]"}
-    table = Table(title=f"Kết quả kiểm thử — run {summary['run_id']}")
-    table.add_column("Dịch vụ (Mã DVC)", no_wrap=True)
-    table.add_column("Mã số hồ sơ\n(hoàn thành)", no_wrap=True)
-    for col in ("SSO", "Nộp hồ sơ", "Thanh toán", "Xử lý & đồng bộ", "Hoàn thành"):
-        table.add_column(col)
-    for svc in summary["services"]:
-        checks = svc.get("checks", {})
-        cells = [_verdict_cell(checks.get(c, {}), words) for c in ("sso", "submission", "payment", "processing")]
-        # a code is one to submit only when the service completed testing, as the PDF prints it
-        codes = "\n".join(svc.get("dossier_codes", [])) if svc["completed"] else ""
-        table.add_row(f"{svc['id']}\n{svc['MaDVC']}", codes or "—", *cells,
-                      "[green]Có[/green]" if svc["completed"] else "[red]Không[/red]")
-    console.print(table)
+    print_summary(summary, console)
     for svc in summary["services"]:
         for name, check in svc.get("checks", {}).items():
             if check.get("verdict") in ("failed", "error"):
@@ -127,14 +188,6 @@ def _print_summary(run_dir: Path, console: Console) -> None:
     for name in ("report.pdf", "report.xlsx", "report.html", "allure-report.html", "summary.json", "junit.xml"):
         if (run_dir / name).exists():
             console.print(f"  {name}: {run_dir / name}")
-
-
-def _verdict_cell(check: dict, words: dict[str, str]) -> str:
-    cell = words.get(check.get("verdict", "inconclusive"), "?")
-    if check.get("verdict") == "passed_with_exceptions":
-        cell += " " + ", ".join(u["rule_id"] + (f"[{u['variant']}]" if u.get("variant") else "")
-                                for u in check.get("unverified", []))
-    return cell
 
 
 def run_demo(defects: list[str], output: Path | None, services: list[str], checks: list[str], headed: bool,
