@@ -269,7 +269,7 @@ def init(
 
 @app.command(short_help="Kiểm tra môi trường / check this machine.")
 def doctor() -> None:
-    """Check this machine: Python, Chromium, fonts, Allure generator, free ports, writable output (kiểm tra môi trường)."""
+    """Check this machine: Python, every part imports, Chromium, fonts, Allure, free ports, writable output (kiểm tra môi trường)."""
     from kiemthu.doctor import run_doctor
 
     raise typer.Exit(run_doctor(console=Console()))
