@@ -18,6 +18,8 @@ import pytest
 from kiemthu.runtime import (REPO_ROOT, ChildExited, DeadlineExceeded, ManagedProcess, free_port, python_module_cmd,
                              wait_until)
 
+from tests.tempcheck import leftovers  # noqa: E402
+
 KIEMTHU = str(Path(sys.executable).parent / "kiemthu")
 PLANTED = "planted: jsonschema_rs is broken on this machine"
 
@@ -104,7 +106,7 @@ def test_kiemthu_run_reports_a_dead_mock_once_and_stops(tmp_path, broken_jsonsch
     assert text.count(f"ImportError: {PLANTED}") == 1, text
     assert "not met within" not in text and "setup failed" not in text
     assert elapsed < 30  # it used to wait out the 30 s start-up deadline (per check) before saying anything
-    assert not list((tmp_path / "tmp").glob("kiemthu-*"))
+    assert not leftovers(tmp_path / "tmp")
 
 
 def test_a_child_that_never_answers_is_stopped_with_its_output(tmp_path):
@@ -180,7 +182,7 @@ def test_kiemthu_ministry_leaves_no_child_and_no_port_on_sigterm_or_ctrl_c(tmp_p
         proc.send_signal(sig)
         proc.wait(20)
         assert_all_end(children, [port])
-        assert not list((tmp_path / f"tmp-{sig.name}").glob("kiemthu-*"))
+        assert not leftovers(tmp_path / f"tmp-{sig.name}")
 
 
 def test_kiemthu_ministry_reports_a_failed_start_with_its_error(tmp_path):
@@ -199,12 +201,12 @@ def test_kiemthu_mock_on_sigterm_deletes_its_database_unless_asked_to_keep_it(tm
     procs = {"plain": start_cli("mock", "--port", str(ports["plain"]), tmp=tmp_path / "plain"),
              "kept": start_cli("mock", "--port", str(ports["kept"]), "--keep-temp", tmp=tmp_path / "kept")}
     for name, proc in procs.items():
-        wait_healthy(f"http://127.0.0.1:{ports[name]}/_mock/health", proc)
+        wait_healthy(f"http://127.0.0.1:{ports[name]}/oauth2/jwks", proc)  # the portal side (control API apart)
         assert len(list((tmp_path / name).glob("kiemthu-mock-*"))) == 1
     for name, proc in procs.items():
         proc.send_signal(signal.SIGTERM)
         proc.wait(20)
         assert_all_end([proc.pid], [ports[name]])
-    assert not list((tmp_path / "plain").glob("kiemthu-*"))
+    assert not leftovers(tmp_path / "plain")
     kept = list((tmp_path / "kept").glob("kiemthu-mock-*"))
     assert len(kept) == 1 and list(kept[0].glob("portal-*.sqlite"))
