@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiemthu.logs import get_logger, redact
-from kiemthu.runtime import CHROMIUM_ARGS, VN_TZ, ManagedProcess, chromium_path, new_run_id, wait_until
+from kiemthu.runtime import (CHROMIUM_ARGS, VN_TZ, ManagedProcess, chromium_path, new_run_id, remove_temp, temp_dir,
+                             wait_until)
 
 from conformance.adapter import load_adapter
 from conformance.evidence import Evidence
@@ -99,8 +100,12 @@ class Suite:
             from playwright.sync_api import sync_playwright
 
             self._pw = sync_playwright().start()
+            # traces are staged in a folder of this run (Playwright's default is a `playwright-tracing-*`
+            # folder per trace in the temp directory, never removed)
+            self._traces_tmp = temp_dir("traces")
             self._browser = self._pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS,
-                                                     headless=not self.opts.headed)
+                                                     headless=not self.opts.headed,
+                                                     traces_dir=str(self._traces_tmp))
         return self._browser
 
     def new_context(self):
@@ -122,6 +127,7 @@ class Suite:
         if self._browser is not None:
             self._browser.close()
             self._pw.stop()
+            remove_temp(self._traces_tmp)
         self.portal.close()
         self.progress.close()
         if self.mock:

@@ -163,7 +163,7 @@ def trusted_key(public_key_file: Path | None):
 def read_json(run_dir: Path, name: str) -> dict[str, Any]:
     path = run_dir / name
     if path.is_symlink() or not path.is_file():
-        raise Unverifiable(f"missing: {name} (bộ hồ sơ chưa được ký / build the report first: kiemthu report {run_dir})")
+        raise Unverifiable(f"missing: {name} (bộ kết quả kiểm thử chưa được ký / build the report first: kiemthu report {run_dir})")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
@@ -270,7 +270,7 @@ def verify_cli(run_dir: Path, public_key: Path | None = None) -> int:
                       markup=False, highlight=False, soft_wrap=True)
         return 0
     console.print(f"[red]{len(problems)} problem(s)[/red] — {escape(str(run_dir))} is not the bundle that was signed "
-                  f"(bộ hồ sơ không còn nguyên vẹn):", soft_wrap=True)
+                  f"(bộ kết quả kiểm thử không còn nguyên vẹn):", soft_wrap=True)
     for line in problems:
         console.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
     return 1

@@ -11,9 +11,9 @@ import html
 from reports.guard import clean
 
 TEXT = {
-    "vi": {"title": "Khoá công khai ký bộ hồ sơ kiểm thử", "fingerprint": "Dấu vân tay khoá (SHA-256)",
+    "vi": {"title": "Khoá công khai ký bộ kết quả kiểm thử", "fingerprint": "Dấu vân tay khoá (SHA-256)",
            "manifest": "SHA-256 của manifest.json", "key": "Khoá công khai (Ed25519, PEM)",
-           "check": "Kiểm tra bộ hồ sơ"},
+           "check": "Kiểm tra bộ kết quả kiểm thử"},
     "en": {"title": "Public key signing the test bundle", "fingerprint": "Key fingerprint (SHA-256)",
            "manifest": "SHA-256 of manifest.json", "key": "Public key (Ed25519, PEM)",
            "check": "Check the bundle"},

@@ -18,6 +18,7 @@ LINKED_FILES = [
     ("load_summary", "load/summary.md"),
     ("load", "load/locust.html"),
     ("submission_json", "submission.json"),
+    ("manifest_sig", "manifest.sig"),
     ("manifest", "manifest.json"),
 ]
 
@@ -27,8 +28,8 @@ def build_html(run: Run, path: Path, language: str = "vi", today: date | None = 
     out_dir = path.parent
     links = render.Links(out_dir=out_dir, notes=list(extra_notes or []))
     for key, name in LINKED_FILES:
-        # manifest.json is written after this page, so it is linked whenever there is something to cover
-        if (out_dir / name).is_file() or name == "manifest.json":
+        # the seal (manifest.json and its signature) is completed after this page, so it is always linked
+        if (out_dir / name).is_file() or name in ("manifest.json", "manifest.sig"):
             links.artefacts.append((f"{labels.text(key, language)} — {name}", name))
     path.write_text(render.document(run, language, "html", links, today), encoding="utf-8")
     return path

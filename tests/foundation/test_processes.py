@@ -77,7 +77,7 @@ def test_a_mock_that_cannot_start_is_reported_within_3_s_with_its_own_error(tmp_
                           env=broken_jsonschema_rs)
     # alongside, the same broken mock unsupervised: how long it takes to die by itself on this machine right now
     started = time.monotonic()
-    alone = subprocess.Popen(cmd, cwd=REPO_ROOT, env={**os.environ, **broken_jsonschema_rs},
+    alone = subprocess.Popen(python_module_cmd("mocks", "--port", str(free_port())), cwd=REPO_ROOT, env={**os.environ, **broken_jsonschema_rs},
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     with pytest.raises(ChildExited) as caught:
         mock.start(timeout=30)

@@ -18,6 +18,7 @@ from schemas import validator
 from mocks.settings import AdapterAccount
 from tests.mocks.conftest import Agency, make_settings
 from tests.mocks.helpers import AGENCY, ThreadServer, dossier_code
+from tests.mocks.test_admin import control, portal  # noqa: F401 (fixtures on this module's server)
 from tests.mocks.test_admin import FULL, OTHER, OTHER_PASSWORD, OTHER_USER, pay, sessions, sync
 
 RUN_ID = "20261202-101500-ab12"
@@ -35,21 +36,6 @@ def server():
     yield s
     s.stop()
     agency_server.stop()
-
-
-@pytest.fixture
-def control(server):
-    """The mock's control plane (journal, reset), the state reset."""
-    with httpx.Client(base_url=server.control_url, headers=server.control_headers, timeout=30,
-                      trust_env=False) as client:
-        assert client.post("/_mock/reset").status_code == 200
-        yield client
-
-
-@pytest.fixture
-def portal(server, control):
-    with httpx.Client(base_url=server.url, timeout=30, trust_env=False) as client:
-        yield client
 
 
 def check(verdict: str = "passed") -> dict:

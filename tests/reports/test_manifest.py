@@ -22,7 +22,7 @@ def test_report_prints_the_key_fingerprint_and_the_manifest_hash(built_run):
     """The printed report names the signing key and the manifest, so a reader can match it to --verify."""
     seal = seal_of(built_run)
     page = (built_run / "report.html").read_text(encoding="utf-8")
-    assert "Khoá công khai ký bộ hồ sơ kiểm thử" in page
+    assert "Khoá công khai ký bộ kết quả kiểm thử" in page
     assert seal.fingerprint in page and seal.manifest_sha256 in page
     assert seal.fingerprint.startswith("SHA256:") and len(seal.manifest_sha256) == 64
 
@@ -32,7 +32,7 @@ def test_pdf_prints_the_key_fingerprint_and_the_manifest_hash(built_run):
     text = " ".join(page.extract_text() for page in pypdf.PdfReader(built_run / "report.pdf").pages)
     flat = " ".join(text.split())
     seal = seal_of(built_run)
-    assert "Khoá công khai ký bộ hồ sơ kiểm thử" in flat
+    assert "Khoá công khai ký bộ kết quả kiểm thử" in flat
     assert seal.manifest_sha256 in flat.replace(" ", "")
     assert seal.fingerprint.replace(" ", "") in flat.replace(" ", "")
 
@@ -70,7 +70,7 @@ def test_verify_without_manifest_or_signature(run_dir):
     assert verify_cli(run_dir) == 1
     write_manifest(run_dir)
     (run_dir / SIGNATURE).unlink()
-    assert verify(run_dir) == [f"missing: {SIGNATURE} (bộ hồ sơ chưa được ký / build the report first: "
+    assert verify(run_dir) == [f"missing: {SIGNATURE} (bộ kết quả kiểm thử chưa được ký / build the report first: "
                                f"kiemthu report {run_dir.resolve()})"]
 
 
