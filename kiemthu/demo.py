@@ -107,9 +107,14 @@ CHECK_COLUMNS = (("sso", "SSO"), ("submission", "Nộp hồ sơ"), ("payment", "
 
 
 def _unverified_name(item) -> str:
-    if isinstance(item, dict):
-        return item.get("rule_id", "?") + (f"[{item['variant']}]" if item.get("variant") else "")
-    return str(item)
+    """The Vietnamese name the report prints for a rule that could not be verified (never its id)."""
+    from reports.vocabulary import rule_title, short_title, variant_name
+
+    rule_id = item.get("rule_id", "?") if isinstance(item, dict) else str(item)
+    variant = item.get("variant") if isinstance(item, dict) else None
+    if variant:
+        return variant_name(variant)
+    return short_title(rule_id) or rule_title(rule_id, rule_id)
 
 
 def _verdict_text(check: dict) -> Text:

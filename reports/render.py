@@ -298,13 +298,15 @@ def image_src(path: Path, media: Media) -> str:
 
 
 def exchanges_in_file(path: Path) -> list[dict]:
-    """Journal exchanges an evidence file holds: one exchange, a list of them, or {'entries': [...]}."""
+    """Journal exchanges an evidence file holds: one exchange, a list of them, {'entries': [...]} (a journal slice)
+    or {'exchanges': [...]} (a negative case's forged exchange)."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return []
-    if isinstance(data, dict) and isinstance(data.get("entries"), list):
-        data = data["entries"]
+    for key in ("entries", "exchanges"):
+        if isinstance(data, dict) and isinstance(data.get(key), list):
+            data = data[key]
     items = data if isinstance(data, list) else [data]
     return [e for e in items[:MAX_EXCHANGES] if isinstance(e, dict) and ("request" in e or "response" in e or "reply" in e)]
 

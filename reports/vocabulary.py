@@ -112,14 +112,15 @@ def translate(text: str, language: str = "vi") -> str | None:
     if len(halves) == 2 and is_vietnamese(halves[0]) and not is_vietnamese(halves[1]):
         return halves[0] if language == "vi" else halves[1]  # the suite's bilingual notes: 'vi / en'
     raw = "{'" in text or "ensure_" in text or "Error:" in text  # the suite's technical sentence, never as is
-    if language != "vi" or not text or (is_vietnamese(text) and not raw):
+    if language != "vi" or not text:
         return text
+    # before the Vietnamese shortcut: an English sentence may quote the portal's Vietnamese words
     for item in table().get("notes", []):
         match = re.fullmatch(item["pattern"], text, flags=re.IGNORECASE)
         if match:
             groups = {k: _name_of(v) for k, v in match.groupdict().items()}
             return item["vi"].format(**groups)
-    return None
+    return text if is_vietnamese(text) and not raw else None
 
 
 def _name_of(value: str) -> str:

@@ -324,3 +324,22 @@ def test_history_at_80_columns_breaks_paths_only_between_folders(tmp_path, histo
     lines = capsys.readouterr().out.splitlines()
     for part in ("thư-mục-của-cơ-quan-a/", "kết-quả-kiểm-thử/"):
         assert any(part in line for line in lines), part
+
+
+def test_a_negative_case_exchange_file_is_shown_as_its_proof(tmp_path):
+    """Issue 15: the proof of a forged-IPN failure is the journal exchange itself. The suite writes a negative case's
+    forged exchange as {'exchanges': [...]} beside the rule; the report reads it like a journal slice."""
+    from reports.render import exchanges_in_file
+
+    exchange = {"id": 48, "role": "ipn", "method": "POST", "path": "/thanh-toan/ipn", "status_code": 200,
+                "request": {"MaLoi": "00", "adversarial": "ipn_bad_checksum"}, "response": {"MaLoi": "00"}}
+    path = tmp_path / "exchange-ipn_bad_checksum.json"
+    path.write_text(json.dumps({"case": "ipn_bad_checksum", "exchanges": [exchange]}), encoding="utf-8")
+    assert exchanges_in_file(path) == [exchange]
+
+
+def test_a_reply_quoting_the_portal_in_vietnamese_is_still_translated():
+    """Issue 15: every word an officer reads is Vietnamese, also an English value quoting the portal's words."""
+    from reports.vocabulary import translate
+
+    assert translate("reply MaLoi 00 (Thành công)") == "phản hồi MaLoi 00 (Thành công)"
