@@ -18,7 +18,7 @@ def summary() -> dict:
     """Every verdict at least once, with the longest service ids and dossier codes of the demo."""
     services = []
     for i in range(0, len(VERDICTS), 4):
-        checks = {key: {"verdict": VERDICTS[(i + n) % len(VERDICTS)], "unverified": [{"rule_id": "ensure_receipt_fields", "variant": None}]}
+        checks = {key: {"verdict": VERDICTS[(i + n) % len(VERDICTS)], "unverified": [{"rule_id": "ensure_24h_clock_verifiable", "variant": None}]}
                   for n, (key, _) in enumerate(CHECK_COLUMNS)}
         services.append({"id": f"lltp-cap-phieu-{i}", "MaDVC": "1.001234.000.00.00.G15",
                          "dossier_codes": ["000.00.00.G15-261202-0001", "000.00.00.G15-261202-0002"],
@@ -40,7 +40,7 @@ def test_at_80_columns_every_header_and_verdict_is_whole():
         assert header in text, header
     for verdict in VERDICTS:
         assert VERDICT_WORDS[verdict][0] in text, verdict
-    assert "Đạt, trừ: ensure_receipt_fields" in text
+    assert "Đạt, trừ: đồng hồ 24 giờ của ThoiGianGD" in text  # named in Vietnamese, never by its id
     assert "000.00.00.G15-261202-0002" in text
 
 
