@@ -92,6 +92,8 @@ class Adapter:
         self.share_services = set(conf["share_services"])
         self.session_ttl = float(conf.get("session_ttl_s", 86400))
         self.rules = DossierRules(self.profile)
+        # fields a whole dossier carries: an update with all of them and no null needs no merge with the stored one
+        self.whole_dossier = tuple((self.profile.get("required_fields") or {}).get("DongBoHoSoMC", {}).get("create", ()))
         self.sessions: dict[str, Session] = {}
         self.known: dict[str, Known] = {}
         self._load_known()
@@ -280,7 +282,7 @@ class Adapter:
         for i, item in enumerate(items):
             where = f"data[{i}]"
             code = item["MaHoSo"]
-            if is_update and code in self.known:
+            if is_update and code in self.known and self.is_lean(item):
                 item = items[i] = self.updated_dossier(code, item)
             data, digest = serialized(item)
             encoded.append((data, digest))
@@ -304,6 +306,10 @@ class Adapter:
 
         result = [{"MaHoSo": i["MaHoSo"], "TrangThaiHoSo": i["TrangThaiHoSo"], "KetQua": "Thành công"} for i in items]
         return Outcome(200, envelope(OK, "Thành công", result), codes, apply)
+
+    def is_lean(self, item: dict[str, Any]) -> bool:
+        """An update that leaves out a field of a whole dossier, or sends one as null (kept from the stored one)."""
+        return None in item.values() or any(f not in item for f in self.whole_dossier)
 
     def updated_dossier(self, code: str, item: dict[str, Any]) -> dict[str, Any]:
         """The stored dossier with the fields an update carries: a lean update (only some fields, or null for the
