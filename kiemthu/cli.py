@@ -253,18 +253,81 @@ def load(
 
 @app.command(short_help="Tạo tệp cấu hình / new target file.")
 def init(
-    path: Path = typer.Argument(Path("target.yaml"), help="Where to write the new target file."),
-    force: bool = typer.Option(False, "--force", help="Overwrite an existing file."),
+    path: Path = typer.Argument(Path("target.yaml"), help="Where to write the new target file (its scenarios, .env.example and portal-settings.md go beside it)."),
+    force: bool = typer.Option(False, "--force", help="Overwrite existing files."),
+    non_interactive: bool = typer.Option(False, "--non-interactive", "-y", help="Ask nothing: take the flags (for CI); --base-url, --agency-code and --service are required."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", metavar="URL", help="Your system's address (system.base_url)."),
+    agency_code: Optional[str] = typer.Option(None, "--agency-code", metavar="CODE", help="Agency code (mã định danh cơ quan), e.g. 000.00.00.G15."),
+    agency_name: Optional[str] = typer.Option(None, "--agency-name", metavar="NAME", help="Agency name (tên cơ quan)."),
+    service: List[str] = typer.Option([], "--service", "-s", metavar="MaTTHC", help="A service to test, by procedure code; repeatable. A procedure the harness ships is copied, any other gets a stub to complete."),
+    portal_url: Optional[str] = typer.Option(None, "--portal-url", metavar="URL", help="Where the mock portal listens, as your system calls it (default http://127.0.0.1:8800)."),
+    client_id: Optional[str] = typer.Option(None, "--client-id", help="SSO client_id your system uses."),
+    payment_partner: Optional[str] = typer.Option(None, "--payment-partner", metavar="MaDoiTac", help="Payment partner code."),
+    adapter_user: Optional[str] = typer.Option(None, "--adapter-user", help="Adapter (dossier sync) account name."),
+    officer_mode: Optional[str] = typer.Option(None, "--officer-mode", metavar="automated|manual", help="automated (default): the suite plays the officer flows; manual: it waits for a person."),
+    officer_user: Optional[str] = typer.Option(None, "--officer-user", help="Test officer account of your system (automated mode)."),
+    publication_date: Optional[str] = typer.Option(None, "--publication-date", metavar="YYYY-MM-DD", help="Date the services were published for testing (default: today)."),
+    tester: Optional[str] = typer.Option(None, "--tester", help="Tester's name for the report."),
 ) -> None:
-    """Scaffold a target file for a new system under test (tạo tệp cấu hình cho hệ thống cần kiểm thử)."""
-    from kiemthu.scaffold import write_target_template
+    """Write what a first run of your system needs (tạo cấu hình kiểm thử): target file, scenarios, adapter skeleton,
+    .env.example with every secret variable, and the settings to enter in your own system."""
+    from kiemthu.scaffold import InitError, InitSettings, ask_settings, write_project
 
-    if path.exists() and not force:
-        console.print(f"{path} already exists (đã tồn tại); use --force to overwrite.")
-        raise typer.Exit(1)
-    write_target_template(path)
-    console.print(f"Wrote {path}. Edit the URLs, agency code and services, set the secret environment variables, "
-                  f"then run: kiemthu run --target {path}")
+    given = {"base_url": base_url, "agency_code": agency_code, "agency_name": agency_name, "services": list(service),
+             "portal_url": portal_url, "client_id": client_id, "payment_partner": payment_partner,
+             "adapter_user": adapter_user, "officer_mode": officer_mode, "officer_user": officer_user,
+             "publication_date": publication_date, "tester": tester}
+    try:
+        if non_interactive:
+            missing = [flag for flag, key in (("--base-url", "base_url"), ("--agency-code", "agency_code"),
+                                              ("--service", "services")) if not given[key]]
+            if missing:
+                raise InitError(f"{', '.join(missing)}: rule 'required with --non-interactive' — not given")
+            settings = InitSettings(**{k: v for k, v in given.items() if v})
+        else:
+            settings = ask_settings(_prompt(), given)
+        written = write_project(settings, path, force=force)
+    except InitError as exc:
+        console.print(f"kiemthu init: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    except (EOFError, KeyboardInterrupt):
+        console.print("\nkiemthu init: no answer (không có câu trả lời); in CI use --non-interactive with "
+                      "--base-url, --agency-code and --service", markup=False, highlight=False)
+        raise typer.Exit(2)
+    _print_init_done(settings, path, written)
+
+
+def _prompt():
+    """Questions in Vietnamese with their defaults (Rich prompts on the terminal); wrong answers asked again."""
+    from rich.prompt import Prompt
+
+    out = Console()
+
+    def ask(question: str, default: str) -> str:
+        return Prompt.ask(question, default=default or None, console=out) or ""
+
+    ask.error = lambda message: out.print(f"  ✗ {message}", markup=False, style="red")
+    return ask
+
+
+def _print_init_done(settings, path: Path, written: list) -> None:
+    from kiemthu.scaffold import ENV_FILE, PORTAL_SETTINGS_FILE
+
+    out = Console()
+    out.print("Đã tạo / written:", highlight=False)
+    for p in written:
+        out.print(f"  {p}", markup=False, highlight=False)
+    if settings.officer_mode == "manual":
+        out.print("CHÚ Ý / NOTE: officer.mode manual — for each dossier the suite waits (up to 900 s) for a person to "
+                  "process it in your back office; --officer-mode automated lets the suite do it.", style="bold yellow",
+                  markup=False, highlight=False)
+    folder = path.parent
+    out.print("Tiếp theo / next:\n"
+              f"  1. enter the values of {folder / PORTAL_SETTINGS_FILE} in your system, then start it "
+              "(kiemthu run does not start it)\n"
+              f"  2. cp {folder / ENV_FILE} {folder / '.env'}; fill every value; set -a; . {folder / '.env'}; set +a\n"
+              f"  3. adapt the labels of the adapter: section of {path} (guide: docs/guides/adapter.md)\n"
+              f"  4. kiemthu run --target {path}", markup=False, highlight=False, soft_wrap=True)
 
 
 @app.command(short_help="Kiểm tra môi trường / check this machine.")

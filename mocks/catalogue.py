@@ -23,23 +23,24 @@ def load_identities() -> list[dict[str, Any]]:
     return read_yaml(DATA / "identities.yaml")
 
 
-def load_scenarios_fast(folder: str | Path | None = None) -> list[dict[str, Any]]:
-    """The scenarios of a folder, as `scenarios.load_scenarios` reads them, validated with the compiled validator:
-    importing the pure-Python jsonschema package would cost a third of the mock's start-up budget."""
+def load_scenarios_fast(folder: str | Path | None = None, files: list[str | Path] | tuple = ()) -> list[dict[str, Any]]:
+    """The scenarios of a folder and the given files, as `scenarios.load_scenarios` reads them, validated with the
+    compiled validator: importing the pure-Python jsonschema package would cost a third of the mock's start-up
+    budget. A given file replaces the folder's scenario of the same id (the target's own copy wins)."""
     import jsonschema_rs
 
     from schemas import load_schema
 
     validator = jsonschema_rs.validator_for(load_schema("scenario"))
-    out = []
-    for path in sorted(Path(folder or SCENARIOS_ROOT).glob("*.yaml")):
+    out: dict[str, dict[str, Any]] = {}
+    for path in [*sorted(Path(folder or SCENARIOS_ROOT).glob("*.yaml")), *map(Path, files)]:
         data = read_yaml(path)
         for err in validator.iter_errors(data):
             where = "/".join(str(x) for x in err.instance_path) or "(root)"
             raise ScenarioError(f"{path.name}: field '{where}' breaks rule '{err.kind.name}': {err.message}")
         data["_file"] = str(path)
-        out.append(data)
-    return sorted(out, key=lambda s: s["id"])
+        out[data["id"]] = data
+    return sorted(out.values(), key=lambda s: s["id"])
 
 
 def procedure_from_scenario(sc: dict[str, Any], profile: dict[str, Any]) -> dict[str, Any]:
@@ -80,8 +81,8 @@ def procedure_from_scenario(sc: dict[str, Any], profile: dict[str, Any]) -> dict
 
 
 class Catalogue:
-    def __init__(self, profile: dict[str, Any], folder: str | None = None):
-        self.procedures = [procedure_from_scenario(s, profile) for s in load_scenarios_fast(folder)]
+    def __init__(self, profile: dict[str, Any], folder: str | None = None, files: list[str] | tuple = ()):
+        self.procedures = [procedure_from_scenario(s, profile) for s in load_scenarios_fast(folder, files)]
         self._by_code: dict[str, dict[str, Any]] = {}
         for p in self.procedures:
             self._by_code[p["MaTTHC"]] = p

@@ -176,7 +176,11 @@ def procedure_published(where: str, code: str, catalogue) -> list[Problem]:
     """The dossier's procedure is one published in the procedure database."""
     if catalogue.find(code) is None:
         return [problem(f"{where}.MaTTHC", "procedure_published",
-                        f"thủ tục '{code}' không có trong CSDL TTHC của Cổng", f"procedure '{code}' is not published on the portal")]
+                        f"thủ tục '{code}' không có trong CSDL TTHC của Cổng; để công bố, khai tệp kịch bản có MaTTHC "
+                        f"'{code}' trong mục services: của tệp target mà Cổng giả lập được khởi động với nó",
+                        f"procedure '{code}' is not published on the portal; to publish it, list a scenario file with "
+                        f"MaTTHC '{code}' under services: in the target file the mock portal is started with "
+                        f"(kiemthu run --target FILE, kiemthu mock --target FILE)")]
     return []
 
 

@@ -83,6 +83,8 @@ class MockSettings:
     agency_name: str = ""
     citizen_documents: list[dict[str, Any]] = field(default_factory=list)
     scenarios_folder: str | None = None
+    # the target's own scenario files (wherever they live), published besides the folder's
+    scenario_files: list[str] = field(default_factory=list)
     # IPN retry delays may be shortened in tests; None = the profile's
     ipn_retry_backoff_s: list[float] | None = None
     # the agency's submission page; the portal home links each service there (deep link with MaTTHCDP, MaDVC...)
@@ -202,6 +204,8 @@ class MockSettings:
             agency_code=system["agency_code"],
             agency_name=system.get("agency_name", ""),
             citizen_documents=list(portal.get("citizen_documents", [])),
+            # the target's services are published, wherever their scenario files are (beside the target...)
+            scenario_files=[str(p) for p in getattr(target, "scenario_paths", list)() if Path(p).is_file()],
             agency_deep_link=str((target.get("adapter") or {}).get("deep_link_url", "")),
             publication_date=str((target.get("report") or {}).get("publication_date") or ""),
         )
