@@ -41,11 +41,13 @@ def test_doctor_reports_missing_chromium_with_the_fix(cli, tmp_path):
 
 def test_init_writes_a_template_that_validates(cli, tmp_path):
     path = tmp_path / "target.yaml"
-    out = cli("init", str(path))
+    flags = ("--non-interactive", "--base-url", "https://motcua.example.gov.vn", "--agency-code", "000.00.00.G15",
+             "--service", "2.001417")
+    out = cli("init", str(path), *flags)
     assert out.returncode == 0, out.stderr
     assert validate_target(yaml.safe_load(path.read_text(encoding="utf-8"))) == []
-    again = cli("init", str(path))
-    assert again.returncode == 1 and "already exists" in again.stdout + again.stderr
+    again = cli("init", str(path), *flags)
+    assert again.returncode == 2 and "already exists" in again.stdout + again.stderr
 
 
 def test_run_with_an_invalid_target_names_the_problem_without_traceback(cli, tmp_path):
