@@ -332,8 +332,13 @@ class Executor:
                 out.observations.setdefault("khodl", []).append(doc["MaThanhPhanHoSo"])
                 continue
             path = self.sample_file(doc)
-            if path is None or not Path(path).is_file():
-                raise AdapterError([f"{where}: document '{doc['TenThanhPhanHoSo']}' has no sample_file in the scenario"])
+            if path is None:
+                raise AdapterError([f"{where}: document '{doc['TenThanhPhanHoSo']}' has no sample_file in the scenario "
+                                    f"{self.scenario.get('_file', '')}".rstrip()])
+            if not Path(path).is_file():
+                raise AdapterError([f"{where}: sample_file '{doc['sample_file']}' of document "
+                                    f"'{doc['TenThanhPhanHoSo']}' not found: tried {path} (a sample_file is "
+                                    "resolved in the folder of its scenario file)"])
             label = self.vars.expand(template, where)
             loc = root.get_by_label(name_pattern(label))
             try:
