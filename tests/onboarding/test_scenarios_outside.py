@@ -71,3 +71,18 @@ def test_a_missing_sample_file_is_named_by_the_path_tried(site, tmp_path):  # no
 def test_the_stub_scenario_validates_beside_the_target(outside_target):
     stub = load_scenario(outside_target.path.parent / "tthc-1-008472.yaml")
     assert stub["MaTTHC"] == NEW_PROCEDURE
+
+
+@pytest.mark.slow
+def test_a_mock_started_for_the_target_lists_the_procedure_beside_it(outside_target, tmp_path):
+    """The mock process `kiemthu run` starts (`python -m mocks --target`) publishes the target's own procedure."""
+    from conformance.portal import mock_process
+    from kiemthu.runtime import free_port, make_run_dir
+
+    base_url = f"http://127.0.0.1:{free_port()}"
+    mock = mock_process(outside_target.path, base_url, make_run_dir(tmp_path / "run"))
+    with mock.start(60):
+        with mock.control.client(timeout=10) as http:
+            procedures = http.get("/_mock/catalogue").json()["procedures"]
+    codes = {p["MaTTHC"] for p in procedures}
+    assert NEW_PROCEDURE in codes and "2.001417" in codes
