@@ -268,6 +268,8 @@ def init(
     officer_user: Optional[str] = typer.Option(None, "--officer-user", help="Test officer account of your system (automated mode)."),
     publication_date: Optional[str] = typer.Option(None, "--publication-date", metavar="YYYY-MM-DD", help="Date the services were published for testing (default: today)."),
     tester: Optional[str] = typer.Option(None, "--tester", help="Tester's name for the report."),
+    from_recording: Optional[Path] = typer.Option(None, "--from-recording", metavar="FILE", help="A submission recorded with `playwright codegen --target python -o FILE URL`: becomes the submit flow."),
+    record: bool = typer.Option(False, "--record", help="Record the submission now with `playwright codegen` (a browser opens at --base-url), then use it as with --from-recording."),
 ) -> None:
     """Write what a first run of your system needs (tạo cấu hình kiểm thử): target file, scenarios, adapter skeleton,
     .env.example with every secret variable, and the settings to enter in your own system."""
@@ -286,6 +288,9 @@ def init(
             settings = InitSettings(**{k: v for k, v in given.items() if v})
         else:
             settings = ask_settings(_prompt(), given)
+        if record:
+            from_recording = _record_submission(settings.base_url, path.parent / "recorded-submit.py")
+        settings.recording = str(from_recording or "")
         written = write_project(settings, path, force=force)
     except InitError as exc:
         console.print(f"kiemthu init: {exc}", markup=False, highlight=False, soft_wrap=True)
@@ -295,6 +300,28 @@ def init(
                       "--base-url, --agency-code and --service", markup=False, highlight=False)
         raise typer.Exit(2)
     _print_init_done(settings, path, written)
+
+
+def _record_submission(url: str, output: Path) -> Path:
+    """`playwright codegen` at the system's address until its window is closed; the script it wrote."""
+    import subprocess
+
+    from kiemthu.recording import codegen_command, codegen_hint
+    from kiemthu.scaffold import InitError
+
+    output.parent.mkdir(parents=True, exist_ok=True)
+    cmd = codegen_command(url, output)
+    console.print("Ghi lại thao tác nộp hồ sơ / recording: log in, open the service form, submit, then close the "
+                  "browser window.", markup=False, highlight=False)
+    try:
+        code = subprocess.call([sys.executable, "-m", *cmd])
+    except OSError as exc:
+        code = f"{exc}"
+    if code != 0 or not output.is_file():
+        raise InitError(f"--record: rule 'playwright codegen records the journey' — it did not ({code}); record on "
+                        f"a machine with a display: {codegen_hint(url, output)}, then kiemthu init --from-recording "
+                        f"{output}")
+    return output
 
 
 def _prompt():
@@ -314,6 +341,9 @@ def _print_init_done(settings, path: Path, written: list) -> None:
     from kiemthu.scaffold import ENV_FILE, PORTAL_SETTINGS_FILE
 
     out = Console()
+    for line in settings.skipped_from_recording:
+        out.print(f"  not converted (không chuyển được) — add it by hand if it matters: {line}", markup=False,
+                  highlight=False, soft_wrap=True)
     out.print("Đã tạo / written:", highlight=False)
     for p in written:
         out.print(f"  {p}", markup=False, highlight=False)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 import shutil
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any, Callable
@@ -85,6 +85,8 @@ class InitSettings:
     tester: str = ""
     publication_date: str = ""
     journey: Journey = field(default_factory=Journey)
+    recording: str = ""  # a `playwright codegen --target python` script of the submission: becomes the submit flow
+    skipped_from_recording: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.base_url = self.base_url.rstrip("/")
@@ -136,6 +138,8 @@ def check_settings(s: InitSettings) -> None:
             raise InitError(f"--service (MaTTHC): rule 'mã thủ tục hành chính' — got {code!r}; expected e.g. 2.001417")
     if s.officer_mode not in ("automated", "manual"):
         raise InitError(f"--officer-mode (officer.mode): rule 'automated or manual' — got {s.officer_mode!r}")
+    if s.recording and not Path(s.recording).is_file():
+        raise InitError(f"--from-recording: rule 'file exists' — not found: {s.recording}")
     try:
         date.fromisoformat(s.publication_date)
     except ValueError:
@@ -216,7 +220,7 @@ def q(value: str) -> str:
     return yaml.safe_dump(value, allow_unicode=True, default_style='"', width=10_000).strip()
 
 
-def render_target(s: InitSettings, scenario_names: list[str]) -> str:
+def render_target(s: InitSettings, scenario_names: list[str], recorded: list[dict[str, Any]] | None = None) -> str:
     j = s.journey
     services = "\n".join(f"  - scenario: {name}" for name in scenario_names)
     if s.officer_mode == "automated":
@@ -267,13 +271,14 @@ services:                                       # one scenario file per service,
 report:
   tester: {q(s.tester)}
   publication_date: {q(s.publication_date)}      # ngày VPCP công khai dịch vụ để kiểm thử: the 5-working-day clock
-{render_adapter(s)}"""
+{render_adapter(s, recorded)}"""
 
 
-def render_adapter(s: InitSettings) -> str:
+def render_adapter(s: InitSettings, recorded: list[dict[str, Any]] | None = None) -> str:
     """The adapter section: every page, marker and flow, each commented with where it begins and what to change.
-    Language reference: docs/guides/adapter.md."""
+    Language reference: docs/guides/adapter.md. `recorded`: steps converted from a recording, for the submit flow."""
     j = s.journey
+    submit = render_recorded_submit(s, recorded) if recorded else default_submit(s)
     return f"""\
 # adapter: how the suite drives YOUR pages (reference: docs/guides/adapter.md). Locators use accessible names:
 # a role and its whole visible name ({{role: button, name: "Nộp hồ sơ"}}), a label, a text, or css as a last resort.
@@ -308,21 +313,7 @@ adapter:
     # open_service — begins where citizen_login ended (back on your system): the service's form must show.
     open_service:
       - expect: {{role: heading, name: {q(j.form_heading)}}}
-    # submit — begins on the service form: fill every published field, upload every required document, submit,
-    # and capture the dossier code (MaHoSo) your system shows.
-    submit:
-      - inventory: fields                       # which published fields the form shows (recorded as evidence)
-      - fill: {{fields: all}}                     # each scenario field by its label: sample, or from the identity
-      - click: {{role: button, name: {q(j.next_button)}}}
-      - expect: {{role: heading, name: {q(j.documents_heading)}}}
-      - inventory: documents
-      - upload:
-          documents: required                   # each required document, by the input labelled with its name
-          khodl: {{role: checkbox, name: "Lấy từ Kho dữ liệu: {{document.TenThanhPhanHoSo}}"}}
-      - check: {{role: checkbox, name: {q(j.pledge_checkbox)}}}
-      - click: {{role: button, name: {q(j.submit_button)}}}
-      - capture: {{name: dossier_code, from: {{css: {q(j.dossier_code_css)}}}, pattern: "\\\\S+"}}
-    # pay — begins on the page submit ended on (the receipt, with the payment link); the radios and the button
+{submit}    # pay — begins on the page submit ended on (the receipt, with the payment link); the radios and the button
     # are the MOCK PORTAL's payment page (keep them).
     pay:
       - popup: {{click: {{role: link, name: {q(j.pay_link)}}}}}
@@ -358,6 +349,42 @@ adapter:
           value: "{{dossier_code}}"
           steps: [{{expect: {{role: link, name: "Xem kết quả"}}}}]
 """
+
+
+def default_submit(s: InitSettings) -> str:
+    j = s.journey
+    return f"""\
+    # submit — begins on the service form: fill every published field, upload every required document, submit,
+    # and capture the dossier code (MaHoSo) your system shows.
+    submit:
+      - inventory: fields                       # which published fields the form shows (recorded as evidence)
+      - fill: {{fields: all}}                     # each scenario field by its label: sample, or from the identity
+      - click: {{role: button, name: {q(j.next_button)}}}
+      - expect: {{role: heading, name: {q(j.documents_heading)}}}
+      - inventory: documents
+      - upload:
+          documents: required                   # each required document, by the input labelled with its name
+          khodl: {{role: checkbox, name: "Lấy từ Kho dữ liệu: {{document.TenThanhPhanHoSo}}"}}
+      - check: {{role: checkbox, name: {q(j.pledge_checkbox)}}}
+      - click: {{role: button, name: {q(j.submit_button)}}}
+      - capture: {{name: dossier_code, from: {{css: {q(j.dossier_code_css)}}}, pattern: "\\\\S+"}}
+"""
+
+
+def render_recorded_submit(s: InitSettings, steps: list[dict[str, Any]]) -> str:
+    """The submit flow from a recording, one step a line; a capture of the dossier code added when it has none."""
+    lines = ["    # submit — recorded with playwright codegen and converted: check each step. It begins on the service",
+             "    # form (where open_service ends) and must capture the dossier code (MaHoSo) your system shows.",
+             "    submit:"]
+    lines += [f"      - {flow_yaml(step)}" for step in steps]
+    if not any("capture" in step for step in steps):
+        capture = {"capture": {"name": "dossier_code", "from": {"css": s.journey.dossier_code_css}, "pattern": "\\S+"}}
+        lines.append(f"      - {flow_yaml(capture)}   # TODO: the element showing the dossier code")
+    return "\n".join(lines) + "\n"
+
+
+def flow_yaml(value: Any) -> str:
+    return yaml.safe_dump(value, allow_unicode=True, default_flow_style=True, width=10_000, sort_keys=False).strip()
 
 
 # ---- the secrets and the portal-side settings ----------------------------------------------------------------------
@@ -441,12 +468,29 @@ def write_project(s: InitSettings, target: Path, *, force: bool = False) -> list
                         "use --force to overwrite")
     target.parent.mkdir(parents=True, exist_ok=True)
     names = write_scenarios(s, target.parent)
-    text = align_comments(render_target(s, names))
+    recorded = recorded_steps(s, target.parent / names[0])
+    text = align_comments(render_target(s, names, recorded))
     check_rendered(target, text)
     target.write_text(text, encoding="utf-8")
     (target.parent / ENV_FILE).write_text(render_env_example(s, target.name), encoding="utf-8")
     (target.parent / PORTAL_SETTINGS_FILE).write_text(render_portal_settings(s), encoding="utf-8")
     return [target, *(target.parent / n for n in names), target.parent / ENV_FILE, target.parent / PORTAL_SETTINGS_FILE]
+
+
+def recorded_steps(s: InitSettings, scenario_file: Path) -> list[dict[str, Any]] | None:
+    """The submit flow converted from `s.recording`, joined to the first service's fields and documents."""
+    if not s.recording:
+        return None
+    from kiemthu.recording import RecordingError, convert_codegen
+    from scenarios import load_scenario
+
+    path = Path(s.recording)
+    try:
+        converted = convert_codegen(path.read_text(encoding="utf-8"), load_scenario(scenario_file), name=str(path))
+    except RecordingError as exc:
+        raise InitError(str(exc)) from None
+    s.skipped_from_recording = converted.skipped
+    return converted.steps
 
 
 def check_rendered(target: Path, text: str) -> None:
@@ -546,4 +590,3 @@ def check_one(key: str, value: Any) -> None:
     check_settings(probe)
 
 
-SETTINGS_FIELDS = [f.name for f in fields(InitSettings) if f.name != "journey"]
