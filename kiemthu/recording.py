@@ -248,8 +248,10 @@ def with_scenario(steps: list[dict[str, Any]], scenario: dict[str, Any] | None) 
     return out
 
 
-def convert_codegen(source: str, scenario: dict[str, Any] | None = None, *, name: str = "recording") -> Converted:
-    """Adapter steps of a `playwright codegen --target python` script (see the module's docstring)."""
+def convert_codegen(source: str, scenario: dict[str, Any] | None = None, *, name: str = "recording",
+                    base_url: str = "") -> Converted:
+    """Adapter steps of a `playwright codegen --target python` script (see the module's docstring); addresses on
+    `base_url` are written as {system.base_url}, so the flow follows the target's address."""
     try:
         tree = ast.parse(source)
     except SyntaxError as exc:
@@ -259,6 +261,10 @@ def convert_codegen(source: str, scenario: dict[str, Any] | None = None, *, name
     for node in _body(tree):
         conv.statement(node)
     conv.out.steps = with_scenario(drop_focus_clicks(conv.out.steps), scenario)
+    base = base_url.rstrip("/")
+    for step in conv.out.steps:
+        if base and "goto" in step and (step["goto"] == base or step["goto"].startswith(base + "/")):
+            step["goto"] = "{system.base_url}" + step["goto"][len(base):]
     if not conv.out.steps:
         raise RecordingError(f"{name}: rule 'at least one page action' — none found (was it recorded with "
                              "--target python?)")

@@ -486,7 +486,8 @@ def recorded_steps(s: InitSettings, scenario_file: Path) -> list[dict[str, Any]]
 
     path = Path(s.recording)
     try:
-        converted = convert_codegen(path.read_text(encoding="utf-8"), load_scenario(scenario_file), name=str(path))
+        converted = convert_codegen(path.read_text(encoding="utf-8"), load_scenario(scenario_file), name=str(path),
+                                    base_url=s.base_url)
     except RecordingError as exc:
         raise InitError(str(exc)) from None
     s.skipped_from_recording = converted.skipped

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from pathlib import Path
 
 import pytest
 
@@ -19,12 +20,23 @@ pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SERVICE_CODE, SERVICE = "2.001417", "lltp-cap-phieu"  # toàn trình with a fee: all four checks
 
 
-def test_init_then_the_env_variables_only_gives_a_green_run(tmp_path, monkeypatch):
-    """The scaffold's target, scenario and adapter run unedited against the reference system: every check passes."""
+RECORDING = Path(__file__).parent / "data" / "recorded-submit.py"
+
+
+@pytest.mark.parametrize("recorded", [False, True], ids=["scaffold", "recorded-submission"])
+def test_init_then_the_env_variables_only_gives_a_green_run(tmp_path, monkeypatch, recorded):
+    """The scaffold's target, scenario and adapter (its submit flow as written, or converted from a codegen
+    recording of the reference system's form) run unedited against the reference system: every check passes."""
     system, portal = f"http://127.0.0.1:{free_port()}", f"http://127.0.0.1:{free_port()}"
     target_file = tmp_path / "project" / "target.yaml"
+    extra: list[str] = []
+    if recorded:  # recorded on the reference system at the address it has in this test
+        recording = tmp_path / "recorded-submit.py"
+        recording.write_text(RECORDING.read_text(encoding="utf-8").replace("http://127.0.0.1:8601", system),
+                             encoding="utf-8")
+        extra = ["--from-recording", str(recording)]
     out = run_cli("init", str(target_file), "--non-interactive", "--base-url", system, "--portal-url", portal,
-                  "--agency-code", "000.00.00.G15", "--agency-name", "Bộ Tư pháp", "--service", SERVICE_CODE)
+                  "--agency-code", "000.00.00.G15", "--agency-name", "Bộ Tư pháp", "--service", SERVICE_CODE, *extra)
     assert out.returncode == 0, out.stdout + out.stderr
     filled = fill_env_example(target_file.parent / ".env.example")
     for name, value in filled.items():

@@ -78,6 +78,7 @@ def test_init_from_a_recording_writes_it_as_the_submit_flow(tmp_path):
     assert "not converted" in out.stdout and "Control+C" in out.stdout
     submit = yaml.safe_load(path.read_text(encoding="utf-8"))["adapter"]["flows"]["submit"]
     assert {"fill": {"fields": "all"}} in submit and submit[-1]["capture"]["name"] == "dossier_code"
+    assert submit[0]["goto"].startswith("{system.base_url}/dvc/nop-ho-so?")  # follows the target's address
     assert "recorded with playwright codegen" in path.read_text(encoding="utf-8")
     missing = run_cli("init", str(tmp_path / "other" / "target.yaml"), "--non-interactive", "--base-url", "http://127.0.0.1:8601",
                       "--agency-code", "000.00.00.G15", "--service", "2.001417", "--from-recording", "nope.py")
