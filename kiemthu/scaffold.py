@@ -188,13 +188,19 @@ MINIMAL_PDF = (b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<<
                b"trailer<</Root 1 0 R>>\n%%EOF\n")
 
 
+def scenario_name(code: str) -> str:
+    """The file name of a service's scenario: the shipped one's, or tthc-<code>.yaml for a stub."""
+    known = published_procedure(code)
+    return Path(known["_file"]).name if known else f"tthc-{code.replace('.', '-')}.yaml"
+
+
 def write_scenarios(s: InitSettings, folder: Path) -> list[str]:
     """One scenario file per service beside the target (with the sample files it uploads); their names."""
     names = []
     for code in s.services:
         known = published_procedure(code)
+        name = scenario_name(code)
         if known is None:
-            name = f"tthc-{code.replace('.', '-')}.yaml"
             (folder / name).write_text(stub_scenario(code, s), encoding="utf-8")
             sample = folder / "files" / "mau.pdf"
             sample.parent.mkdir(exist_ok=True)
@@ -202,7 +208,6 @@ def write_scenarios(s: InitSettings, folder: Path) -> list[str]:
                 sample.write_bytes(MINIMAL_PDF)
         else:
             source = Path(known["_file"])
-            name = source.name
             shutil.copyfile(source, folder / name)
             for doc in known.get("documents", []):
                 if doc.get("sample_file"):
@@ -453,16 +458,18 @@ A system on another machine must reach the portal address above: see docs/guides
 
 # ---- writing -----------------------------------------------------------------------------------------------------
 
-def planned_files(target: Path) -> list[Path]:
+def planned_files(s: InitSettings, target: Path) -> list[Path]:
+    """What `write_project` writes (sample files aside: copies that are never edited)."""
     folder = target.parent
-    return [target, folder / ENV_FILE, folder / PORTAL_SETTINGS_FILE]
+    return [target, *(folder / scenario_name(code) for code in s.services), folder / ENV_FILE,
+            folder / PORTAL_SETTINGS_FILE]
 
 
 def write_project(s: InitSettings, target: Path, *, force: bool = False) -> list[Path]:
     """Write the target, its scenarios, .env.example and portal-settings.md; the paths written.
     Refuses (InitError) to overwrite without `force`, and checks the target it wrote against the schema."""
     check_settings(s)
-    existing = [str(p) for p in planned_files(target) if p.exists()]
+    existing = [str(p) for p in planned_files(s, target) if p.exists()]
     if existing and not force:
         raise InitError(f"{', '.join(existing)}: rule 'no overwrite' — already exists (đã tồn tại); "
                         "use --force to overwrite")

@@ -157,3 +157,12 @@ def test_interactive_init_without_answers_points_to_the_flags(tmp_path):
     text = out.stdout + out.stderr
     assert out.returncode == 2 and "--non-interactive" in text and "Traceback" not in text
     assert not (tmp_path / "target.yaml").exists()
+
+
+def test_init_never_overwrites_a_scenario_the_user_already_has(tmp_path):
+    """A scenario file of the same name beside the target is the user's work: refused without --force."""
+    mine = tmp_path / "lltp-cap-phieu.yaml"
+    mine.write_text("# my edited scenario\n", encoding="utf-8")
+    out = run_cli("init", str(tmp_path / "target.yaml"), *FLAGS, "--service", "2.001417")
+    assert out.returncode == 2 and str(mine) in out.stdout + out.stderr
+    assert mine.read_text(encoding="utf-8") == "# my edited scenario\n" and not (tmp_path / "target.yaml").exists()
