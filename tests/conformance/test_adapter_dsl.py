@@ -15,7 +15,7 @@ CODE = "000.00.00.G15-261123-0007"
 PAGES = {
     "/form": """<h1>Bước 1</h1><form action="/step2"><label for="a">Họ và tên *</label><input id="a" name="a" required value="Nguyễn Văn An">
         <label for="b">Mục đích</label><input id="b" name="b" required><button>Tiếp tục</button></form>""",
-    "/step2": """<h1>Bước 2</h1><form action="/receipt"><label for="f1">Tờ khai</label><input type="file" id="f1" aria-required="true">
+    "/step2": """<title>Nộp hồ sơ – Bước 2</title><h1>Bước 2</h1><form action="/receipt"><label for="f1">Tờ khai</label><input type="file" id="f1" aria-required="true">
         <label for="f2">Căn cước</label><input type="file" id="f2"><input type="checkbox" id="k2"><label for="k2">Lấy từ Kho dữ liệu: Căn cước</label>
         <input type="checkbox" id="c"><label for="c">Tôi cam đoan</label><button>Nộp hồ sơ</button></form>""",
     "/receipt": f"""<p>Mã số hồ sơ: <strong id="ma-ho-so">{CODE}</strong></p><a href="/pay" target="_blank">Thanh toán trực tuyến</a>""",
@@ -192,3 +192,46 @@ def test_unknown_placeholder_is_a_configuration_error():
     assert v.expand("{system.base_url}/x") == f"{BASE}/x"
     with pytest.raises(AdapterError, match="placeholder {service.MaDVC}"):
         v.expand("{service.MaDVC}", "adapter.pages.deep_link")
+
+
+# -- why a step failed: the locator, the page, the nearest accessible names ------------------------------------
+def test_a_partial_name_fails_naming_the_locator_the_page_and_the_whole_name_found(site):
+    """A role locator matches the whole accessible name: a prefix of it fails, and the failure names the locator,
+    the page (URL and title) and the page's nearest names, the whole one first — not Playwright's bare timeout."""
+    ex = executor({"submit": [{"goto": "{system.base_url}/step2"},
+                              {"check": {"role": "checkbox", "name": "Tôi cam"}, "timeout_s": 0.5}]}, Hooks())
+    out = ex.run_flow("submit", site)
+    assert not out.ok and out.error.flow == "submit" and out.error.index == "2"
+    message = str(out.error)
+    assert "submit step 2" in message and "no checkbox named 'Tôi cam'" in message
+    assert f"{BASE}/step2 (title 'Nộp hồ sơ – Bước 2')" in message
+    assert 'nearest accessible names on the page: checkbox "Tôi cam đoan"' in message
+    assert "exact: false" in message and "Timeout" not in message
+
+
+def test_a_part_of_the_name_matches_with_exact_false(site):
+    """`exact: false` matches part of the accessible name (Playwright's substring match)."""
+    ex = executor({"submit": [{"goto": "{system.base_url}/step2"},
+                              {"check": {"role": "checkbox", "name": "Tôi cam", "exact": False}}]}, Hooks())
+    out = ex.run_flow("submit", site)
+    assert out.ok, out.error
+
+
+def test_a_missing_published_field_lists_the_labels_on_the_page(site):
+    """A published field without its input names the field and lists the nearest input labels of the page."""
+    ex = executor({"submit": [{"goto": "{system.base_url}/form"}, {"fill": {"fields": "all"}, "timeout_s": 0.5}]}, Hooks())
+    ex.scenario = {**SCENARIO, "fields": [{"name": "HoTen", "label": "Họ tên", "required": True, "sample": "A"}]}
+    out = ex.run_flow("submit", site)
+    message = str(out.error)
+    assert "no label named 'Họ tên' (published field HoTen)" in message, message
+    assert '"Họ và tên *"' in message and f"{BASE}/form" in message
+
+
+def test_a_present_but_unusable_element_is_named_with_the_page(site):
+    """An element that is found but cannot take the action keeps Playwright's reason, with the locator and page."""
+    ex = executor({"submit": [{"goto": "{system.base_url}/step2"},
+                              {"expect": {"role": "button", "name": "Nộp hồ sơ", "state": "hidden"}, "timeout_s": 0.3}]}, Hooks())
+    out = ex.run_flow("submit", site)
+    message = str(out.error)
+    assert "button 'Nộp hồ sơ' on " + f"{BASE}/step2" in message and "nearest" not in message, message
+    assert "Traceback" not in message and "executor.py" not in message
