@@ -103,6 +103,7 @@ class ServiceRun:
                                  base_dir=target.path.parent if target.path else Path.cwd(), hooks=self.hooks,
                                  sample_file=lambda doc: sample_file(scenario, doc))
         self._tracing: str | None = None
+        self.last_flow: dict[str, FlowOutcome] = {}  # citizen/officer → the flow last begun in that person's tab
 
     def _identity(self) -> dict[str, Any]:
         wanted = self.entry.get("identity")
@@ -163,6 +164,9 @@ class ServiceRun:
         out.journal_after = self.suite.sync_journal()
         traces.trace_segment(self, flow)
         try:
+            self.begin(flow, pages, out)
+            if out.error is not None:
+                return out
             if flow in JOURNEY:
                 JOURNEY[flow](self, pages, out)
             else:
@@ -173,6 +177,23 @@ class ServiceRun:
             # the login's journal window is closed: the negative logins can run alongside the next flows
             sso_negatives.start_sso_negatives(self)
         return out
+
+    def begin(self, flow: str, pages: PageSet, out: FlowOutcome) -> None:
+        """Load the page `flow` begins from (conformance/README.md, "Where each flow begins"); a start page that
+        does not load is the flow's failure, told once."""
+        from conformance.adapter import StepFailed
+
+        person = "officer" if flow.startswith("officer") else "citizen"
+        before = self.last_flow.get(person)
+        after_failure = before is not None and before.error is not None
+        try:
+            url = self.executor.begin(flow, pages, after_failure=after_failure)
+        except Exception as exc:
+            out.error = StepFailed(flow, "start", "open the flow's start page", str(exc).split("\n")[0][:300])
+            return
+        if url:
+            out.observations["start"] = url
+        self.last_flow[person] = out
 
     def _pages_for(self, flow: str) -> PageSet:
         if flow.startswith("officer"):

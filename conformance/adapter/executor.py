@@ -226,6 +226,27 @@ class Executor:
         return value
 
     # -- flows ----------------------------------------------------------------------------------------------
+    def start_page(self, flow: str) -> str | None:
+        """The URL `adapter.start.<flow>` declares (a name of `pages`, or a URL with placeholders), else None."""
+        declared = (self.adapter.get("start") or {}).get(flow)
+        if not declared:
+            return None
+        template = (self.adapter.get("pages") or {}).get(declared, declared)
+        return self.vars.expand(template, f"adapter.start.{flow}")
+
+    def begin(self, flow: str, pages: PageSet, after_failure: bool = False) -> str | None:
+        """Put the person's main tab on the page `flow` begins from; the URL loaded, or None when the flow goes on
+        where the previous one left. A declared start page is always loaded; after a flow that stopped at a step,
+        the system's base URL is (never the page the failure left, where the next flow would fail too)."""
+        url = self.start_page(flow)
+        if url is None and after_failure:
+            url = self.vars.expand("{system.base_url}", f"adapter.start.{flow}").rstrip("/") + "/"
+        if url is None:
+            return None
+        pages.current = pages.main
+        pages.main.goto(url, timeout=self.step_timeout * 1000)
+        return url
+
     def has_flow(self, name: str) -> bool:
         return bool((self.adapter.get("flows") or {}).get(name))
 

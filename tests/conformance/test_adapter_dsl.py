@@ -13,6 +13,7 @@ from kiemthu.runtime import CHROMIUM_ARGS, REPO_ROOT, chromium_path
 BASE = "http://sut.test"
 CODE = "000.00.00.G15-261123-0007"
 PAGES = {
+    "/": """<h1>Trang chủ</h1><form action="/"><button>Đăng xuất</button></form>""",
     "/form": """<h1>Bước 1</h1><form action="/step2"><label for="a">Họ và tên *</label><input id="a" name="a" required value="Nguyễn Văn An">
         <label for="b">Mục đích</label><input id="b" name="b" required><button>Tiếp tục</button></form>""",
     "/step2": """<title>Nộp hồ sơ – Bước 2</title><h1>Bước 2</h1><form action="/receipt"><label for="f1">Tờ khai</label><input type="file" id="f1" aria-required="true">
@@ -235,3 +236,45 @@ def test_a_present_but_unusable_element_is_named_with_the_page(site):
     message = str(out.error)
     assert "button 'Nộp hồ sơ' on " + f"{BASE}/step2" in message and "nearest" not in message, message
     assert "Traceback" not in message and "executor.py" not in message
+
+
+# -- where each flow begins ---------------------------------------------------------------------------------------
+def test_a_flow_after_a_failed_one_begins_at_the_base_url_not_on_the_failure(site):
+    """After a flow stopped at a step, the next flow of the same person begins at the system's base URL: the
+    logout runs on a page that has the logout button, not on the page the failure left (a second, false failure)."""
+    from types import SimpleNamespace
+
+    from conformance.adapter import FlowOutcome
+    from conformance.service import ServiceRun
+
+    ex = executor({"submit": [{"goto": "{system.base_url}/step2"}, {"click": {"role": "button", "name": "Gửi"}, "timeout_s": 0.3}],
+                   "logout": [{"click": {"role": "button", "name": "Đăng xuất"}, "timeout_s": 0.5}]}, Hooks())
+    run = SimpleNamespace(executor=ex, last_flow={})
+    submit = FlowOutcome("submit")
+    ServiceRun.begin(run, "submit", site, submit)
+    ex.run_flow("submit", site, submit)
+    assert not submit.ok
+    stays = ex.run_flow("logout", site)  # on the page the failure left
+    assert not stays.ok and "no button named 'Đăng xuất'" in str(stays.error)
+
+    logout = FlowOutcome("logout")
+    ServiceRun.begin(run, "logout", site, logout)
+    ex.run_flow("logout", site, logout)
+    assert logout.ok, logout.error
+    assert logout.observations["start"] == f"{BASE}/"
+
+
+def test_a_declared_start_page_is_loaded_before_the_flow(site):
+    """`adapter.start.<flow>` (a name of `pages` or a URL) is loaded before the flow's first step, even after a
+    flow that completed; without it a flow goes on where the previous one left."""
+    ex = executor({"pay": [{"expect": {"css": "#ma-ho-so"}}]}, Hooks(),
+                  pages={"receipt": "{system.base_url}/receipt"}, start={"pay": "receipt"})
+    site.main.goto(f"{BASE}/form")
+    assert ex.begin("submit", site) is None and site.main.url == f"{BASE}/form"
+    assert ex.begin("pay", site) == f"{BASE}/receipt"
+    assert ex.run_flow("pay", site).ok
+
+
+def test_an_unknown_start_key_names_the_field():
+    problems = validate_adapter({"flows": {"citizen_login": [], "submit": []}, "start": {"paying": "x"}})
+    assert any("adapter.start" in p and "'paying'" in p for p in problems), problems
