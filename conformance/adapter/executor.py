@@ -172,6 +172,7 @@ class Executor:
         self.base_dir = base_dir
         self.hooks = hooks
         self.sample_file = sample_file
+        self.pause_at: set[tuple[str, str]] = set()  # (flow, step number) to pause before (`--pause-at`), once each
         self.step_timeout = float((adapter.get("timeouts") or {}).get("step_s", 10))
         self.shots = (adapter.get("evidence") or {}).get("screenshots", "steps")
 
@@ -270,6 +271,9 @@ class Executor:
             index = f"{prefix}{i}"
             desc = self.describe(step)
             where = f"adapter.flows.{flow}[{index}]"
+            if (flow, index) in self.pause_at and hasattr(self.hooks, "pause"):
+                self.pause_at.discard((flow, index))
+                self.hooks.pause(pages.current, flow, index, desc)
             started, at = time.monotonic(), time.time()
             self.hooks.before_step(flow, step)
             scope_of_step = getattr(self.hooks, "step_scope", None)

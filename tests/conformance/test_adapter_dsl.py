@@ -278,3 +278,79 @@ def test_a_declared_start_page_is_loaded_before_the_flow(site):
 def test_an_unknown_start_key_names_the_field():
     problems = validate_adapter({"flows": {"citizen_login": [], "submit": []}, "start": {"paying": "x"}})
     assert any("adapter.start" in p and "'paying'" in p for p in problems), problems
+
+
+# -- --pause-at ---------------------------------------------------------------------------------------------------
+OFFICER = {"flows": {"citizen_login": [{"goto": "x"}], "submit": [{"goto": "x"}, {"click": {"text": "a"}}],
+                     "officer_process": [{"goto": "x"}, {"within_row": {"value": "v", "steps": [{"click": {"text": "b"}}]}}]}}
+
+
+def test_pause_at_names_a_declared_step():
+    from conformance.adapter import pause_step
+
+    assert pause_step(OFFICER, "submit:2") == ("submit", "2")
+    assert pause_step(OFFICER, "submit") == ("submit", "1")
+    assert pause_step(OFFICER, "officer_process:2.1") == ("officer_process", "2.1")
+
+
+@pytest.mark.parametrize("wanted", ["submit:3", "pay", "nop-ho-so:1"])
+def test_pause_at_an_unknown_step_is_refused_with_the_known_ones(wanted):
+    """An unknown `--pause-at` step is a configuration error naming the value, the rule and every known step."""
+    from conformance.adapter import pause_step
+
+    with pytest.raises(AdapterError) as err:
+        pause_step(OFFICER, wanted)
+    message = str(err.value)
+    assert f"--pause-at: unknown step '{wanted}'" in message and "FLOW:STEP" in message
+    assert "citizen_login:1, submit:1–2, officer_process:1–2" in message and "officer_process:2.1" in message
+
+
+def test_the_run_refuses_an_unknown_pause_step_before_starting(tmp_path, capsys, monkeypatch):
+    """`kiemthu run --pause-at` with a step the target does not declare stops with exit 2 and starts nothing."""
+    from conformance.runner import run
+    from kiemthu.demo import DEMO_TARGET, SECRET_VARS, demo_environment
+
+    for name in ("KIEMTHU_MOCK_PORT", "KIEMTHU_MINISTRY_PORT", "KIEMTHU_PUBLICATION_DATE", *SECRET_VARS):
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    demo_environment()
+    code = run(target=DEMO_TARGET, output=tmp_path / "run", services=[], checks=[], headed=False, pause_at=["submit:42"])
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown step 'submit:42'" in err and "submit:1–9" in err.replace("\n", "")
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_executor_pauses_once_before_the_named_step(site):
+    """The pause comes after the previous step and before the named one (the page still shows the form), once."""
+    seen = []
+
+    class Pausing(Hooks):
+        def pause(self, page, flow, index, what):
+            seen.append((flow, index, page.url, what))
+
+    ex = executor({"submit": [{"goto": "{system.base_url}/form"}, {"click": {"role": "button", "name": "Tiếp tục"}}]}, Pausing())
+    ex.pause_at = {("submit", "2")}
+    assert ex.run_flow("submit", site).ok
+    assert seen == [("submit", "2", f"{BASE}/form", "click role='button' name='Tiếp tục'")]
+    assert ex.run_flow("submit", site).ok and len(seen) == 1
+
+
+def test_a_pause_waits_for_enter_on_the_terminal(tmp_path, capsys):
+    """Headless, the pause prompts and reads Enter from the terminal; without a terminal it says so and goes on."""
+    import contextlib
+    import os
+    from types import SimpleNamespace
+
+    from conformance.service import pause_before
+
+    suite = SimpleNamespace(uncaptured=contextlib.nullcontext, opts=SimpleNamespace(headed=False))
+    page = SimpleNamespace(url=f"{BASE}/form")
+    leader, follower = os.openpty()
+    try:
+        os.write(leader, b"\n")  # the person presses Enter
+        pause_before(suite, page, "submit:2", "click", terminal=os.ttyname(follower))
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert "Tạm dừng trước bước submit:2" in capsys.readouterr().out
+    pause_before(suite, page, "submit:2", "click", terminal=str(tmp_path / "no-tty"))
+    assert "no terminal to wait on" in capsys.readouterr().out
