@@ -344,9 +344,11 @@ class CheckScope:
             if owned:
                 c.account_for(owned, f"not evaluated: the check stopped on an error ({exc_type.__name__})")
             self._write_evidence()
-            recorder.record(run.id, check, "error", f"{exc_type.__name__}: {exc}", self._rows(), self._evidence(),
-                            duration)
-            self.suite.progress.check_ended(run.id, check, "error", duration, f"{exc_type.__name__}: {exc}")
+            # one line for the summary and the console (a Playwright error carries its call log); the traceback
+            # is in logs/pytest.log
+            reason = f"{exc_type.__name__}: {(str(exc).strip().splitlines() or [''])[0][:300]}"
+            recorder.record(run.id, check, "error", reason, self._rows(), self._evidence(), duration)
+            self.suite.progress.check_ended(run.id, check, "error", duration, reason)
             return False
         if owned:
             c.account_for(owned, *self._missing_reason(exc_type, exc))
