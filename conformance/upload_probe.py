@@ -10,6 +10,7 @@ the outcome. Nothing of it is screenshotted unless it goes wrong.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import time
 from pathlib import Path
@@ -46,6 +47,7 @@ class _Quiet:
         self.page, self.refused, self.page_s = page, refused, page_s
         self.in_flight: set = set()
         self.started = 0.0
+        self.shown_before = False
 
     def screenshot(self, page, flow: str, label: str) -> None:
         return None
@@ -55,6 +57,8 @@ class _Quiet:
 
     def before_step(self, flow: str, step: dict) -> None:
         if "upload" in step and self.page is not None and self.refused is not None:
+            # a page that shows the marker's text before any file (a hint about formats) tells nothing by it
+            self.shown_before = self._shown()
             self.in_flight.clear()
             self.page.on("request", self._sent)
             self.page.on("requestfinished", self._ended)
@@ -62,26 +66,38 @@ class _Quiet:
             self.started = time.monotonic()
 
     def after_step(self, flow: str, step: dict) -> None:
-        if "upload" not in step or self.page is None or self.refused is None:
+        if "upload" not in step or self.page is None or self.refused is None or self.shown_before:
+            if "upload" in step and self.page is not None and self.refused is not None:
+                self._stop_listening()
             return
         try:
             def settled():
-                if self.refused.is_visible():
+                if self._shown():
                     return "refused"
                 quiet = not self.in_flight and time.monotonic() - self.started >= REQUEST_GRACE_S
                 return "settled" if quiet else None
 
             seen = wait_until(settled, self.page_s, interval=0.05, what="the upload's requests answered")
             if seen == "settled":  # answered: a refusal renders at once, or not at all
-                seen = wait_until(lambda: "refused" if self.refused.is_visible() else None, RENDER_S,
+                seen = wait_until(lambda: "refused" if self._shown() else None, RENDER_S,
                                   interval=0.05, what="the refusal")
         except DeadlineExceeded:
             seen = None
         finally:
-            for event, handler in (("request", self._sent), ("requestfinished", self._ended), ("requestfailed", self._ended)):
-                self.page.remove_listener(event, handler)
+            self._stop_listening()
         if seen == "refused":
             raise RefusedAtUpload(step)
+
+    def _shown(self) -> bool:
+        try:
+            return self.refused.is_visible()
+        except Exception:
+            return False
+
+    def _stop_listening(self) -> None:
+        for event, handler in (("request", self._sent), ("requestfinished", self._ended), ("requestfailed", self._ended)):
+            with contextlib.suppress(Exception):
+                self.page.remove_listener(event, handler)
 
     def _sent(self, request) -> None:
         self.in_flight.add(request)
@@ -151,7 +167,7 @@ def _probe(run) -> dict[str, Any]:
             except RefusedAtUpload as exc:
                 refused_at = ex.describe(exc.step)
         if refused_at is None and out is not None and not out.ok and quiet.refused is not None and \
-                out.observations.get("uploaded") and quiet.refused.is_visible():
+                out.observations.get("uploaded") and not quiet.shown_before and quiet._shown():
             refused_at = f"{out.error.description} (stopped after the upload, the refusal on screen)"
         if refused_at is None and (out is None or not out.ok):
             where = suite.evidence.screenshot(page, run.id, "submission", "upload-probe-stopped")

@@ -67,3 +67,10 @@ def test_a_wizard_that_takes_the_program_is_caught(browser, tmp_path):
     result, site, run = probe(browser, tmp_path, "accepts")
     assert result.get("outcome") == "accepted" and result["codes"] == [wizard.CODE], result
     assert run.extra_codes == [wizard.CODE]
+
+
+def test_the_refusal_words_shown_before_the_upload_prove_nothing(browser, tmp_path):
+    """A hint on the upload step with the marker's words, shown before any file: not taken for a refusal."""
+    result, site, _ = probe(browser, tmp_path, "accepts-hinted")
+    assert result.get("outcome") == "accepted" and "refused_at" not in result, result
+    assert site.posts == ["/nop"]

@@ -3,7 +3,8 @@
 - `at-upload`: the file is sent as soon as it is chosen (fetch) and a file that is not a PDF is refused there: the
   refusal shows under the input and the "Nộp hồ sơ" button is disabled (the wizard never reaches its receipt);
 - `at-submit`: the file is checked when the dossier is sent (the refusal page instead of the receipt);
-- `accepts`: any file is taken and a receipt with a dossier code shown.
+- `accepts`: any file is taken and a receipt with a dossier code shown;
+- `accepts-hinted`: the same, its upload step showing a hint with the refusal's words before any file is chosen.
 
 `probe_run` builds the part of a service run the probe reads (the adapter, the logged-in citizen's browser context,
 evidence); the portal's journal is empty, as this wizard syncs nothing.
@@ -22,8 +23,9 @@ from conformance.adapter import PageSet, Variables
 from conformance.evidence import Evidence
 from kiemthu.runtime import free_port
 
-VARIANTS = ("at-upload", "at-submit", "accepts")
+VARIANTS = ("at-upload", "at-submit", "accepts", "accepts-hinted")
 REFUSAL = "Tệp không đúng định dạng: chỉ chấp nhận tệp PDF."
+HINT = "<p>Tệp không đúng định dạng (không phải PDF) sẽ bị từ chối.</p>"
 CODE = "000.00.00.G15-261202-0042"
 
 STEP1 = """<h1>Bước 1: Thông tin người nộp</h1><form action="buoc-2"><label for="h">Họ và tên</label>
@@ -99,7 +101,8 @@ def _handler(wizard: Wizard):
             if path == "/dvc":
                 self._page(STEP1)
             elif path == "/buoc-2":
-                self._page(STEP2 + (CHECK_AT_UPLOAD if wizard.variant == "at-upload" else ""))
+                self._page(STEP2 + (CHECK_AT_UPLOAD if wizard.variant == "at-upload" else "")
+                           + (HINT if wizard.variant == "accepts-hinted" else ""))
             else:
                 self._page("không có trang này", 404)
 
