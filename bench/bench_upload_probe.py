@@ -39,7 +39,7 @@ def main() -> int:
                         run.citizen.context.close()
                 seconds.append(result["seconds"])
                 outcomes.add(result.get("outcome") or "skipped")
-            print(f"{variant:10s} {'/'.join(sorted(outcomes)):9s} median {statistics.median(seconds):6.2f}s "
+            print(f"{variant:14s} {'/'.join(sorted(outcomes)):9s} median {statistics.median(seconds):6.2f}s "
                   f"(min {min(seconds):.2f}, max {max(seconds):.2f}, n={len(seconds)})")
         browser.close()
     return 0

@@ -191,6 +191,7 @@ class ServiceRun:
         person = "officer" if flow.startswith("officer") else "citizen"
         before = self.last_flow.get(person)
         after_failure = before is not None and before.error is not None
+        self.last_flow[person] = out
         try:
             url = self.executor.begin(flow, pages, after_failure=after_failure)
         except Exception as exc:
@@ -198,7 +199,6 @@ class ServiceRun:
             return
         if url:
             out.observations["start"] = url
-        self.last_flow[person] = out
 
     def _pages_for(self, flow: str) -> PageSet:
         if flow.startswith("officer"):
