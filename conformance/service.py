@@ -247,7 +247,9 @@ class ServiceRun:
 def pause_before(suite: Suite, page, step: str, what: str, terminal: str = "/dev/tty") -> None:
     """Hold the run before `step` until the person says to go on; without a terminal, say so and go on (pytest
     holds the process's own stdin, so the person's answer is read from the controlling terminal)."""
-    title = f"Tạm dừng trước bước {step} ({what}) / paused before step {step}, on {page.url}"
+    from kiemthu.scrub import scrub_text
+
+    title = f"Tạm dừng trước bước {step} ({what}) / paused before step {step}, on {scrub_text(page.url)}"
     with suite.uncaptured():
         if suite.opts.headed:
             print(f"{title}: bấm Resume trong Playwright Inspector để tiếp tục / press Resume in the inspector",

@@ -142,12 +142,14 @@ LABELLED_ROLES = {"label", "textbox", "combobox", "checkbox", "radio", "spinbutt
 
 
 def where_page(page) -> str:
-    """The page as a reader finds it again: its URL and title."""
+    """The page as a reader finds it again: its URL (an authorization code or token in it masked) and title."""
+    from kiemthu.scrub import scrub_text
+
     try:
         title = page.title()
     except Exception:
         title = ""
-    return f"{page.url}" + (f" (title '{title}')" if title else "")
+    return scrub_text(page.url) + (f" (title '{title}')" if title else "")
 
 
 def _first_line(exc: Exception) -> str:

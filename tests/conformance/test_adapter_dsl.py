@@ -228,6 +228,14 @@ def test_a_missing_published_field_lists_the_labels_on_the_page(site):
     assert '"Họ và tên *"' in message and f"{BASE}/form" in message
 
 
+def test_a_credential_in_the_failing_page_url_is_masked(site):
+    """The page's URL is part of the message: an authorization code in it (an SSO callback) is masked."""
+    ex = executor({"submit": [{"goto": "{system.base_url}/form?code=Zx81kQp0authcode&state=s7a9d2f4"},
+                              {"click": {"role": "button", "name": "Gửi"}, "timeout_s": 0.3}]}, Hooks())
+    message = str(ex.run_flow("submit", site).error)
+    assert f"{BASE}/form?" in message and "Zx81kQp0authcode" not in message, message
+
+
 def test_a_present_but_unusable_element_is_named_with_the_page(site):
     """An element that is found but cannot take the action keeps Playwright's reason, with the locator and page."""
     ex = executor({"submit": [{"goto": "{system.base_url}/step2"},
