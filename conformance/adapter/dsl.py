@@ -137,7 +137,7 @@ def pause_step(spec: dict[str, Any], wanted: str) -> tuple[str, str]:
     tops = {f: [i for i in s if "." not in i] for f, s in known.items()}
     listed = ", ".join(f"{f}:1–{s[-1]}" if len(s) > 1 else f"{f}:1" for f, s in tops.items())
     nested = [f"{f}:{i}" for f, s in known.items() for i in s if "." in i]
-    return_msg = (f"--pause-at: unknown step '{wanted}' (rule: FLOW:STEP, a step the adapter declares); known steps: "
-                  f"{listed}" + (f" (and inside rows: {', '.join(nested[:6])}{' …' if len(nested) > 6 else ''})" if nested else "")
-                  + "; e.g. --pause-at submit:3, or a flow's name for its first step")
-    raise AdapterError([return_msg])
+    if nested:
+        listed += f" (and inside rows: {', '.join(nested[:6])}{' …' if len(nested) > 6 else ''})"
+    raise AdapterError([f"--pause-at: unknown step '{wanted}' (rule: FLOW:STEP, a step the adapter declares); "
+                        f"known steps: {listed}; e.g. --pause-at submit:3, or a flow's name for its first step"])
