@@ -362,3 +362,19 @@ def test_a_pause_waits_for_enter_on_the_terminal(tmp_path, capsys):
     assert "Tạm dừng trước bước submit:2" in capsys.readouterr().out
     pause_before(suite, page, "submit:2", "click", terminal=str(tmp_path / "no-tty"))
     assert "no terminal to wait on" in capsys.readouterr().out
+
+
+def test_a_start_page_that_does_not_load_fails_the_flow_once(site):
+    """A declared start page that cannot be loaded is the flow's failure (step 'start'), before any of its steps."""
+    from types import SimpleNamespace
+
+    from conformance.adapter import FlowOutcome
+    from conformance.service import ServiceRun
+    from kiemthu.runtime import free_port
+
+    ex = executor({"pay": [{"expect": {"css": "#ma-ho-so"}}]}, Hooks(), start={"pay": f"http://127.0.0.1:{free_port()}/"})
+    run = SimpleNamespace(executor=ex, last_flow={})
+    out = FlowOutcome("pay")
+    ServiceRun.begin(run, "pay", site, out)
+    assert out.error is not None and out.error.index == "start" and "start page" in str(out.error)
+    assert "ERR_CONNECTION_REFUSED" in str(out.error) and run.last_flow["citizen"] is out

@@ -36,6 +36,8 @@ def test_a_failing_payment_step_is_told_once_with_the_nearest_name(tmp_path: Pat
     checks = summary["services"][0]["checks"]
     assert code == 1 and checks["payment"]["verdict"] == "failed", checks["payment"].get("reason")
     assert "the payment flow stopped: pay step 4" in checks["payment"]["reason"]  # the step, not only "no return"
+    forged = [json.dumps(r, ensure_ascii=False) for r in checks["payment"]["rules"] if r["rule_id"] == "ensure_bad_ipn_refused"]
+    assert any("not played again" in r for r in forged), forged
     assert checks["sso"]["verdict"] in ("passed", "passed_with_exceptions", "warning"), checks["sso"].get("reason")
 
     flows = {f["flow"]: f for f in json.loads((run_dir / "evidence" / SERVICE / "flows.json").read_text(encoding="utf-8"))["flows"]}
