@@ -50,6 +50,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kt-check", action="append", default=[], help="only this check (sso, submission, payment, processing)")
     group.addoption("--kt-defects", action="append", default=[], help="seeded defects switched on (recorded in summary.json)")
     group.addoption("--kt-headed", action="store_true", default=False, help="show the browser")
+    group.addoption("--kt-pause-at", action="append", default=[],
+                    help="pause before this adapter step (FLOW:STEP, e.g. submit:3); repeatable")
 
 
 def _split(values: list[str]) -> list[str]:
@@ -66,7 +68,7 @@ def pytest_configure(config: pytest.Config) -> None:
     run_dir = config.getoption("run_dir")
     opts = Options(Path(config.getoption("target")), Path(run_dir) if run_dir else None,
                    _split(config.getoption("kt_service")), _split(config.getoption("kt_check")),
-                   _split(config.getoption("kt_defects")), headed)
+                   _split(config.getoption("kt_defects")), headed, _split(config.getoption("kt_pause_at")))
     bad = [c for c in opts.checks if c not in CHECK_ORDER]
     if bad:
         raise pytest.UsageError(f"--kt-check: unknown check(s) {', '.join(bad)}; known: {', '.join(CHECK_ORDER)}")
@@ -85,6 +87,12 @@ def pytest_configure(config: pytest.Config) -> None:
     unknown = [s for s in opts.services if s not in ids]
     if unknown:
         raise pytest.UsageError(f"--kt-service: unknown service(s) {', '.join(unknown)}; the target lists {', '.join(ids)}")
+    if opts.pause_at and target.get("adapter"):
+        from conformance.runner import pause_problems
+
+        problems = pause_problems(target, opts.pause_at)
+        if problems:
+            raise pytest.UsageError("; ".join(problems))
     state.service_ids = [s for s in ids if not opts.services or s in opts.services]
     config.stash[STATE] = state
 
@@ -336,9 +344,11 @@ class CheckScope:
             if owned:
                 c.account_for(owned, f"not evaluated: the check stopped on an error ({exc_type.__name__})")
             self._write_evidence()
-            recorder.record(run.id, check, "error", f"{exc_type.__name__}: {exc}", self._rows(), self._evidence(),
-                            duration)
-            self.suite.progress.check_ended(run.id, check, "error", duration, f"{exc_type.__name__}: {exc}")
+            # one line for the summary and the console (a Playwright error carries its call log); the traceback
+            # is in logs/pytest.log
+            reason = f"{exc_type.__name__}: {(str(exc).strip().splitlines() or [''])[0][:300]}"
+            recorder.record(run.id, check, "error", reason, self._rows(), self._evidence(), duration)
+            self.suite.progress.check_ended(run.id, check, "error", duration, reason)
             return False
         if owned:
             c.account_for(owned, *self._missing_reason(exc_type, exc))

@@ -24,6 +24,34 @@ VERDICT_WORDS = {"passed": "Đạt", "passed_with_exceptions": "Đạt, trừ m�
                  "error": "Lỗi"}
 # pytest's own progress line ("..F.s [ 50%]"): the live table says the same, better
 DOTS = re.compile(r"^[.FsExX]+\s*(\[\s*\d+%\])?\s*$")
+# pytest's section headers ("==== FAILURES ====", "==== short test summary info ===="); the sections holding
+# tracebacks of the harness's own code stay in logs/pytest.log
+SECTION = re.compile(r"^={3,} (?P<title>.+?) ={3,}$")
+TRACEBACK_SECTIONS = ("FAILURES", "ERRORS", "warnings summary")
+HIDDEN_NOTE = "(chi tiết kỹ thuật / technical details: logs/pytest.log)"
+
+
+class UserLines:
+    """Which lines of pytest's output a user sees: not the dots, not the tracebacks (told once where they are)."""
+
+    def __init__(self):
+        self.hiding = False
+        self.told = False
+
+    def keep(self, line: str) -> str | None:
+        text = line.rstrip("\n")
+        header = SECTION.match(text.strip())
+        if header:
+            self.hiding = header["title"].strip() in TRACEBACK_SECTIONS
+            if self.hiding:
+                if self.told:
+                    return None
+                self.told = True
+                return HIDDEN_NOTE
+            return None if header["title"].startswith("short test summary") else text
+        if self.hiding or not text.strip() or DOTS.match(text.strip()):
+            return None
+        return text
 
 
 class ProgressLog:
@@ -144,7 +172,7 @@ def read_new(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
 
 def follow(proc, run_dir: Path, log: IO[str], out: IO[str] | None = None, live: bool | None = None,
            interval: float = 0.2) -> int:
-    """Copy the pytest process's output to `log` and, besides pytest's own dots, to `out`; meanwhile show the
+    """Copy the pytest process's output to `log` and, besides pytest's own dots and tracebacks, to `out`; meanwhile show the
     progress events (a live table, or one line per finished check). Returns the process's exit code."""
     from rich.console import Console
     from rich.live import Live
@@ -166,13 +194,16 @@ def follow(proc, run_dir: Path, log: IO[str], out: IO[str] | None = None, live: 
     board, offset = Board(), 0
     console = Console(file=out, force_terminal=live or None, soft_wrap=True)
 
+    shown = UserLines()
+
     def drain(show) -> None:
         nonlocal offset
         with lock:
             pending, lines[:] = list(lines), []
         for line in pending:
-            if not DOTS.match(line.strip()) or not line.strip():
-                show(line.rstrip("\n"))
+            kept = shown.keep(line)
+            if kept is not None:
+                show(kept)
         events, offset = read_new(Path(run_dir) / PROGRESS_FILE, offset)
         for event in events:
             done = board.apply(event)

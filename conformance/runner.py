@@ -44,7 +44,7 @@ def configuration_problems(target: Path, loaded=None) -> list[str]:
 
 
 def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[str], headed: bool,
-                defects: list[str] | tuple[str, ...] = ()) -> list[str]:
+                defects: list[str] | tuple[str, ...] = (), pause_at: list[str] | tuple[str, ...] = ()) -> list[str]:
     args = [str(CHECKS_DIR), "--target", str(Path(target).resolve()), "--run-dir", str(run_dir),
             f"--junitxml={run_dir / 'junit.xml'}", f"--alluredir={run_dir / 'allure-results'}",
             "-p", "no:cacheprovider", *NOT_NEEDED, "-q", "-rfE", "--no-header", "-o", "junit_family=xunit2",
@@ -57,7 +57,22 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
         args += ["--kt-defects", ",".join(defects)]
     if headed:
         args.append("--kt-headed")
+    for step in pause_at:
+        args += ["--kt-pause-at", step]
     return args
+
+
+def pause_problems(loaded, pause_at: list[str] | tuple[str, ...]) -> list[str]:
+    """Each `--pause-at` step the target's adapter does not declare, with the known ones."""
+    from conformance.adapter import AdapterError, pause_step
+
+    problems = []
+    for step in pause_at:
+        try:
+            pause_step(loaded.get("adapter") or {}, step)
+        except AdapterError as exc:
+            problems += exc.problems
+    return problems
 
 
 def stop_pytest(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
@@ -76,7 +91,7 @@ def stop_pytest(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
 
 def run(target: Path, output: Path | None, services: list[str], checks: list[str], headed: bool,
         build_report: bool = True, defects: list[str] | tuple[str, ...] = (),
-        while_portal_up: Callable[[Path], Any] | None = None) -> int:
+        while_portal_up: Callable[[Path], Any] | None = None, pause_at: list[str] | tuple[str, ...] = ()) -> int:
     """Run the four checks; 0 when every selected service passed its selected checks, 1 otherwise, 2 on bad config.
 
     `while_portal_up(run_dir)` runs after the suite while the mock portal is still up (`kiemthu demo --submit`)."""
@@ -101,7 +116,9 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
         loaded = load_target(target)
     except TargetError as exc:
         return refuse(exc.problems + unknown_problem)
-    if unknown:
+    if pause_at and loaded.get("adapter"):
+        unknown_problem += pause_problems(loaded, pause_at)
+    if unknown_problem:
         return refuse(configuration_problems(target, loaded) + unknown_problem)
     fresh = output is None or not Path(output).exists()
     run_dir = make_run_dir(output)
@@ -110,7 +127,7 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     mock = mock_process(target, portal["base_url"], run_dir).spawn() if portal.get("mode") == "mock" else None
     proc = None
     try:
-        cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects)]
+        cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects, pause_at)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(provided_mock_env(portal["base_url"], mock) if mock else {})}
         with open(run_dir / "logs" / "pytest.log", "w", encoding="utf-8") as log:
             proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

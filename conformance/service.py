@@ -11,7 +11,7 @@ from typing import Any, Iterator
 
 from kiemthu.runtime import VN_TZ
 
-from conformance.adapter import Executor, FlowOutcome, PageSet, Variables
+from conformance.adapter import Executor, FlowOutcome, PageSet, Variables, pause_step
 from conformance.bookkeeping import traces, waits
 from conformance.evidence import CHECK_OF_FLOW
 from conformance.journey import payment, processing, sso, sso_negatives, submission
@@ -49,6 +49,10 @@ class Hooks:
     def after_step(self, flow: str, step: dict) -> None:
         if step.get("marks_status"):
             self.run.status_actions.append((step["marks_status"], datetime.now(VN_TZ)))
+
+    def pause(self, page, flow: str, index: str, what: str) -> None:
+        """`--pause-at`: in a shown browser, Playwright's inspector (Resume goes on); else the terminal's Enter."""
+        pause_before(self.run.suite, page, f"{flow}:{index}", what)
 
     @contextlib.contextmanager
     def step_scope(self, flow: str, what: str) -> Iterator[None]:
@@ -103,6 +107,8 @@ class ServiceRun:
                                  base_dir=target.path.parent if target.path else Path.cwd(), hooks=self.hooks,
                                  sample_file=lambda doc: sample_file(scenario, doc))
         self._tracing: str | None = None
+        self.executor.pause_at = {pause_step(suite.adapter, name) for name in suite.opts.pause_at}
+        self.last_flow: dict[str, FlowOutcome] = {}  # citizen/officer → the flow last begun in that person's tab
 
     def _identity(self) -> dict[str, Any]:
         wanted = self.entry.get("identity")
@@ -163,6 +169,9 @@ class ServiceRun:
         out.journal_after = self.suite.sync_journal()
         traces.trace_segment(self, flow)
         try:
+            self.begin(flow, pages, out)
+            if out.error is not None:
+                return out
             if flow in JOURNEY:
                 JOURNEY[flow](self, pages, out)
             else:
@@ -173,6 +182,23 @@ class ServiceRun:
             # the login's journal window is closed: the negative logins can run alongside the next flows
             sso_negatives.start_sso_negatives(self)
         return out
+
+    def begin(self, flow: str, pages: PageSet, out: FlowOutcome) -> None:
+        """Load the page `flow` begins from (conformance/README.md, "Where each flow begins"); a start page that
+        does not load is the flow's failure, told once."""
+        from conformance.adapter import StepFailed
+
+        person = "officer" if flow.startswith("officer") else "citizen"
+        before = self.last_flow.get(person)
+        after_failure = before is not None and before.error is not None
+        self.last_flow[person] = out
+        try:
+            url = self.executor.begin(flow, pages, after_failure=after_failure)
+        except Exception as exc:
+            out.error = StepFailed(flow, "start", "open the flow's start page", str(exc).split("\n")[0][:300])
+            return
+        if url:
+            out.observations["start"] = url
 
     def _pages_for(self, flow: str) -> PageSet:
         if flow.startswith("officer"):
@@ -216,6 +242,28 @@ class ServiceRun:
 
     def close(self) -> None:
         traces.close(self)
+
+
+def pause_before(suite: Suite, page, step: str, what: str, terminal: str = "/dev/tty") -> None:
+    """Hold the run before `step` until the person says to go on; without a terminal, say so and go on (pytest
+    holds the process's own stdin, so the person's answer is read from the controlling terminal)."""
+    from kiemthu.scrub import scrub_text
+
+    title = f"Tạm dừng trước bước {step} ({what}) / paused before step {step}, on {scrub_text(page.url)}"
+    with suite.uncaptured():
+        if suite.opts.headed:
+            print(f"{title}: bấm Resume trong Playwright Inspector để tiếp tục / press Resume in the inspector",
+                  flush=True)
+            page.pause()
+            return
+        try:
+            tty = open(terminal, "r", encoding="utf-8")
+        except OSError:
+            print(f"{title}: không có terminal để chờ, chạy tiếp / no terminal to wait on, going on", flush=True)
+            return
+        with tty:
+            print(f"{title}: nhấn Enter để tiếp tục / press Enter to go on", flush=True)
+            tty.readline()
 
 
 class _Lazy:

@@ -33,9 +33,9 @@ RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
 
 class Options:
     def __init__(self, target: Path, run_dir: Path | None, services: list[str], checks: list[str],
-                 defects: list[str], headed: bool):
+                 defects: list[str], headed: bool, pause_at: list[str] | tuple[str, ...] = ()):
         self.target, self.run_dir, self.services, self.checks = Path(target), run_dir, services, checks
-        self.defects, self.headed = defects, headed
+        self.defects, self.headed, self.pause_at = defects, headed, list(pause_at)
 
 
 class Suite:

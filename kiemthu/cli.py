@@ -166,6 +166,9 @@ def run(
     service: List[str] = typer.Option([], "--service", "-s", help="Only these services (scenario id); repeatable."),
     check: List[str] = typer.Option([], "--check", "-c", help="Only these checks: sso, submission, payment, processing."),
     headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
+    pause_at: List[str] = typer.Option([], "--pause-at", metavar="STEP",
+                                       help="Pause before this adapter step (FLOW:STEP, e.g. submit:3; a flow's name "
+                                            "for its first step): the inspector with --headed, else until Enter."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip building the reports at the end."),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
@@ -173,7 +176,8 @@ def run(
     _keep_temp(keep_temp)
     _load_target_or_exit(target)
     fn = _entry("conformance.runner", "run", "conformance suite")
-    raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed, build_report=not no_report))
+    raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed,
+                        build_report=not no_report, pause_at=pause_at))
 
 
 @app.command(short_help="Lập báo cáo kết quả kiểm thử / build the report.")

@@ -110,3 +110,34 @@ class Variables:
 
     def uses_secret(self, template: str) -> bool:
         return any(m.group(1).endswith(("password", "secret")) for m in PLACEHOLDER.finditer(template or ""))
+
+
+def step_names(spec: dict[str, Any]) -> dict[str, list[str]]:
+    """Every flow's step numbers as failures and `--pause-at` write them (`3`, and `2.1` inside a within_row)."""
+    def numbered(steps: list, prefix: str) -> list[str]:
+        out = []
+        for i, step in enumerate(steps or [], 1):
+            out.append(f"{prefix}{i}")
+            if isinstance(step, dict) and isinstance(step.get("within_row"), dict):
+                out += numbered(step["within_row"].get("steps") or [], f"{prefix}{i}.")
+        return out
+
+    flows = (spec or {}).get("flows") or {}
+    return {flow: numbered(flows.get(flow) or [], "") for flow in FLOWS if flows.get(flow)}
+
+
+def pause_step(spec: dict[str, Any], wanted: str) -> tuple[str, str]:
+    """(flow, step number) named by `--pause-at` (`submit:3`, `officer_process:2.1`, or `submit` for its first
+    step); an unknown one raises AdapterError listing the known ones."""
+    known = step_names(spec)
+    flow, _, index = wanted.strip().partition(":")
+    index = index.strip() or "1"
+    if flow in known and index in known[flow]:
+        return flow, index
+    tops = {f: [i for i in s if "." not in i] for f, s in known.items()}
+    listed = ", ".join(f"{f}:1–{s[-1]}" if len(s) > 1 else f"{f}:1" for f, s in tops.items())
+    nested = [f"{f}:{i}" for f, s in known.items() for i in s if "." in i]
+    if nested:
+        listed += f" (and inside rows: {', '.join(nested[:6])}{' …' if len(nested) > 6 else ''})"
+    raise AdapterError([f"--pause-at: unknown step '{wanted}' (rule: FLOW:STEP, a step the adapter declares); "
+                        f"known steps: {listed}; e.g. --pause-at submit:3, or a flow's name for its first step"])

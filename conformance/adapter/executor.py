@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import difflib
 import re
 import time
 from dataclasses import dataclass, field
@@ -29,6 +30,24 @@ INVENTORY_JS = """(kind) => {
     .map(el => ({label: (labelOf(el) || '').trim(), name: el.name || '',
                  required: !!(el.required || el.getAttribute('aria-required') === 'true')}));
 }"""
+
+
+# every named element of the page as the accessibility tree has it (`- role "name"` lines of the ARIA snapshot)
+ARIA_LINE = re.compile(r'^\s*- (?P<role>[a-z]+) "(?P<name>(?:[^"\\]|\\.)*)"', re.M)
+# the labels of the page's inputs, file inputs included (their accessible role differs by browser)
+LABELS_JS = """() => Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea')).map(el => {
+  if (el.labels && el.labels.length) return el.labels[0].innerText;
+  return el.getAttribute('aria-label') || el.getAttribute('placeholder') || '';
+}).map(t => (t || '').trim()).filter(Boolean)"""
+NEAREST = 3
+
+
+class NotFound(Exception):
+    """A step's element is not on the page: what was looked for (`role`, `name`; role "label" for labels)."""
+
+    def __init__(self, role: str, name: str, what: str = ""):
+        self.role, self.name, self.what = role, name, what
+        super().__init__(f"no {role} named '{name}'")
 
 
 # steps whose effect the next screenshot shows anyway (a screenshot costs ~0.1 s)
@@ -83,6 +102,62 @@ def name_pattern(text: str) -> re.Pattern:
     return re.compile(r"^\s*" + re.escape(text.strip()) + r"\s*\*?\s*:?\s*$")
 
 
+def page_names(page) -> list[tuple[str, str]]:
+    """(role, accessible name) of every named element of the page, and ("label", text) of every input's label."""
+    found: list[tuple[str, str]] = []
+    try:
+        snapshot = page.locator("body").aria_snapshot(timeout=2000)
+        found += [(m["role"], m["name"].replace('\\"', '"')) for m in ARIA_LINE.finditer(snapshot)]
+    except Exception:  # a page closing or navigating: the failure is told without the hints
+        pass
+    try:
+        found += [("label", t) for t in page.evaluate(LABELS_JS)]
+    except Exception:
+        pass
+    seen, unique = set(), []
+    for item in found:
+        if item not in seen:
+            seen.add(item)
+            unique.append(item)
+    return unique
+
+
+def nearest_names(wanted: str, names: list[tuple[str, str]], role: str | None = None, n: int = NEAREST) -> list[str]:
+    """The page's names closest to `wanted` (those that begin with it first), the step's role preferred."""
+    def ranked(pool: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        texts = {}
+        for r, t in pool:
+            texts.setdefault(t, r)
+        starts = [t for t in texts if t.casefold().startswith(wanted.casefold().strip()) and t != wanted]
+        close = difflib.get_close_matches(wanted, list(texts), n=n, cutoff=0.45)
+        order = list(dict.fromkeys(starts + close))[:n]
+        return [(texts[t], t) for t in order]
+
+    same = [(r, t) for r, t in names if role and (r == role or (role == "label" and r in LABELLED_ROLES))]
+    best = ranked(same) or ranked(names)
+    return [f'{r} "{t}"' for r, t in best]
+
+
+LABELLED_ROLES = {"label", "textbox", "combobox", "checkbox", "radio", "spinbutton", "searchbox", "listbox", "button"}
+
+
+def where_page(page) -> str:
+    """The page as a reader finds it again: its URL (an authorization code or token in it masked) and title."""
+    from kiemthu.scrub import scrub_text
+
+    try:
+        title = page.title()
+    except Exception:
+        title = ""
+    return scrub_text(page.url) + (f" (title '{title}')" if title else "")
+
+
+def _first_line(exc: Exception) -> str:
+    """Playwright's message without its call log (the full one is in the trace)."""
+    message = str(exc).split("\n")[0][:300]
+    return message.split("Call log")[0].strip() or type(exc).__name__
+
+
 class Executor:
     """Executes the flows of one adapter for one service, with `hooks` for evidence and portal queries.
 
@@ -99,6 +174,7 @@ class Executor:
         self.base_dir = base_dir
         self.hooks = hooks
         self.sample_file = sample_file
+        self.pause_at: set[tuple[str, str]] = set()  # (flow, step number) to pause before (`--pause-at`), once each
         self.step_timeout = float((adapter.get("timeouts") or {}).get("step_s", 10))
         self.shots = (adapter.get("evidence") or {}).get("screenshots", "steps")
 
@@ -153,6 +229,27 @@ class Executor:
         return value
 
     # -- flows ----------------------------------------------------------------------------------------------
+    def start_page(self, flow: str) -> str | None:
+        """The URL `adapter.start.<flow>` declares (a name of `pages`, or a URL with placeholders), else None."""
+        declared = (self.adapter.get("start") or {}).get(flow)
+        if not declared:
+            return None
+        template = (self.adapter.get("pages") or {}).get(declared, declared)
+        return self.vars.expand(template, f"adapter.start.{flow}")
+
+    def begin(self, flow: str, pages: PageSet, after_failure: bool = False) -> str | None:
+        """Put the person's main tab on the page `flow` begins from; the URL loaded, or None when the flow goes on
+        where the previous one left. A declared start page is always loaded; after a flow that stopped at a step,
+        the system's base URL is (never the page the failure left, where the next flow would fail too)."""
+        url = self.start_page(flow)
+        if url is None and after_failure:
+            url = self.vars.expand("{system.base_url}", f"adapter.start.{flow}").rstrip("/") + "/"
+        if url is None:
+            return None
+        pages.current = pages.main
+        pages.main.goto(url, timeout=self.step_timeout * 1000)
+        return url
+
     def has_flow(self, name: str) -> bool:
         return bool((self.adapter.get("flows") or {}).get(name))
 
@@ -176,6 +273,9 @@ class Executor:
             index = f"{prefix}{i}"
             desc = self.describe(step)
             where = f"adapter.flows.{flow}[{index}]"
+            if (flow, index) in self.pause_at and hasattr(self.hooks, "pause"):
+                self.pause_at.discard((flow, index))
+                self.hooks.pause(pages.current, flow, index, desc)
             started, at = time.monotonic(), time.time()
             self.hooks.before_step(flow, step)
             scope_of_step = getattr(self.hooks, "step_scope", None)
@@ -187,9 +287,7 @@ class Executor:
             except AdapterError:
                 raise
             except Exception as exc:  # Playwright timeouts and assertion errors become a named failing step
-                message = str(exc).split("\n")[0][:300]
-                if "Call log" in message:
-                    message = message.split("Call log")[0]
+                message = self.explain(step, exc, pages.current, scope, where)
                 shot = self.hooks.screenshot(pages.current, flow, f"failed {desc}")
                 out.steps.append({"step": index, "what": desc, "ok": False, "error": message,
                                   "s": round(time.monotonic() - started, 3), "at": round(at, 3)})
@@ -201,6 +299,76 @@ class Executor:
                 continue
             if step.get("screenshot", self.shots == "steps" and self._changes_page(step)) or "screenshot_as" in step:
                 self.hooks.screenshot(pages.current, flow, step.get("screenshot_as") or desc)
+
+    # -- why a step failed ---------------------------------------------------------------------------------
+    def explain(self, step: dict, exc: Exception, page, scope, where: str) -> str:
+        """The failure as the adapter's author can act on it: the element looked for, the page (URL, title), and
+        when it is missing the page's nearest accessible names; never a traceback."""
+        first = _first_line(exc)
+        if isinstance(exc, NotFound):
+            return self._missing(exc.role, exc.name, page, exc.what, exact=True)
+        spec = self.locator_of(step)
+        if spec is None:
+            return f"{first} — on {where_page(page)}"
+        role, name = self.wanted(spec, where)
+        try:
+            if "within_row" in step:
+                count = page.get_by_role("row").filter(has_text=name).count()
+            else:
+                count = self.locate(scope if scope is not None else page, spec, where).count()
+        except Exception:
+            count = None
+        if count == 0 and not (step.get("expect") or {}).get("state") == "hidden":
+            missing = self._missing(role, name, page, exact=spec.get("exact", role != "text"), css=bool(spec.get("css")))
+            return f"{first}: {missing}" if "wait_until" in step else missing
+        looked = f"{role} '{name}'" if name else role
+        return f"{first} — {looked} on {where_page(page)}"
+
+    def _missing(self, role: str, name: str | None, page, what: str = "", exact: bool = True, css: bool = False) -> str:
+        looked = f"no {role} named '{name}'" if name and role not in ("text", "element matching", "row containing") \
+            else f"no {role} '{name}'" if name else f"no {role}"
+        message = f"{looked}{f' ({what})' if what else ''} on {where_page(page)}"
+        hints = [] if css or not name else nearest_names(name, page_names(page), role)
+        if hints:
+            message += "; nearest accessible names on the page: " + ", ".join(hints)
+            if exact:
+                message += " (a name is matched whole; add `exact: false` to match part of it)"
+        return message
+
+    def locator_of(self, step: dict) -> dict[str, Any] | None:
+        """The locator a step acts on (None for steps without one)."""
+        for kind in ("click", "check"):
+            if kind in step:
+                return step[kind]
+        if "expect" in step:
+            return {k: v for k, v in step["expect"].items() if k != "state"}
+        if "fill" in step and "fields" not in step["fill"]:
+            return {k: v for k, v in step["fill"].items() if k in ("label", "role", "name", "css", "placeholder")}
+        if "select" in step:
+            return {k: v for k, v in step["select"].items() if k != "value"}
+        if "upload" in step and "label" in step["upload"] and "documents" not in step["upload"]:
+            return {"label": step["upload"]["label"]}
+        if "popup" in step:
+            return step["popup"].get("click")
+        if "capture" in step:
+            return step["capture"].get("from")
+        if "wait_until" in step:
+            return step["wait_until"].get("visible")
+        if "within_row" in step:
+            return {"row_with": step["within_row"]["value"]}
+        return None
+
+    def wanted(self, spec: dict[str, Any], where: str) -> tuple[str, str | None]:
+        """(what kind of element, the name it should have), placeholders filled in."""
+        x = lambda s: self._show(s) if self.vars.uses_secret(s) else self.vars.expand(s, where)  # noqa: E731
+        if spec.get("row_with"):
+            return "row containing", x(spec["row_with"])
+        if spec.get("role"):
+            return spec["role"], x(spec["name"]) if spec.get("name") else None
+        for key, role in (("label", "label"), ("placeholder", "placeholder"), ("text", "text"), ("css", "element matching")):
+            if spec.get(key):
+                return role, x(spec[key])
+        return "element", None
 
     @staticmethod
     def _changes_page(step: dict) -> bool:
@@ -300,7 +468,7 @@ class Executor:
                 try:
                     loc.wait_for(state="visible", timeout=timeout if not filled_any else min(timeout, 2000))
                 except Exception:
-                    raise RuntimeError(f"no input labelled '{f['label']}' (published field {f['name']})") from None
+                    raise NotFound("label", f["label"], f"published field {f['name']}") from None
                 filled_any = True
                 tag = loc.evaluate("el => el.tagName.toLowerCase()")
                 if tag == "select":
@@ -346,7 +514,7 @@ class Executor:
                 loc.wait_for(state="attached", timeout=min(timeout, 2000))
                 loc.set_input_files(str(path), timeout=timeout)
             except Exception:
-                raise RuntimeError(f"no file input labelled '{label}' (published document {doc['MaThanhPhanHoSo']})") from None
+                raise NotFound("label", label, f"file input of published document {doc['MaThanhPhanHoSo']}") from None
             uploaded.append(doc["MaThanhPhanHoSo"])
 
     def capture(self, arg: dict, root, page, timeout: float, where: str) -> None:

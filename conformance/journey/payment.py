@@ -31,6 +31,7 @@ def pay(run: ServiceRun, pages: PageSet, out: FlowOutcome) -> None:
         out.finished = datetime.now(VN_TZ)
         return
     checking = "payment" in run.checks
+    start = pages.main.url  # every attempt begins here (the adapter's start page, or the submission's receipt)
     # like the SSO negatives, the lower amount tests the system's callback handler, not the service: once per run
     shared = run.suite.shared.get("lower_amount")
     lower = None
@@ -45,10 +46,15 @@ def pay(run: ServiceRun, pages: PageSet, out: FlowOutcome) -> None:
         out.observations["negatives"] = []
     if lower is not None and (lower.get("shown_paid") or lower.get("portal_paid")):
         # the system took the lower amount as payment: the dossier cannot be paid again, and its flow goes on
-        final = {**lower, "mode": None, "returned": lower["flow_ok"],
+        final = {**lower, "mode": None, "returned": lower["flow_ok"], "first_attempt": True,
                  "note": "the dossier was marked paid by the callback reporting a lower amount" if lower.get("forged")
                  else "the lower-amount callback was never sent: the first attempt paid the dossier genuinely"}
+    elif lower is not None and not lower["flow_ok"]:
+        # the flow stopped at a step: played again, it would stop there again (one failure, told once)
+        final = {**lower, "mode": None, "returned": False, "first_attempt": True,
+                 "note": f"the payment flow stopped at a step of its first attempt ({lower['error']}): not played again"}
     else:
+        back_to_start(run, pages, start)
         final = pay_attempt(run, pages, "ipn_bad_checksum" if checking else None)
         if checking and final["flow_ok"]:
             # replayed at once (before the dossier list is read), so a duplicate sync has had time to show by
@@ -57,10 +63,17 @@ def pay(run: ServiceRun, pages: PageSet, out: FlowOutcome) -> None:
         final["shown_paid"] = paid_shown(run) if final["flow_ok"] else None
     out.observations["final"] = final
     # every attempt's steps, the lower-amount one first (the timeline and the report tell the whole payment)
-    out.steps = ([] if lower is None or lower is final else lower.get("steps", [])) + final.get("steps", [])
+    out.steps = ([] if lower is None or final.get("first_attempt") else lower.get("steps", [])) + final.get("steps", [])
     out.ok = final["flow_ok"] and final["returned"]
     out.error = final.get("error")
     out.finished = datetime.now(VN_TZ)
+
+
+def back_to_start(run: ServiceRun, pages: PageSet, start: str) -> None:
+    """The second attempt begins where the first did, whatever page the first one's callbacks left."""
+    pages.current = pages.main
+    if pages.main.url != start:
+        pages.main.goto(start, timeout=run.suite.page_s * 1000)
 
 
 def pay_attempt(run: ServiceRun, pages: PageSet, mode: str | None) -> dict[str, Any]:

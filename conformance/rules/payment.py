@@ -149,8 +149,10 @@ def ensure_reference_unique(init: dict, other_inits: list[dict], ok_code: str = 
 @rule("Hà Giang testing procedure §3.1 test content (3)", "The payment page round trip ends on the system's success page")
 def ensure_payment_round_trip(observed: dict[str, Any]) -> None:
     if not observed.get("returned"):
+        stopped = observed.get("error")  # the flow's step that could not be done says more than "no return"
         raise RuleViolation(expected="the system's payment result page reporting success",
-                            actual=observed.get("landing") or "no return to the system", where=observed.get("where"))
+                            actual=f"the payment flow stopped: {stopped}" if stopped else
+                            observed.get("landing") or "no return to the system", where=observed.get("where"))
 
 
 @rule("Observed integrations: IPN reply MaLoi", "The system acknowledges the platform's payment callback with MaLoi ok")

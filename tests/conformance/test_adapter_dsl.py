@@ -13,9 +13,10 @@ from kiemthu.runtime import CHROMIUM_ARGS, REPO_ROOT, chromium_path
 BASE = "http://sut.test"
 CODE = "000.00.00.G15-261123-0007"
 PAGES = {
+    "/": """<h1>Trang chủ</h1><form action="/"><button>Đăng xuất</button></form>""",
     "/form": """<h1>Bước 1</h1><form action="/step2"><label for="a">Họ và tên *</label><input id="a" name="a" required value="Nguyễn Văn An">
         <label for="b">Mục đích</label><input id="b" name="b" required><button>Tiếp tục</button></form>""",
-    "/step2": """<h1>Bước 2</h1><form action="/receipt"><label for="f1">Tờ khai</label><input type="file" id="f1" aria-required="true">
+    "/step2": """<title>Nộp hồ sơ – Bước 2</title><h1>Bước 2</h1><form action="/receipt"><label for="f1">Tờ khai</label><input type="file" id="f1" aria-required="true">
         <label for="f2">Căn cước</label><input type="file" id="f2"><input type="checkbox" id="k2"><label for="k2">Lấy từ Kho dữ liệu: Căn cước</label>
         <input type="checkbox" id="c"><label for="c">Tôi cam đoan</label><button>Nộp hồ sơ</button></form>""",
     "/receipt": f"""<p>Mã số hồ sơ: <strong id="ma-ho-so">{CODE}</strong></p><a href="/pay" target="_blank">Thanh toán trực tuyến</a>""",
@@ -192,3 +193,188 @@ def test_unknown_placeholder_is_a_configuration_error():
     assert v.expand("{system.base_url}/x") == f"{BASE}/x"
     with pytest.raises(AdapterError, match="placeholder {service.MaDVC}"):
         v.expand("{service.MaDVC}", "adapter.pages.deep_link")
+
+
+# -- why a step failed: the locator, the page, the nearest accessible names ------------------------------------
+def test_a_partial_name_fails_naming_the_locator_the_page_and_the_whole_name_found(site):
+    """A role locator matches the whole accessible name: a prefix of it fails, and the failure names the locator,
+    the page (URL and title) and the page's nearest names, the whole one first — not Playwright's bare timeout."""
+    ex = executor({"submit": [{"goto": "{system.base_url}/step2"},
+                              {"check": {"role": "checkbox", "name": "Tôi cam"}, "timeout_s": 0.5}]}, Hooks())
+    out = ex.run_flow("submit", site)
+    assert not out.ok and out.error.flow == "submit" and out.error.index == "2"
+    message = str(out.error)
+    assert "submit step 2" in message and "no checkbox named 'Tôi cam'" in message
+    assert f"{BASE}/step2 (title 'Nộp hồ sơ – Bước 2')" in message
+    assert 'nearest accessible names on the page: checkbox "Tôi cam đoan"' in message
+    assert "exact: false" in message and "Timeout" not in message
+
+
+def test_a_part_of_the_name_matches_with_exact_false(site):
+    """`exact: false` matches part of the accessible name (Playwright's substring match)."""
+    ex = executor({"submit": [{"goto": "{system.base_url}/step2"},
+                              {"check": {"role": "checkbox", "name": "Tôi cam", "exact": False}}]}, Hooks())
+    out = ex.run_flow("submit", site)
+    assert out.ok, out.error
+
+
+def test_a_missing_published_field_lists_the_labels_on_the_page(site):
+    """A published field without its input names the field and lists the nearest input labels of the page."""
+    ex = executor({"submit": [{"goto": "{system.base_url}/form"}, {"fill": {"fields": "all"}, "timeout_s": 0.5}]}, Hooks())
+    ex.scenario = {**SCENARIO, "fields": [{"name": "HoTen", "label": "Họ tên", "required": True, "sample": "A"}]}
+    out = ex.run_flow("submit", site)
+    message = str(out.error)
+    assert "no label named 'Họ tên' (published field HoTen)" in message, message
+    assert '"Họ và tên *"' in message and f"{BASE}/form" in message
+
+
+def test_a_credential_in_the_failing_page_url_is_masked(site):
+    """The page's URL is part of the message: an authorization code in it (an SSO callback) is masked."""
+    ex = executor({"submit": [{"goto": "{system.base_url}/form?code=Zx81kQp0authcode&state=s7a9d2f4"},
+                              {"click": {"role": "button", "name": "Gửi"}, "timeout_s": 0.3}]}, Hooks())
+    message = str(ex.run_flow("submit", site).error)
+    assert f"{BASE}/form?" in message and "Zx81kQp0authcode" not in message, message
+
+
+def test_a_present_but_unusable_element_is_named_with_the_page(site):
+    """An element that is found but cannot take the action keeps Playwright's reason, with the locator and page."""
+    ex = executor({"submit": [{"goto": "{system.base_url}/step2"},
+                              {"expect": {"role": "button", "name": "Nộp hồ sơ", "state": "hidden"}, "timeout_s": 0.3}]}, Hooks())
+    out = ex.run_flow("submit", site)
+    message = str(out.error)
+    assert "button 'Nộp hồ sơ' on " + f"{BASE}/step2" in message and "nearest" not in message, message
+    assert "Traceback" not in message and "executor.py" not in message
+
+
+# -- where each flow begins ---------------------------------------------------------------------------------------
+def test_a_flow_after_a_failed_one_begins_at_the_base_url_not_on_the_failure(site):
+    """After a flow stopped at a step, the next flow of the same person begins at the system's base URL: the
+    logout runs on a page that has the logout button, not on the page the failure left (a second, false failure)."""
+    from types import SimpleNamespace
+
+    from conformance.adapter import FlowOutcome
+    from conformance.service import ServiceRun
+
+    ex = executor({"submit": [{"goto": "{system.base_url}/step2"}, {"click": {"role": "button", "name": "Gửi"}, "timeout_s": 0.3}],
+                   "logout": [{"click": {"role": "button", "name": "Đăng xuất"}, "timeout_s": 0.5}]}, Hooks())
+    run = SimpleNamespace(executor=ex, last_flow={})
+    submit = FlowOutcome("submit")
+    ServiceRun.begin(run, "submit", site, submit)
+    ex.run_flow("submit", site, submit)
+    assert not submit.ok
+    stays = ex.run_flow("logout", site)  # on the page the failure left
+    assert not stays.ok and "no button named 'Đăng xuất'" in str(stays.error)
+
+    logout = FlowOutcome("logout")
+    ServiceRun.begin(run, "logout", site, logout)
+    ex.run_flow("logout", site, logout)
+    assert logout.ok, logout.error
+    assert logout.observations["start"] == f"{BASE}/"
+
+
+def test_a_declared_start_page_is_loaded_before_the_flow(site):
+    """`adapter.start.<flow>` (a name of `pages` or a URL) is loaded before the flow's first step, even after a
+    flow that completed; without it a flow goes on where the previous one left."""
+    ex = executor({"pay": [{"expect": {"css": "#ma-ho-so"}}]}, Hooks(),
+                  pages={"receipt": "{system.base_url}/receipt"}, start={"pay": "receipt"})
+    site.main.goto(f"{BASE}/form")
+    assert ex.begin("submit", site) is None and site.main.url == f"{BASE}/form"
+    assert ex.begin("pay", site) == f"{BASE}/receipt"
+    assert ex.run_flow("pay", site).ok
+
+
+def test_an_unknown_start_key_names_the_field():
+    problems = validate_adapter({"flows": {"citizen_login": [], "submit": []}, "start": {"paying": "x"}})
+    assert any("adapter.start" in p and "'paying'" in p for p in problems), problems
+
+
+# -- --pause-at ---------------------------------------------------------------------------------------------------
+OFFICER = {"flows": {"citizen_login": [{"goto": "x"}], "submit": [{"goto": "x"}, {"click": {"text": "a"}}],
+                     "officer_process": [{"goto": "x"}, {"within_row": {"value": "v", "steps": [{"click": {"text": "b"}}]}}]}}
+
+
+def test_pause_at_names_a_declared_step():
+    from conformance.adapter import pause_step
+
+    assert pause_step(OFFICER, "submit:2") == ("submit", "2")
+    assert pause_step(OFFICER, "submit") == ("submit", "1")
+    assert pause_step(OFFICER, "officer_process:2.1") == ("officer_process", "2.1")
+
+
+@pytest.mark.parametrize("wanted", ["submit:3", "pay", "nop-ho-so:1"])
+def test_pause_at_an_unknown_step_is_refused_with_the_known_ones(wanted):
+    """An unknown `--pause-at` step is a configuration error naming the value, the rule and every known step."""
+    from conformance.adapter import pause_step
+
+    with pytest.raises(AdapterError) as err:
+        pause_step(OFFICER, wanted)
+    message = str(err.value)
+    assert f"--pause-at: unknown step '{wanted}'" in message and "FLOW:STEP" in message
+    assert "citizen_login:1, submit:1–2, officer_process:1–2" in message and "officer_process:2.1" in message
+
+
+def test_the_run_refuses_an_unknown_pause_step_before_starting(tmp_path, capsys, monkeypatch):
+    """`kiemthu run --pause-at` with a step the target does not declare stops with exit 2 and starts nothing."""
+    from conformance.runner import run
+    from kiemthu.demo import DEMO_TARGET, SECRET_VARS, demo_environment
+
+    for name in ("KIEMTHU_MOCK_PORT", "KIEMTHU_MINISTRY_PORT", "KIEMTHU_PUBLICATION_DATE", *SECRET_VARS):
+        monkeypatch.delenv(name, raising=False)  # restored after the test
+    demo_environment()
+    code = run(target=DEMO_TARGET, output=tmp_path / "run", services=[], checks=[], headed=False, pause_at=["submit:42"])
+    err = capsys.readouterr().err
+    assert code == 2 and "unknown step 'submit:42'" in err and "submit:1–9" in err.replace("\n", "")
+    assert not (tmp_path / "run").exists()
+
+
+def test_the_executor_pauses_once_before_the_named_step(site):
+    """The pause comes after the previous step and before the named one (the page still shows the form), once."""
+    seen = []
+
+    class Pausing(Hooks):
+        def pause(self, page, flow, index, what):
+            seen.append((flow, index, page.url, what))
+
+    ex = executor({"submit": [{"goto": "{system.base_url}/form"}, {"click": {"role": "button", "name": "Tiếp tục"}}]}, Pausing())
+    ex.pause_at = {("submit", "2")}
+    assert ex.run_flow("submit", site).ok
+    assert seen == [("submit", "2", f"{BASE}/form", "click role='button' name='Tiếp tục'")]
+    assert ex.run_flow("submit", site).ok and len(seen) == 1
+
+
+def test_a_pause_waits_for_enter_on_the_terminal(tmp_path, capsys):
+    """Headless, the pause prompts and reads Enter from the terminal; without a terminal it says so and goes on."""
+    import contextlib
+    import os
+    from types import SimpleNamespace
+
+    from conformance.service import pause_before
+
+    suite = SimpleNamespace(uncaptured=contextlib.nullcontext, opts=SimpleNamespace(headed=False))
+    page = SimpleNamespace(url=f"{BASE}/form")
+    leader, follower = os.openpty()
+    try:
+        os.write(leader, b"\n")  # the person presses Enter
+        pause_before(suite, page, "submit:2", "click", terminal=os.ttyname(follower))
+    finally:
+        os.close(leader)
+        os.close(follower)
+    assert "Tạm dừng trước bước submit:2" in capsys.readouterr().out
+    pause_before(suite, page, "submit:2", "click", terminal=str(tmp_path / "no-tty"))
+    assert "no terminal to wait on" in capsys.readouterr().out
+
+
+def test_a_start_page_that_does_not_load_fails_the_flow_once(site):
+    """A declared start page that cannot be loaded is the flow's failure (step 'start'), before any of its steps."""
+    from types import SimpleNamespace
+
+    from conformance.adapter import FlowOutcome
+    from conformance.service import ServiceRun
+    from kiemthu.runtime import free_port
+
+    ex = executor({"pay": [{"expect": {"css": "#ma-ho-so"}}]}, Hooks(), start={"pay": f"http://127.0.0.1:{free_port()}/"})
+    run = SimpleNamespace(executor=ex, last_flow={})
+    out = FlowOutcome("pay")
+    ServiceRun.begin(run, "pay", site, out)
+    assert out.error is not None and out.error.index == "start" and "start page" in str(out.error)
+    assert "ERR_CONNECTION_REFUSED" in str(out.error) and run.last_flow["citizen"] is out

@@ -77,3 +77,29 @@ def test_ci_or_a_pipe_gets_no_live_table(monkeypatch):
     assert live_wanted(Tty()) and not live_wanted(io.StringIO())
     monkeypatch.setenv("CI", "true")
     assert not live_wanted(Tty())
+
+
+TRACEBACK_CHILD = textwrap.dedent("""
+    print("F", flush=True)
+    print("=================================== FAILURES ===================================", flush=True)
+    print("____________________________ test_submission[lltp] _____________________________", flush=True)
+    print("conformance/adapter/executor.py:251: in run_step", flush=True)
+    print("    self.locate(root, step['check'], where).check(timeout=timeout)", flush=True)
+    print("E   playwright._impl._errors.TimeoutError: Locator.check: Timeout 10000ms exceeded.", flush=True)
+    print("=========================== short test summary info ============================", flush=True)
+    print("FAILED conformance/checks/test_2_submission.py::test_submission[lltp] - no checkbox named 'X'", flush=True)
+    print("1 failed in 3.20s", flush=True)
+""")
+
+
+def test_user_output_hides_harness_tracebacks_and_says_where_they_are(tmp_path):
+    """A failing test's traceback (harness source lines) stays in the log; the user sees one line saying where it
+    is, and pytest's one-line summary of each failure."""
+    proc = subprocess.Popen([sys.executable, "-c", TRACEBACK_CHILD], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    log, out = io.StringIO(), io.StringIO()
+    follow(proc, tmp_path, log, out, live=False, interval=0.05)
+    shown = out.getvalue()
+    assert "executor.py" not in shown and "self.locate" not in shown and "TimeoutError" not in shown, shown
+    assert "logs/pytest.log" in shown and "no checkbox named 'X'" in shown
+    assert "executor.py:251" in log.getvalue()
