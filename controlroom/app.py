@@ -247,6 +247,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
     app.mount("/tinh", StaticFiles(directory=HERE / "static"), name="static")
     env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
     env.filters["masked"] = lambda text: redact(str(text or ""))
+    env.filters["when"] = when
 
     def conn() -> sqlite3.Connection:
         return db.connect(db_path)
@@ -301,7 +302,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
             raise HTTPException(404, "Không có lần chạy này / no such run")
         try:
             return manager.get(run_id)
-        except KeyError:
+        except LookupError:
             raise HTTPException(404, "Không có lần chạy này / no such run")
 
     def runs_of(campaign_id: str) -> list[Any]:
@@ -453,14 +454,15 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         if bad:
             raise HTTPException(400, f"service/check: phải thuộc đợt kiểm thử / must belong to the campaign — "
                                      f"giá trị {', '.join(bad)}")
-        from controlroom.engine import TargetBusy
+        from controlroom.engine import RunRefused
 
         try:
             run_id = manager.start(campaign_id=campaign_id, target=Path(camp["target_path"]),
                                    services=services if set(services) != set(known) else [],
                                    checks=checks if set(checks) != set(ALL_CHECKS) else [],
-                                   started_by=user.username, defects=defects)
-        except TargetBusy as exc:
+                                   started_by=user.username, defects=defects,
+                                   environment={"KIEMTHU_PUBLICATION_DATE": camp["publication_date"]})
+        except RunRefused as exc:
             audit(user, "run_refused", campaign=campaign_id, reason=exc.message)
             raise HTTPException(409, exc.message)
         audit(user, "run_started", campaign=campaign_id, run=run_id, services=services, checks=checks,
@@ -491,7 +493,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
             "active": run.state in ACTIVE_STATES,
             "events": [json.loads(redact(json.dumps(e, ensure_ascii=False, default=str))) for e in events],
             "prompts": [{"id": p.id, "service_id": p.service_id, "dossier_code": p.dossier_code,
-                         "instruction": redact(p.instruction), "deadline": str(p.deadline)}
+                         "instruction": redact(p.instruction), "deadline": when(p.deadline)}
                         for p in manager.prompts(run_id)],
         })
 
@@ -509,10 +511,12 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         run_or_404(run_id)
         if not ID.match(prompt_id):
             raise HTTPException(404, "Không có việc này / no such prompt")
+        from controlroom.engine import PromptNotOpen
+
         try:
             manager.answer(run_id, prompt_id, by=user.username)
-        except KeyError:
-            raise HTTPException(404, "Không có việc này / no such prompt")
+        except PromptNotOpen as exc:
+            raise HTTPException(409, exc.message)
         audit(user, "prompt_answered", run=run_id, prompt=prompt_id)
         return RedirectResponse(f"/lan-chay/{run_id}", 303)
 
@@ -677,6 +681,20 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
             return page(request, "audit.html", user, rows=db.audit_rows(c))
 
     return app
+
+
+def when(moment: Any) -> str:
+    """A time as officers read it (dd/mm/yyyy hh:mm:ss, Vietnam time)."""
+    if not moment:
+        return ""
+    if isinstance(moment, str):
+        try:
+            moment = datetime.fromisoformat(moment)
+        except ValueError:
+            return moment
+    if moment.tzinfo is not None:
+        moment = moment.astimezone(VN_TZ)
+    return f"{moment:%d/%m/%Y %H:%M:%S}"
 
 
 def board_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
