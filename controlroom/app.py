@@ -665,7 +665,10 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
             try:
                 load_target(Path(path), check_env=False)
             except TargetError as exc:
-                problem = redact(exc.render())
+                # ${NAME} placeholders are filled when a run starts (ports, dates of the run): not a fault here
+                found = [p for p in exc.problems if "environment variable set" not in p and "${" not in p]
+                if found:
+                    problem = redact(TargetError(exc.source, found).render())
         with closing(conn()) as c:
             if problem:
                 return page(request, "targets.html", user, status=400, targets=db.targets(c), problem=problem)

@@ -41,11 +41,12 @@
   }
 
   function apply(tbody, log, e) {
-    var line = e.line || e.text || e.what || e.reason || "";
-    if (line) {
-      log.textContent += line + "\n";
-      var lines = log.textContent.split("\n");
-      if (lines.length > 60) log.textContent = lines.slice(-60).join("\n");
+    var lines = e.lines || [e.what || e.reason || ""];
+    lines = lines.filter(function (l) { return l; });
+    if (lines.length) {
+      log.textContent += lines.join("\n") + "\n";
+      var all = log.textContent.split("\n");
+      if (all.length > 80) log.textContent = all.slice(-80).join("\n");
       log.scrollTop = log.scrollHeight;
     }
     if (!e.service || !e.check) return;
@@ -65,6 +66,7 @@
   function renderPrompts(box, prompts, csrf) {
     box.innerHTML = "";
     var section = document.getElementById("prompts");
+    section.hidden = !prompts.length;
     if (!prompts.length) {
       var p = document.createElement("p");
       p.className = "muted";
@@ -72,7 +74,6 @@
       box.appendChild(p);
       return;
     }
-    section.hidden = false;
     prompts.forEach(function (pr) {
       var form = document.createElement("form");
       form.className = "prompt";

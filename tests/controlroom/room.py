@@ -51,7 +51,7 @@ def add_user(db: Path, username: str, role: str) -> subprocess.CompletedProcess:
                           input=PASSWORDS[username] + "\n", capture_output=True, text=True, timeout=60)
 
 
-def start_room(folder: Path, signing_key: Path) -> Room:
+def start_room(folder: Path, signing_key: Path, env: dict[str, str] | None = None) -> Room:
     """Accounts `admin` (quan_tri) and `canbo` (can_bo), then the server; the reference system's secrets are
     fixed here so the tests can look for them in every page."""
     db, runs = folder / "room.sqlite", folder / "runs"
@@ -59,6 +59,7 @@ def start_room(folder: Path, signing_key: Path) -> Room:
         done = add_user(db, user, role)
         assert done.returncode == 0, done.stderr
     known = {name: secrets.token_urlsafe(18) for name in SECRET_VARS}
+    known.update(env or {})
     port = free_port()
     proc = ManagedProcess("control room", [KIEMTHU, "serve", "--port", str(port), "--db", str(db), "--runs", str(runs)],
                           health_url=f"http://127.0.0.1:{port}/suc-khoe", log_path=folder / "serve.log",
