@@ -14,6 +14,7 @@ import secrets
 import sqlite3
 from contextlib import asynccontextmanager, closing
 from datetime import date, datetime, time as dtime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -74,11 +75,17 @@ def ensure_demo_target(conn: sqlite3.Connection) -> None:
         db.add_target(conn, "demo", "Hệ thống tham chiếu Bộ Tư pháp (demo)", DEMO_TARGET, demo=True)
 
 
-def demo_defects() -> list[dict[str, Any]]:
+@lru_cache(maxsize=1)
+def _defect_catalogue() -> tuple[dict[str, Any], ...]:
     from kiemthu.demo import list_defects
 
+    return tuple(list_defects())
+
+
+def demo_defects() -> list[dict[str, Any]]:
+    """The reference system's defect catalogue, asked of it once per server (it is a process to start)."""
     try:
-        return list_defects()
+        return list(_defect_catalogue())
     except Exception:  # the list is a convenience of the form; a run still starts without it
         return []
 

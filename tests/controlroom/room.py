@@ -41,6 +41,13 @@ class Room:
     def stop(self) -> None:
         self.process.stop()
 
+    def restart(self) -> None:
+        """Stop the server (as Ctrl-C or SIGTERM would) and start it again on the same database and port."""
+        self.process.stop()
+        old = self.process
+        self.process = ManagedProcess(old.name, old.cmd, old.health_url, old.log_path, old.env)
+        self.process.start(timeout=60)
+
 
 def csrf_of(html: str) -> str:
     return CSRF.search(html).group(1)

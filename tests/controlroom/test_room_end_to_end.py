@@ -121,6 +121,8 @@ def test_run_progress_and_failing_evidence(page, room):
     assert failing.get_by_text("ensure_synced_channel_online").first.is_visible()
     shot = failing.locator(".shots img").first
     shot.wait_for()
+    shot.scroll_into_view_if_needed()  # lazy images load once on screen
+    assert page.request.get(shot.get_attribute("src")).headers["content-type"] == "image/png"
     wait_until(lambda: shot.evaluate("i => i.complete && i.naturalWidth > 0"), 10, what="screenshot loaded")
     assert failing.get_by_text("Trích nhật ký Cổng (đã che)").is_visible()
     assert failing.get_by_role("link", name=re.compile("trace.zip")).count() == 1
@@ -181,6 +183,23 @@ def test_submission_from_two_runs(page, room):
     assert page.locator("tr[data-service=khai-sinh]").first.get_attribute("data-status") == "submitted"
     assert page.locator("tr[data-service=ket-hon]").first.get_attribute("data-status") == "submitted"
     shoot(page, "home")
+
+
+def test_restart_keeps_the_campaign_and_marks_the_cut_run(page, room):
+    """`kiemthu serve` restarted in the middle of a run: finished runs, the submission and the campaign are kept,
+    and the run that was cut is shown as interrupted, not as running forever."""
+    page.goto("/")
+    page.locator("section.card h2 a").first.click()
+    campaign = page.url
+    cut = start_run(page, ["lltp-cap-phieu"], ["sso"])
+    page.locator("#run-state[data-state=running]").wait_for(timeout=60_000)
+    room.restart()
+    page.goto(f"/lan-chay/{cut}")  # the session is kept in the database: no new login
+    page.locator("#run-state[data-state=interrupted]").wait_for()
+    assert page.get_by_text("Bị gián đoạn").first.is_visible()
+    page.goto(campaign)
+    assert page.locator("tr[data-service=khai-sinh]").get_attribute("data-status") == "submitted"
+    assert page.locator("table tbody tr td a[href^='/lan-chay/']").count() >= 4
 
 
 def test_no_secret_in_any_page(page, room):
