@@ -92,8 +92,8 @@ def demo_defects() -> list[dict[str, Any]]:
 
 # --- a campaign's state, per service -----------------------------------------------------------------------------
 
-def failed_checks(verdicts: dict[str, str]) -> list[str]:
-    return [c for c, v in verdicts.items() if v in ("failed", "error", "inconclusive")]
+def failed_checks(verdicts: dict[str, str], which: tuple[str, ...] = ("failed", "error")) -> list[str]:
+    return [c for c in ALL_CHECKS if verdicts.get(c) in which]
 
 
 def service_states(conn: sqlite3.Connection, services: list[sqlite3.Row], runs: list[Any]) -> list[dict[str, Any]]:
@@ -119,8 +119,11 @@ def service_states(conn: sqlite3.Connection, services: list[sqlite3.Row], runs: 
         elif latest["completed"]:
             state.update(status="passed", codes=json.loads(latest["dossier_codes_json"]), run_id=latest["run_id"])
         else:
-            state.update(status="failed", failed=failed_checks(json.loads(latest["verdicts_json"])),
-                         run_id=latest["run_id"])
+            verdicts = json.loads(latest["verdicts_json"])
+            failed = failed_checks(verdicts)
+            # nothing failed, but some check was not run or not concluded: the service is not done yet
+            state.update(status="failed" if failed else "partial", run_id=latest["run_id"],
+                         failed=failed or failed_checks(verdicts, ("inconclusive", "not_evaluated", "skipped")))
         if passing is not None and state["status"] == "failed":
             state["passing_codes"] = json.loads(passing["dossier_codes_json"])
         source = passing if state["status"] == "passed" else latest
@@ -158,7 +161,7 @@ def read_text_file(path: Path) -> str:
     return redact(text[:SHOWN_TEXT_LIMIT] + ("\n…" if len(text) > SHOWN_TEXT_LIMIT else ""))
 
 
-def run_results(run_dir: Path | None) -> dict[str, Any] | None:
+def run_results(run_dir: Path | None, selected: list[str] | None = None) -> dict[str, Any] | None:
     """The run's summary shaped for the page: per service, per check, every rule; failures with their evidence."""
     if run_dir is None or not (Path(run_dir) / "summary.json").is_file():
         return None
@@ -172,7 +175,7 @@ def run_results(run_dir: Path | None) -> dict[str, Any] | None:
         checks = []
         for name in ALL_CHECKS:
             check = (svc.get("checks") or {}).get(name)
-            if not check:
+            if not check or (selected and name not in selected):  # a check this run did not play says nothing
                 continue
             evidence = [e for e in check.get("evidence") or [] if inside(run_dir, e)]
             shots = [e for e in evidence if e.endswith(".png")]
@@ -487,7 +490,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         events = manager.progress(run_id, 0)
         return page(request, "run.html", user, run=run, c=camp, events=events, board=board_of(events),
                     prompts=manager.prompts(run_id), active=run.state in ACTIVE_STATES,
-                    results=None if run.state in ACTIVE_STATES else run_results(run.run_dir),
+                    results=None if run.state in ACTIVE_STATES else run_results(run.run_dir, run.checks),
                     checked=None)
 
     @app.get("/lan-chay/{run_id}/tien-do")
@@ -548,7 +551,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         events = manager.progress(run_id, 0)
         return page(request, "run.html", user, run=run, c=None, events=events, board=board_of(events),
                     prompts=manager.prompts(run_id), active=run.state in ACTIVE_STATES,
-                    results=run_results(run.run_dir), checked={"problems": problems})
+                    results=run_results(run.run_dir, run.checks), checked={"problems": problems})
 
     # --- submission ---------------------------------------------------------------------------------------------
 

@@ -35,6 +35,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "st_running": ("Đang chạy", "Running"),
     "st_failed": ("Không đạt", "Failed"),
     "st_passed": ("Đạt", "Passed"),
+    "st_partial": ("Chưa kết luận", "Not concluded"),
     "st_submitted": ("Đã nộp", "Submitted"),
     "open": ("Mở", "Open"),
     "start_run": ("Chạy kiểm thử", "Start a run"),
