@@ -45,7 +45,7 @@ LATENCY_TARGET_S = 1.0
 PASSWORD = "bench-" + secrets.token_hex(8)
 
 
-def seed(db_path: Path, runs_root: Path, n_runs: int) -> str:
+def seed(db_path: Path, runs_root: Path, n_runs: int, failed_share: float = 0.3) -> str:
     """An officer, the demo target, one campaign and `n_runs` finished runs of it, written straight to SQLite."""
     rng = random.Random(12)
     services = target_services(DEMO_TARGET)
@@ -68,7 +68,7 @@ def seed(db_path: Path, runs_root: Path, n_runs: int) -> str:
                               "Hệ thống tham chiếu", "000.00.00.G15", "http://127.0.0.1:1", "dvcqg-1.0", "0.1.0",
                               json.dumps(header), json.dumps({"report.pdf": f"{run_dir}/report.pdf"})))
                 for svc in services:
-                    failed = rng.random() < 0.3
+                    failed = rng.random() < failed_share
                     verdicts = {c: "passed" for c in ("sso", "submission", "payment", "processing")}
                     if failed:
                         verdicts[rng.choice(list(verdicts))] = "failed"
@@ -170,6 +170,7 @@ def describe_s(name: str, values: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=1000, help="finished runs seeded in the history")
+    parser.add_argument("--failed-share", type=float, default=0.3, help="share of seeded service results failed")
     parser.add_argument("--requests", type=int, default=200, help="timed GETs of each page")
     parser.add_argument("--poll-ms", type=int, default=400, help="the client's polling interval (the page's: 400)")
     parser.add_argument("--skip-live", action="store_true", help="only the page timings (no run, no browser)")
@@ -180,11 +181,11 @@ def main() -> None:
     server = None
     try:
         t0 = time.perf_counter()
-        campaign_id = seed(db_path, runs_root, args.runs)
+        campaign_id = seed(db_path, runs_root, args.runs, args.failed_share)
         print(f"seeded {args.runs} runs × 3 services in {time.perf_counter() - t0:.1f} s ({db_path.stat().st_size // 1024} KiB)")
         server, url = start_server(folder, db_path, runs_root)
         client, csrf = login(url)
-        with client:
+        try:
             print(describe_ms(f"campaign page /chien-dich/{campaign_id}",
                               time_page(client, f"/chien-dich/{campaign_id}", args.requests), PAGE_TARGET_MS))
             print(describe_ms("home page /", time_page(client, "/", args.requests), PAGE_TARGET_MS))
@@ -192,6 +193,8 @@ def main() -> None:
                 for poll_ms in (args.poll_ms, 50):
                     latencies, how = follow_run(client, csrf, campaign_id, poll_ms / 1000)
                     print(describe_s(f"live progress, poll every {poll_ms} ms ({how})", latencies))
+        finally:
+            client.close()
     finally:
         if server is not None:
             server.stop(timeout=60)
