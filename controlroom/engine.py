@@ -15,6 +15,7 @@ asks for the events after the last index it has. Officer prompts are `prompt` ev
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import queue
@@ -199,10 +200,20 @@ def _parse_time(text: str | None) -> datetime | None:
     return datetime.fromisoformat(text) if text else None
 
 
+@functools.lru_cache(maxsize=8192)
+def _path(text: str) -> Path:
+    """Paths of the run list, parsed once per process (a campaign page lists every run of the campaign)."""
+    return Path(text)
+
+
+def _strings(text: str) -> list[str]:
+    return [] if text == "[]" else json.loads(text)
+
+
 def _info(row: sqlite3.Row) -> RunInfo:
-    return RunInfo(id=row["id"], campaign_id=row["campaign_id"], target=Path(row["target"]),
-                   services=json.loads(row["services_json"]), checks=json.loads(row["checks_json"]),
-                   defects=json.loads(row["defects_json"]), state=row["state"], run_dir=Path(row["run_dir"]),
+    return RunInfo(id=row["id"], campaign_id=row["campaign_id"], target=_path(row["target"]),
+                   services=_strings(row["services_json"]), checks=_strings(row["checks_json"]),
+                   defects=_strings(row["defects_json"]), state=row["state"], run_dir=_path(row["run_dir"]),
                    started_at=datetime.fromisoformat(row["started_at"]), finished_at=_parse_time(row["finished_at"]),
                    exit_code=row["exit_code"], started_by=row["started_by"], cancelled_by=row["cancelled_by"],
                    message=row["message"] or "")
