@@ -237,7 +237,7 @@ def test_admin_pages(browser, room):
         p.get_by_role("cell", name="demo", exact=True).wait_for()
         shoot(p, "admin-targets")
         p.get_by_role("link", name="Tài khoản").click()
-        p.get_by_role("cell", name="canbo", exact=True).wait_for()
+        p.get_by_role("cell", name="canbo", exact=True).first.wait_for()
         shoot(p, "admin-accounts")
         p.get_by_role("link", name="English").click()
         p.get_by_role("heading", name="Accounts").wait_for()
