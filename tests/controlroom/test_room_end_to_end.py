@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from kiemthu.runtime import CHROMIUM_ARGS, chromium_path, wait_until
+from tests.controlroom.pages import RUN_TIMEOUT_MS, login, start_run, wait_finished
 from tests.controlroom.room import PASSWORDS, start_room
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
-RUN_TIMEOUT_MS = 240_000
 DEFECT = "wrong-kenh-thuc-hien"  # khai-sinh's submission check fails: KenhThucHien = 1
 SIZES = {"desktop": {"width": 1366, "height": 768}, "phone": {"width": 390, "height": 844}}
 
@@ -57,35 +57,6 @@ def shoot(page, name: str) -> None:
         page.set_viewport_size(viewport)
         page.screenshot(path=str(Path(folder) / f"{name}-{size}.png"), full_page=True)
     page.set_viewport_size(SIZES["desktop"])
-
-
-def login(page, username: str) -> None:
-    page.goto("/")
-    page.get_by_role("heading", name="Đăng nhập").wait_for()
-    page.get_by_label("Tên đăng nhập").fill(username)
-    page.get_by_label("Mật khẩu").fill(PASSWORDS[username])
-    page.get_by_role("button", name="Đăng nhập").click()
-
-
-def start_run(page, services: list[str], checks: list[str], defects: tuple[str, ...] = ()) -> str:
-    """From the campaign page: choose services, checks and defects, start; returns the run page's id."""
-    form = page.locator("form[action$='/chay']")
-    for box in form.locator("input[name=service]").all():
-        box.set_checked(box.get_attribute("value") in services)
-    for box in form.locator("input[name=check]").all():
-        box.set_checked(box.get_attribute("value") in checks)
-    if defects:
-        form.locator("details.defects > summary").click()
-    for d in defects:
-        form.locator(f"input[name=defect][value='{d}']").check()
-    form.get_by_role("button", name="Bắt đầu").click()
-    page.wait_for_url(re.compile(r"/lan-chay/[^/]+$"))
-    return page.url.rsplit("/", 1)[-1]
-
-
-def wait_finished(page) -> None:
-    page.locator("#run-state[data-state=finished]").wait_for(timeout=RUN_TIMEOUT_MS)
-    page.get_by_role("heading", name="Kết quả").wait_for()
 
 
 def test_login_and_create_campaign(page):
@@ -203,6 +174,22 @@ def test_restart_keeps_the_campaign_and_marks_the_cut_run(page, room):
     page.goto(campaign)
     assert page.locator("tr[data-service=khai-sinh]").get_attribute("data-status") == "submitted"
     assert page.locator("table tbody tr td a[href^='/lan-chay/']").count() >= 4
+
+
+def test_second_run_on_the_same_target_refused_then_cancel(page, room):
+    """While a run tests the target, another start is refused with a message naming that run; the officer
+    cancels the first from its page and it shows as cancelled."""
+    page.goto("/")
+    page.locator("section.card h2 a").first.click()
+    campaign = page.url
+    busy = start_run(page, ["lltp-cap-phieu"], ["sso"])
+    token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+    again = page.request.post(f"{campaign}/chay", form={"csrf": token, "service": "ket-hon", "check": "sso"},
+                              headers={"Accept": "text/html"}, max_redirects=0)
+    assert again.status == 409 and busy in again.text(), again.text()[:500]
+    page.get_by_role("button", name="Dừng lần chạy").click()
+    page.locator("#run-state[data-state=cancelled]").wait_for(timeout=120_000)
+    assert page.get_by_text("Đã dừng").first.is_visible()
 
 
 def test_no_secret_in_any_page(page, room):

@@ -12,7 +12,7 @@ import pytest
 from kiemthu.demo import DEMO_TARGET
 from kiemthu.runtime import CHROMIUM_ARGS, chromium_path, free_port
 from tests.controlroom.room import start_room
-from tests.controlroom.test_room_end_to_end import login, start_run, wait_finished
+from tests.controlroom.pages import login, start_run, wait_finished
 from tests.ministry.driver import Officer
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
