@@ -320,7 +320,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired):
-        if request.method == "GET" and "text/html" in request.headers.get("accept", "text/html"):
+        if request.method == "GET" and "application/json" not in request.headers.get("accept", ""):
             return RedirectResponse(f"/dang-nhap?tiep={request.url.path}", 303)
         return JSONResponse({"error": "Cần đăng nhập / login required"}, 401)
 

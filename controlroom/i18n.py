@@ -85,6 +85,8 @@ WORDS: dict[str, tuple[str, str]] = {
     "targets": ("Hệ thống cần kiểm thử", "Systems under test"),
     "audit": ("Nhật ký thao tác", "Audit log"),
     "add": ("Thêm", "Add"),
+    "add_target": ("Thêm hệ thống cần kiểm thử", "Add a system under test"),
+    "add_account": ("Thêm tài khoản", "Add an account"),
     "target_id": ("Mã hệ thống", "System id"),
     "target_name": ("Tên hệ thống", "System name"),
     "target_path": ("Đường dẫn tệp cấu hình (target.yaml)", "Target file path (target.yaml)"),
