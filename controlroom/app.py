@@ -217,12 +217,13 @@ def inside(base: Path, rel: str) -> Path | None:
 
 
 def send_file(base: Path, rel: str) -> Response:
-    """A file of a run folder; HTML documents as downloads (never run in our origin), images and text inline."""
+    """A file of a run folder; documents as downloads (an HTML report never runs in our origin), images and text
+    inline, sandboxed."""
     path = inside(base, rel)
     if path is None or not path.is_file():
         raise HTTPException(404, "Không có tệp này / no such file")
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    inline = kind in ("image/png", "image/jpeg", "application/pdf", "text/plain", "application/json")
+    inline = kind in ("image/png", "image/jpeg", "text/plain", "application/json")
     return FileResponse(path, media_type=kind, filename=path.name,
                         content_disposition_type="inline" if inline else "attachment",
                         headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"})
@@ -537,7 +538,8 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         if not run.run_dir:
             raise HTTPException(404, "Không có tệp này / no such file")
         response = send_file(Path(run.run_dir), rel)
-        audit(user, "file_downloaded", run=run_id, file=rel) if Path(rel).name in DOCUMENTS else None
+        if Path(rel).name in DOCUMENTS:  # the documents handed on; not every screenshot the page shows
+            audit(user, "file_downloaded", run=run_id, file=rel)
         return response
 
     @app.post("/lan-chay/{run_id}/kiem-tra", response_class=HTMLResponse)
@@ -620,7 +622,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
     # --- administration -----------------------------------------------------------------------------------------
 
     @app.get("/quan-tri/tai-khoan", response_class=HTMLResponse)
-    def accounts_page(request: Request, loi: str = ""):
+    def accounts_page(request: Request):
         user = current(request)
         require_admin(user)
         with closing(conn()) as c:
