@@ -35,6 +35,7 @@ DEMO_TARGET = REPO_ROOT / "examples" / "ministry" / "target.yaml"
 DEFAULT_DB = DEFAULT_OUT / "controlroom.sqlite"
 ALL_CHECKS = ("sso", "submission", "payment", "processing")
 ACTIVE_STATES = ("queued", "running")
+RUNS_SHOWN = 30  # runs listed on a campaign page unless the officer asks for all of them
 DOCUMENTS = ("report.pdf", "report.xlsx", "report.html", "allure-report.html")
 SHOWN_TEXT_LIMIT = 20_000  # characters of a journal slice or validation file shown inline
 SECURITY_HEADERS = {
@@ -99,7 +100,7 @@ def failed_checks(verdicts: dict[str, str], which: tuple[str, ...] = ("failed", 
 def service_states(conn: sqlite3.Connection, services: list[sqlite3.Row], runs: list[Any]) -> list[dict[str, Any]]:
     """One row per service: not run / queued / running / failed (which checks) / passed (code) / submitted."""
     rows = db.history_rows(conn, [str(r.run_dir) for r in runs if r.run_dir and r.state not in ACTIVE_STATES])
-    by_dir = {str(Path(r.run_dir).resolve()): r.id for r in runs if r.run_dir}
+    by_dir = {str(r.run_dir): r.id for r in runs if r.run_dir}
     out = []
     for svc in services:
         sid = svc["service_id"]
@@ -142,7 +143,8 @@ def deadline_info(publication: str) -> dict[str, Any]:
 
 def submission_rows(conn: sqlite3.Connection, campaign_id: str, runs: list[Any]) -> list[dict[str, Any]]:
     """Per service of the campaign, its latest passing run in this campaign (services may come from several runs)."""
-    rows = db.history_rows(conn, [str(r.run_dir) for r in runs if r.run_dir and r.state not in ACTIVE_STATES])
+    rows = db.history_rows(conn, [str(r.run_dir) for r in runs if r.run_dir and r.state not in ACTIVE_STATES],
+                           full=True)
     out = []
     for svc in db.campaign_services(conn, campaign_id):
         passing = next((r for r in rows if r["service_id"] == svc["service_id"] and r["completed"]), None)
@@ -442,7 +444,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         return RedirectResponse(f"/chien-dich/{campaign_id}", 303)
 
     @app.get("/chien-dich/{campaign_id}", response_class=HTMLResponse)
-    def campaign_page(request: Request, campaign_id: str):
+    def campaign_page(request: Request, campaign_id: str, tat_ca: int = 0):
         user = current(request)
         with closing(conn()) as c:
             camp = campaign_or_404(c, campaign_id)
@@ -450,7 +452,8 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
             services = service_states(c, db.campaign_services(c, campaign_id), runs)
         defects = demo_defects() if camp["target_demo"] else []
         return page(request, "campaign.html", user, c=camp, d=deadline_info(camp["publication_date"]),
-                    services=services, runs=runs, checks=ALL_CHECKS, defects=defects)
+                    services=services, runs=runs if tat_ca else runs[:RUNS_SHOWN], all_runs=len(runs),
+                    checks=ALL_CHECKS, defects=defects)
 
     @app.post("/chien-dich/{campaign_id}/chay")
     async def start_run(request: Request, campaign_id: str):

@@ -44,6 +44,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "defects": ("Lỗi cài sẵn (hệ thống tham chiếu)", "Seeded defects (reference system)"),
     "start": ("Bắt đầu", "Start"),
     "runs": ("Các lần chạy", "Runs"),
+    "all_runs": ("Xem mọi lần chạy", "Show every run"),
     "run": ("Lần chạy", "Run"),
     "started_by": ("Người chạy", "Started by"),
     "started_at": ("Bắt đầu", "Started"),
