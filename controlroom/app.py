@@ -272,8 +272,10 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
     def page(request: Request, name: str, user: auth.User | None, status: int = 200, **ctx: Any) -> HTMLResponse:
         lang = lang_of(request)
         t, word = translator(lang)
+        live_words = json.dumps({"verdicts": {k: word(VERDICTS, k) for k in VERDICTS},
+                                 "checks": {k: word(CHECKS, k) for k in CHECKS}}, ensure_ascii=False)
         html = env.get_template(name).render(
-            request=request, user=user, lang=lang, t=t, state_word=lambda s: word(RUN_STATES, s),
+            request=request, user=user, lang=lang, t=t, live_words=live_words, state_word=lambda s: word(RUN_STATES, s),
             verdict_word=lambda v: word(VERDICTS, v), check_word=lambda c: word(CHECKS, c), **ctx)
         return HTMLResponse(html, status_code=status)
 

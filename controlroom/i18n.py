@@ -25,6 +25,7 @@ WORDS: dict[str, tuple[str, str]] = {
     "countdown": ("Thời gian còn lại", "Time left"),
     "working_days_left": ("ngày làm việc còn lại", "working days left"),
     "overdue": ("Đã quá hạn", "Overdue"),
+    "days": ("ngày", "days"),
     "no_campaigns": ("Chưa có đợt kiểm thử nào.", "No campaign yet."),
     "create": ("Tạo", "Create"),
     "service": ("Dịch vụ công", "Service"),
