@@ -1,7 +1,9 @@
 """Live progress of a run: the pytest process appends events to <run>/progress.jsonl, the CLI follows the file.
 
-Events (one JSON object a line): `check` with state `start` or `end` (verdict, seconds), and `step` (the flow step
-being played, or a negative case being tried) for the service's current check. In a terminal the CLI shows a table
+Events (one JSON object a line): `check` with state `start` or `end` (verdict, seconds), `step` (the flow step
+being played, or a negative case being tried) for the service's current check, and `prompt` / `prompt_closed` when
+a person must act in the back office (manual officer mode). A prompt is answered ("Đã thực hiện") by a file
+<run>/prompts/<id>.done; the suite then still verifies the step on the portal journal. In a terminal the CLI shows a table
 per service × check with the current step and its elapsed time; in CI (`CI=true`, or output not a terminal) it
 prints one line per finished check.
 """
@@ -18,6 +20,8 @@ from pathlib import Path
 from typing import IO, Any, Iterator
 
 PROGRESS_FILE = "progress.jsonl"
+PROMPTS_DIR = "prompts"
+_PROMPT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,119}$")
 CHECK_TITLES = {"sso": "SSO", "submission": "Nộp hồ sơ", "payment": "Thanh toán", "processing": "Xử lý & đồng bộ"}
 VERDICT_WORDS = {"passed": "Đạt", "passed_with_exceptions": "Đạt, trừ một số quy tắc", "warning": "Cảnh báo",
                  "failed": "Không đạt", "inconclusive": "Không kết luận được", "not_applicable": "Không áp dụng",
@@ -92,6 +96,39 @@ class ProgressLog:
             if self._file is not None:
                 self._file.close()
                 self._file = None
+
+
+def prompt_id(service: str, flow: str) -> str:
+    """A prompt's id: safe as a file name, stable for one service's step."""
+    return re.sub(r"[^A-Za-z0-9_.-]", "-", f"{service}.{flow}")[:120]
+
+
+def answer_path(run_dir: Path, pid: str) -> Path:
+    """Where the answer to prompt `pid` is written; an id that is not one the suite makes is refused."""
+    if not _PROMPT_ID.match(pid or ""):
+        raise ValueError(f"prompt id: must be letters, digits, '.', '_' or '-' (at most 120), got {pid!r}")
+    return Path(run_dir) / PROMPTS_DIR / f"{pid}.done"
+
+
+def write_answer(run_dir: Path, pid: str, by: str) -> Path:
+    """Record that a person says the prompt's step is done (written whole, then renamed: never read half-written)."""
+    path = answer_path(run_dir, pid)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps({"by": by, "at": round(time.time(), 3)}, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+def read_answer(run_dir: Path, pid: str) -> dict[str, Any] | None:
+    """The answer to a prompt ({by, at}), or None while nobody answered."""
+    try:
+        data = json.loads(answer_path(run_dir, pid).read_text(encoding="utf-8") or "{}")
+    except FileNotFoundError:
+        return None
+    except ValueError:
+        data = {}
+    return data if isinstance(data, dict) else {}
 
 
 class Board:
@@ -170,15 +207,54 @@ def read_new(path: Path, offset: int) -> tuple[list[dict[str, Any]], int]:
     return events, offset + end
 
 
+class EnterAnswers:
+    """In an interactive terminal, Enter answers the officer prompt open longest ("Đã thực hiện")."""
+
+    def __init__(self, run_dir: Path, stream=None):
+        self.run_dir, self.stream = Path(run_dir), stream or sys.stdin
+        self.open: list[str] = []
+        self._lock = threading.Lock()
+        self._reader: threading.Thread | None = None
+
+    def see(self, event: dict[str, Any], show) -> None:
+        pid = event.get("id")
+        if event.get("event") == "prompt" and pid:
+            with self._lock:
+                self.open.append(pid)
+            show(f"Nhấn Enter khi đã thực hiện (Đã thực hiện) / press Enter when done: {event.get('dossier_code', '')}")
+            if self._reader is None:
+                self._reader = threading.Thread(target=self._read, name="officer-enter", daemon=True)
+                self._reader.start()
+        elif event.get("event") == "prompt_closed" and pid:
+            with self._lock:
+                if pid in self.open:
+                    self.open.remove(pid)
+
+    def _read(self) -> None:
+        import getpass
+
+        for _ in self.stream:
+            with self._lock:
+                pid = self.open.pop(0) if self.open else None
+            if pid:
+                write_answer(self.run_dir, pid, getpass.getuser())
+
+
+def stdin_interactive() -> bool:
+    return os.environ.get("CI", "").lower() not in ("1", "true", "yes") and bool(getattr(sys.stdin, "isatty", lambda: False)())
+
+
 def follow(proc, run_dir: Path, log: IO[str], out: IO[str] | None = None, live: bool | None = None,
-           interval: float = 0.2) -> int:
+           interval: float = 0.2, enter_answers: bool | None = None) -> int:
     """Copy the pytest process's output to `log` and, besides pytest's own dots and tracebacks, to `out`; meanwhile show the
-    progress events (a live table, or one line per finished check). Returns the process's exit code."""
+    progress events (a live table, or one line per finished check). Returns the process's exit code.
+    With `enter_answers` (default: stdin is a terminal) Enter answers an officer prompt."""
     from rich.console import Console
     from rich.live import Live
 
     out = out or sys.stdout
     live = live_wanted(out) if live is None else live
+    answers = EnterAnswers(run_dir) if (stdin_interactive() if enter_answers is None else enter_answers) else None
     lines: list[str] = []
     lock = threading.Lock()
 
@@ -206,6 +282,8 @@ def follow(proc, run_dir: Path, log: IO[str], out: IO[str] | None = None, live: 
                 show(kept)
         events, offset = read_new(Path(run_dir) / PROGRESS_FILE, offset)
         for event in events:
+            if answers is not None:
+                answers.see(event, show)
             done = board.apply(event)
             if done is not None and not live:
                 show(finished_line(done))

@@ -86,10 +86,15 @@ def demo(
     check: List[str] = typer.Option([], "--check", "-c", metavar="CHECK", help="Only these checks: sso, submission, payment, processing."),
     headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
     submit: bool = typer.Option(False, "--submit", help="At the end, send the test summary to the mock portal's admin system (gửi kết quả kiểm thử) and keep its answer."),
+    serve_room: bool = typer.Option(False, "--serve", help="Instead of running once here, open the control room (phòng điều hành) with a campaign for the demo target."),
+    port: int = typer.Option(8900, "--port", help="With --serve: port of the control room."),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
     """Run the whole suite against the embedded reference ministry system and the mock portal (chạy thử toàn bộ)."""
     _keep_temp(keep_temp)
+    if serve_room:
+        fn = _entry("controlroom.app", "serve_demo", "control room")
+        raise typer.Exit(fn(port=port))
     fn = _entry("kiemthu.demo", "run_demo", "demo")
     raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit))
 
@@ -253,6 +258,44 @@ def load(
     raise typer.Exit(fn(target=target, output=output, users=users, spawn_rate=spawn_rate, duration=duration,
                         ui=ui, master=master, worker=worker, master_host=master_host,
                         expect_workers=expect_workers, extra=list(ctx.args)))
+
+
+@app.command(short_help="Phòng điều hành kiểm thử / control room.")
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default; another address exposes the control room on purpose)."),
+    port: int = typer.Option(8900, help="Port to listen on."),
+    db: Optional[Path] = typer.Option(None, metavar="FILE", help="SQLite file of accounts, campaigns and the run history (default reports/out/controlroom.sqlite)."),
+    runs: Optional[Path] = typer.Option(None, metavar="DIR", help="Where runs are written (default: runs/ beside the database)."),
+) -> None:
+    """Start the officers' control room, a Vietnamese web interface for a testing campaign (phòng điều hành kiểm thử)."""
+    fn = _entry("controlroom.app", "serve", "control room")
+    raise typer.Exit(fn(host=host, port=port, db_path=db, runs_root=runs))
+
+
+users_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None, help="Accounts of the control room (tài khoản).")
+app.add_typer(users_app, name="users", short_help="Tài khoản phòng điều hành / accounts.")
+
+
+@users_app.command("add")
+def users_add(
+    username: str = typer.Argument(..., help="Login name: lower-case letters, digits, . _ - (2–32)."),
+    role: str = typer.Option("can_bo", "--role", help="can_bo (officer) or quan_tri (administrator)."),
+    full_name: str = typer.Option("", "--name", help="Full name shown in the interface."),
+    db: Optional[Path] = typer.Option(None, metavar="FILE", help="SQLite file of the control room (default reports/out/controlroom.sqlite)."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from standard input instead of asking."),
+) -> None:
+    """Add an account to the control room; the password is asked (never on the command line) and stored hashed."""
+    fn = _entry("controlroom.accounts", "add_account_cli", "control room accounts")
+    raise typer.Exit(fn(username=username, role=role, full_name=full_name, db_path=db, password_stdin=password_stdin))
+
+
+@users_app.command("list")
+def users_list(
+    db: Optional[Path] = typer.Option(None, metavar="FILE", help="SQLite file of the control room."),
+) -> None:
+    """List the control room's accounts (danh sách tài khoản)."""
+    fn = _entry("controlroom.accounts", "list_accounts_cli", "control room accounts")
+    raise typer.Exit(fn(db_path=db))
 
 
 @app.command(short_help="Tạo tệp cấu hình / new target file.")

@@ -143,6 +143,9 @@ class ManagedProcess:
     log_path: Path | None = None
     env: dict[str, str] = field(default_factory=dict)
     scratch: list[Path] = field(default_factory=list)
+    # end with the starting thread even off the main thread: the caller starts it from a thread that lives as
+    # long as the child may (a supervisor thread), so a killed parent still ends the child
+    bound_to_thread: bool = False
     proc: subprocess.Popen | None = None
     _tail: deque = field(default_factory=lambda: deque(maxlen=TAIL_LINES), repr=False)
     _relay: threading.Thread | None = field(default=None, repr=False)
@@ -151,7 +154,8 @@ class ManagedProcess:
         """Start the process without waiting for it to be ready."""
         env = {**os.environ, **self.env, "PYTHONUNBUFFERED": "1"}
         # PDEATHSIG follows the starting thread: only safe from the main thread, which lives as long as we do
-        pre = _die_with_parent if sys.platform == "linux" and threading.current_thread() is threading.main_thread() else None
+        pre = _die_with_parent if sys.platform == "linux" and (
+            self.bound_to_thread or threading.current_thread() is threading.main_thread()) else None
         if self.log_path is not None:
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
             with open(self.log_path, "ab") as log:
