@@ -14,6 +14,7 @@ import secrets
 import sqlite3
 from contextlib import asynccontextmanager, closing
 from datetime import date, datetime, time as dtime
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,7 @@ DEMO_TARGET = REPO_ROOT / "examples" / "ministry" / "target.yaml"
 DEFAULT_DB = DEFAULT_OUT / "controlroom.sqlite"
 ALL_CHECKS = ("sso", "submission", "payment", "processing")
 ACTIVE_STATES = ("queued", "running")
+RUNS_SHOWN = 30  # runs listed on a campaign page unless the officer asks for all of them
 DOCUMENTS = ("report.pdf", "report.xlsx", "report.html", "allure-report.html")
 SHOWN_TEXT_LIMIT = 20_000  # characters of a journal slice or validation file shown inline
 SECURITY_HEADERS = {
@@ -74,25 +76,31 @@ def ensure_demo_target(conn: sqlite3.Connection) -> None:
         db.add_target(conn, "demo", "Hệ thống tham chiếu Bộ Tư pháp (demo)", DEMO_TARGET, demo=True)
 
 
-def demo_defects() -> list[dict[str, Any]]:
+@lru_cache(maxsize=1)
+def _defect_catalogue() -> tuple[dict[str, Any], ...]:
     from kiemthu.demo import list_defects
 
+    return tuple(list_defects())
+
+
+def demo_defects() -> list[dict[str, Any]]:
+    """The reference system's defect catalogue, asked of it once per server (it is a process to start)."""
     try:
-        return list_defects()
+        return list(_defect_catalogue())
     except Exception:  # the list is a convenience of the form; a run still starts without it
         return []
 
 
 # --- a campaign's state, per service -----------------------------------------------------------------------------
 
-def failed_checks(verdicts: dict[str, str]) -> list[str]:
-    return [c for c, v in verdicts.items() if v in ("failed", "error", "inconclusive")]
+def failed_checks(verdicts: dict[str, str], which: tuple[str, ...] = ("failed", "error")) -> list[str]:
+    return [c for c in ALL_CHECKS if verdicts.get(c) in which]
 
 
 def service_states(conn: sqlite3.Connection, services: list[sqlite3.Row], runs: list[Any]) -> list[dict[str, Any]]:
     """One row per service: not run / queued / running / failed (which checks) / passed (code) / submitted."""
     rows = db.history_rows(conn, [str(r.run_dir) for r in runs if r.run_dir and r.state not in ACTIVE_STATES])
-    by_dir = {str(Path(r.run_dir).resolve()): r.id for r in runs if r.run_dir}
+    by_dir = {str(r.run_dir): r.id for r in runs if r.run_dir}
     out = []
     for svc in services:
         sid = svc["service_id"]
@@ -112,8 +120,11 @@ def service_states(conn: sqlite3.Connection, services: list[sqlite3.Row], runs: 
         elif latest["completed"]:
             state.update(status="passed", codes=json.loads(latest["dossier_codes_json"]), run_id=latest["run_id"])
         else:
-            state.update(status="failed", failed=failed_checks(json.loads(latest["verdicts_json"])),
-                         run_id=latest["run_id"])
+            verdicts = json.loads(latest["verdicts_json"])
+            failed = failed_checks(verdicts)
+            # nothing failed, but some check was not run or not concluded: the service is not done yet
+            state.update(status="failed" if failed else "partial", run_id=latest["run_id"],
+                         failed=failed or failed_checks(verdicts, ("inconclusive", "not_evaluated", "skipped")))
         if passing is not None and state["status"] == "failed":
             state["passing_codes"] = json.loads(passing["dossier_codes_json"])
         source = passing if state["status"] == "passed" else latest
@@ -132,7 +143,8 @@ def deadline_info(publication: str) -> dict[str, Any]:
 
 def submission_rows(conn: sqlite3.Connection, campaign_id: str, runs: list[Any]) -> list[dict[str, Any]]:
     """Per service of the campaign, its latest passing run in this campaign (services may come from several runs)."""
-    rows = db.history_rows(conn, [str(r.run_dir) for r in runs if r.run_dir and r.state not in ACTIVE_STATES])
+    rows = db.history_rows(conn, [str(r.run_dir) for r in runs if r.run_dir and r.state not in ACTIVE_STATES],
+                           full=True)
     out = []
     for svc in db.campaign_services(conn, campaign_id):
         passing = next((r for r in rows if r["service_id"] == svc["service_id"] and r["completed"]), None)
@@ -151,7 +163,7 @@ def read_text_file(path: Path) -> str:
     return redact(text[:SHOWN_TEXT_LIMIT] + ("\n…" if len(text) > SHOWN_TEXT_LIMIT else ""))
 
 
-def run_results(run_dir: Path | None) -> dict[str, Any] | None:
+def run_results(run_dir: Path | None, selected: list[str] | None = None) -> dict[str, Any] | None:
     """The run's summary shaped for the page: per service, per check, every rule; failures with their evidence."""
     if run_dir is None or not (Path(run_dir) / "summary.json").is_file():
         return None
@@ -165,7 +177,7 @@ def run_results(run_dir: Path | None) -> dict[str, Any] | None:
         checks = []
         for name in ALL_CHECKS:
             check = (svc.get("checks") or {}).get(name)
-            if not check:
+            if not check or (selected and name not in selected):  # a check this run did not play says nothing
                 continue
             evidence = [e for e in check.get("evidence") or [] if inside(run_dir, e)]
             shots = [e for e in evidence if e.endswith(".png")]
@@ -207,12 +219,13 @@ def inside(base: Path, rel: str) -> Path | None:
 
 
 def send_file(base: Path, rel: str) -> Response:
-    """A file of a run folder; HTML documents as downloads (never run in our origin), images and text inline."""
+    """A file of a run folder; documents as downloads (an HTML report never runs in our origin), images and text
+    inline, sandboxed."""
     path = inside(base, rel)
     if path is None or not path.is_file():
         raise HTTPException(404, "Không có tệp này / no such file")
     kind = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-    inline = kind in ("image/png", "image/jpeg", "application/pdf", "text/plain", "application/json")
+    inline = kind in ("image/png", "image/jpeg", "text/plain", "application/json")
     return FileResponse(path, media_type=kind, filename=path.name,
                         content_disposition_type="inline" if inline else "attachment",
                         headers={"X-Content-Type-Options": "nosniff", "Content-Security-Policy": "sandbox"})
@@ -259,8 +272,10 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
     def page(request: Request, name: str, user: auth.User | None, status: int = 200, **ctx: Any) -> HTMLResponse:
         lang = lang_of(request)
         t, word = translator(lang)
+        live_words = json.dumps({"verdicts": {k: word(VERDICTS, k) for k in VERDICTS},
+                                 "checks": {k: word(CHECKS, k) for k in CHECKS}}, ensure_ascii=False)
         html = env.get_template(name).render(
-            request=request, user=user, lang=lang, t=t, state_word=lambda s: word(RUN_STATES, s),
+            request=request, user=user, lang=lang, t=t, live_words=live_words, state_word=lambda s: word(RUN_STATES, s),
             verdict_word=lambda v: word(VERDICTS, v), check_word=lambda c: word(CHECKS, c), **ctx)
         return HTMLResponse(html, status_code=status)
 
@@ -310,7 +325,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
 
     @app.exception_handler(LoginRequired)
     async def to_login(request: Request, exc: LoginRequired):
-        if request.method == "GET" and "text/html" in request.headers.get("accept", "text/html"):
+        if request.method == "GET" and "application/json" not in request.headers.get("accept", ""):
             return RedirectResponse(f"/dang-nhap?tiep={request.url.path}", 303)
         return JSONResponse({"error": "Cần đăng nhập / login required"}, 401)
 
@@ -431,7 +446,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         return RedirectResponse(f"/chien-dich/{campaign_id}", 303)
 
     @app.get("/chien-dich/{campaign_id}", response_class=HTMLResponse)
-    def campaign_page(request: Request, campaign_id: str):
+    def campaign_page(request: Request, campaign_id: str, tat_ca: int = 0):
         user = current(request)
         with closing(conn()) as c:
             camp = campaign_or_404(c, campaign_id)
@@ -439,7 +454,8 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
             services = service_states(c, db.campaign_services(c, campaign_id), runs)
         defects = demo_defects() if camp["target_demo"] else []
         return page(request, "campaign.html", user, c=camp, d=deadline_info(camp["publication_date"]),
-                    services=services, runs=runs, checks=ALL_CHECKS, defects=defects)
+                    services=services, runs=runs if tat_ca else runs[:RUNS_SHOWN], all_runs=len(runs),
+                    checks=ALL_CHECKS, defects=defects)
 
     @app.post("/chien-dich/{campaign_id}/chay")
     async def start_run(request: Request, campaign_id: str):
@@ -480,7 +496,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         events = manager.progress(run_id, 0)
         return page(request, "run.html", user, run=run, c=camp, events=events, board=board_of(events),
                     prompts=manager.prompts(run_id), active=run.state in ACTIVE_STATES,
-                    results=None if run.state in ACTIVE_STATES else run_results(run.run_dir),
+                    results=None if run.state in ACTIVE_STATES else run_results(run.run_dir, run.checks),
                     checked=None)
 
     @app.get("/lan-chay/{run_id}/tien-do")
@@ -527,7 +543,8 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         if not run.run_dir:
             raise HTTPException(404, "Không có tệp này / no such file")
         response = send_file(Path(run.run_dir), rel)
-        audit(user, "file_downloaded", run=run_id, file=rel) if Path(rel).name in DOCUMENTS else None
+        if Path(rel).name in DOCUMENTS:  # the documents handed on; not every screenshot the page shows
+            audit(user, "file_downloaded", run=run_id, file=rel)
         return response
 
     @app.post("/lan-chay/{run_id}/kiem-tra", response_class=HTMLResponse)
@@ -541,7 +558,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         events = manager.progress(run_id, 0)
         return page(request, "run.html", user, run=run, c=None, events=events, board=board_of(events),
                     prompts=manager.prompts(run_id), active=run.state in ACTIVE_STATES,
-                    results=run_results(run.run_dir), checked={"problems": problems})
+                    results=run_results(run.run_dir, run.checks), checked={"problems": problems})
 
     # --- submission ---------------------------------------------------------------------------------------------
 
@@ -610,7 +627,7 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
     # --- administration -----------------------------------------------------------------------------------------
 
     @app.get("/quan-tri/tai-khoan", response_class=HTMLResponse)
-    def accounts_page(request: Request, loi: str = ""):
+    def accounts_page(request: Request):
         user = current(request)
         require_admin(user)
         with closing(conn()) as c:
@@ -665,7 +682,10 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
             try:
                 load_target(Path(path), check_env=False)
             except TargetError as exc:
-                problem = redact(exc.render())
+                # ${NAME} placeholders are filled when a run starts (ports, dates of the run): not a fault here
+                found = [p for p in exc.problems if "environment variable set" not in p and "${" not in p]
+                if found:
+                    problem = redact(TargetError(exc.source, found).render())
         with closing(conn()) as c:
             if problem:
                 return page(request, "targets.html", user, status=400, targets=db.targets(c), problem=problem)

@@ -47,6 +47,9 @@ CREATE INDEX IF NOT EXISTS runs_dir ON runs(run_dir);
 """
 
 
+_prepared: set[str] = set()
+
+
 def now() -> str:
     return datetime.now(VN_TZ).isoformat(timespec="seconds")
 
@@ -57,11 +60,13 @@ def connect(path: Path) -> sqlite3.Connection:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn = sqlite3.connect(path, timeout=5.0, check_same_thread=False)
     conn.row_factory = sqlite3.Row
-    conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA busy_timeout=5000")
     conn.execute("PRAGMA foreign_keys=ON")
-    conn.executescript(history.SCHEMA)
-    conn.executescript(SCHEMA)
+    if str(path) not in _prepared:  # tables and WAL once per file and process: every request opens a connection
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.executescript(history.SCHEMA)
+        conn.executescript(SCHEMA)
+        _prepared.add(str(path))
     return conn
 
 
@@ -144,13 +149,19 @@ def chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
         yield items[i:i + size]
 
 
-def history_rows(conn: sqlite3.Connection, run_dirs: list[str]) -> list[sqlite3.Row]:
-    """The history's service rows of these runs (newest first), with their run's folder and end time."""
+LIGHT = ("s.run_id, s.service_id, s.completed, s.dossier_codes_json, s.verdicts_json, r.run_dir, r.finished_sort, "
+         "r.recorded_at")
+FULL = "s.*, r.run_dir, r.finished_at, r.finished_sort, r.header_json, r.target_name, r.recorded_at"
+
+
+def history_rows(conn: sqlite3.Connection, run_dirs: list[str], full: bool = False) -> list[sqlite3.Row]:
+    """The history's service rows of these runs (newest first), with their run's folder and end time; `full`
+    adds the stored summaries a submission is assembled from (the status of a service needs none of them)."""
     rows: list[sqlite3.Row] = []
-    for part in chunks(sorted({str(Path(d).resolve()) for d in run_dirs})):
+    # the engine hands resolved run folders, as the history records them: no file-system call per run here
+    for part in chunks(sorted({str(d) for d in run_dirs})):
         marks = ",".join("?" * len(part))
-        rows += conn.execute(
-            "SELECT s.*, r.run_dir, r.finished_at, r.finished_sort, r.header_json, r.target_name, r.recorded_at "
-            f"FROM services s JOIN runs r USING (run_id) WHERE r.run_dir IN ({marks})", part).fetchall()
+        rows += conn.execute(f"SELECT {FULL if full else LIGHT} FROM services s JOIN runs r USING (run_id) "
+                             f"WHERE r.run_dir IN ({marks})", part).fetchall()
     rows.sort(key=lambda r: (r["finished_sort"] or "", r["recorded_at"] or ""), reverse=True)
     return rows

@@ -98,7 +98,7 @@ def check_output(out: Path = DEFAULT_OUT) -> Finding:
 
 
 # the shipped packages (pyproject.toml [tool.setuptools.packages.find]); every module of each must import
-PARTS = ("kiemthu", "mocks", "conformance", "reports", "loadtest", "schemas", "scenarios", "examples")
+PARTS = ("kiemthu", "mocks", "conformance", "reports", "loadtest", "schemas", "scenarios", "examples", "controlroom")
 # imported for real elsewhere: __main__ would run a program; locust's import patches the whole interpreter (gevent)
 NOT_IMPORTED = ("__main__", "loadtest.locustfile")
 

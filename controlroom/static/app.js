@@ -1,9 +1,8 @@
 // Control room: the deadline countdown and a run's live progress (polling the progress endpoint).
 (function () {
   "use strict";
-  var CHECKS = {sso: "SSO", submission: "Nộp hồ sơ", payment: "Thanh toán", processing: "Xử lý & đồng bộ"};
-  var VERDICTS = {passed: "Đạt", passed_with_exceptions: "Đạt, trừ", warning: "Cảnh báo", failed: "Không đạt",
-    inconclusive: "Không kết luận được", error: "Lỗi", not_applicable: "Không áp dụng", not_evaluated: "Chưa đánh giá"};
+  // words of the page's language, given by the server on the progress table
+  var CHECKS = {}, VERDICTS = {};
   var POLL_MS = 400;
 
   function pad(n) { return (n < 10 ? "0" : "") + n; }
@@ -13,7 +12,7 @@
     document.querySelectorAll(".countdown").forEach(function (el) {
       var left = Math.max(0, Math.floor((Date.parse(el.dataset.until) - now) / 1000));
       var d = Math.floor(left / 86400), h = Math.floor(left % 86400 / 3600), m = Math.floor(left % 3600 / 60);
-      el.textContent = d + " ngày " + pad(h) + ":" + pad(m) + ":" + pad(left % 60);
+      el.textContent = d + " " + (el.dataset.day || "ngày") + " " + pad(h) + ":" + pad(m) + ":" + pad(left % 60);
     });
   }
 
@@ -41,11 +40,12 @@
   }
 
   function apply(tbody, log, e) {
-    var line = e.line || e.text || e.what || e.reason || "";
-    if (line) {
-      log.textContent += line + "\n";
-      var lines = log.textContent.split("\n");
-      if (lines.length > 60) log.textContent = lines.slice(-60).join("\n");
+    var lines = e.lines || [e.what || e.reason || ""];
+    lines = lines.filter(function (l) { return l; });
+    if (lines.length) {
+      log.textContent += lines.join("\n") + "\n";
+      var all = log.textContent.split("\n");
+      if (all.length > 80) log.textContent = all.slice(-80).join("\n");
       log.scrollTop = log.scrollHeight;
     }
     if (!e.service || !e.check) return;
@@ -65,6 +65,7 @@
   function renderPrompts(box, prompts, csrf) {
     box.innerHTML = "";
     var section = document.getElementById("prompts");
+    section.hidden = !prompts.length;
     if (!prompts.length) {
       var p = document.createElement("p");
       p.className = "muted";
@@ -72,7 +73,6 @@
       box.appendChild(p);
       return;
     }
-    section.hidden = false;
     prompts.forEach(function (pr) {
       var form = document.createElement("form");
       form.className = "prompt";
@@ -138,6 +138,11 @@
     tickCountdowns();
     if (document.querySelector(".countdown")) setInterval(tickCountdowns, 1000);
     var board = document.getElementById("board");
+    if (board && board.dataset.words) {
+      var words = JSON.parse(board.dataset.words);
+      CHECKS = words.checks || {};
+      VERDICTS = words.verdicts || {};
+    }
     if (board && board.dataset.active === "1") follow(board);
   });
 })();

@@ -41,6 +41,13 @@ class Room:
     def stop(self) -> None:
         self.process.stop()
 
+    def restart(self) -> None:
+        """Stop the server (as Ctrl-C or SIGTERM would) and start it again on the same database and port."""
+        self.process.stop()
+        old = self.process
+        self.process = ManagedProcess(old.name, old.cmd, old.health_url, old.log_path, old.env)
+        self.process.start(timeout=60)
+
 
 def csrf_of(html: str) -> str:
     return CSRF.search(html).group(1)
@@ -51,7 +58,7 @@ def add_user(db: Path, username: str, role: str) -> subprocess.CompletedProcess:
                           input=PASSWORDS[username] + "\n", capture_output=True, text=True, timeout=60)
 
 
-def start_room(folder: Path, signing_key: Path) -> Room:
+def start_room(folder: Path, signing_key: Path, env: dict[str, str] | None = None) -> Room:
     """Accounts `admin` (quan_tri) and `canbo` (can_bo), then the server; the reference system's secrets are
     fixed here so the tests can look for them in every page."""
     db, runs = folder / "room.sqlite", folder / "runs"
@@ -59,6 +66,7 @@ def start_room(folder: Path, signing_key: Path) -> Room:
         done = add_user(db, user, role)
         assert done.returncode == 0, done.stderr
     known = {name: secrets.token_urlsafe(18) for name in SECRET_VARS}
+    known.update(env or {})
     port = free_port()
     proc = ManagedProcess("control room", [KIEMTHU, "serve", "--port", str(port), "--db", str(db), "--runs", str(runs)],
                           health_url=f"http://127.0.0.1:{port}/suc-khoe", log_path=folder / "serve.log",

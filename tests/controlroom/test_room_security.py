@@ -4,6 +4,7 @@ target management needs an administrator, and the login keeps no secret in a pag
 from __future__ import annotations
 
 import re
+from contextlib import closing
 
 import pytest
 
@@ -66,7 +67,7 @@ def test_anonymous_refused(room, method, path):
 def test_post_without_csrf_refused(room, path):
     """A signed-in administrator's POST without the session's CSRF token (or with another one) is refused."""
     c, token = room.login("admin")
-    with c:
+    with closing(c):
         assert c.post(path, data={"name": "x"}).status_code == 403
         assert c.post(path, data={"csrf": token[::-1]}).status_code == 403
         assert c.post(path, headers={"X-CSRF-Token": "nope"}).status_code == 403
@@ -100,7 +101,7 @@ def test_session_cookie_httponly_samesite(room):
 def test_officer_cannot_manage_accounts_or_targets(room):
     """An officer (cán bộ) is refused the administration pages and actions, even with a valid CSRF token."""
     c, token = room.login("canbo")
-    with c:
+    with closing(c):
         for path in ("/quan-tri/tai-khoan", "/quan-tri/he-thong", "/quan-tri/nhat-ky"):
             assert c.get(path).status_code == 403, path
         r = c.post("/quan-tri/tai-khoan", data={"csrf": token, "username": "moi", "password": "mat-khau-dai-12",
@@ -109,14 +110,14 @@ def test_officer_cannot_manage_accounts_or_targets(room):
         assert c.post("/quan-tri/tai-khoan/admin/trang-thai", data={"csrf": token, "active": "0"}).status_code == 403
         assert "Tài khoản" not in c.get("/").text.split("<main")[0]  # no admin links in the officer's header
     admin, admin_token = room.login("admin")
-    with admin:
+    with closing(admin):
         assert "moi" not in admin.get("/quan-tri/tai-khoan").text
 
 
 def test_admin_adds_account_and_bad_input_is_named(room):
     """An administrator adds an officer; a bad value is refused with the field, the rule and the value."""
     c, token = room.login("admin")
-    with c:
+    with closing(c):
         bad = c.post("/quan-tri/tai-khoan", data={"csrf": token, "username": "Ten Sai", "password": "ngan",
                                                   "role": "can_bo"})
         assert bad.status_code == 400 and "tên đăng nhập" in bad.text and "Ten Sai" in bad.text
@@ -132,7 +133,7 @@ def test_admin_adds_account_and_bad_input_is_named(room):
 def test_audit_log_records_logins_and_refusals(room):
     """Who, when, what: logins (also failed ones) are in the audit log."""
     c, _ = room.login("admin")
-    with c:
+    with closing(c):
         page = c.get("/quan-tri/nhat-ky").text
     assert "login" in page and re.search(r"\d{4}-\d\d-\d\dT\d\d:\d\d", page)
 
@@ -140,7 +141,7 @@ def test_audit_log_records_logins_and_refusals(room):
 def test_security_headers(room):
     """No framing, no script from elsewhere, no sniffing: the pages work on an offline network with nothing else."""
     c, _ = room.login("canbo")
-    with c:
+    with closing(c):
         r = c.get("/")
     csp = r.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in csp and "script-src 'self'" in csp
@@ -152,7 +153,7 @@ def test_no_secret_in_pages(room):
     """The reference system's secrets and the passwords appear in no page an officer or administrator sees."""
     for user in ("canbo", "admin"):
         c, _ = room.login(user)
-        with c:
+        with closing(c):
             for path in ("/", "/quan-tri/tai-khoan", "/quan-tri/he-thong", "/quan-tri/nhat-ky"):
                 text = c.get(path).text
                 for value in [*room.secrets.values(), *PASSWORDS.values()]:
