@@ -230,6 +230,7 @@ class _Live:
     log_offset: int = 0
     stop_requested: str | None = None  # 'cancelled' or 'interrupted'
     kill_at: float | None = None
+    lock: threading.Lock = field(default_factory=threading.Lock)
 
 
 @dataclass(eq=False)
@@ -344,6 +345,9 @@ class RunManager:
         events with their `elapsed` seconds, `log` events (lines of the run's output), `run` state changes.
         Secrets are masked."""
         info = self.get(run_id)
+        live = self._live.get(run_id)
+        if live is not None:  # what the run wrote up to now, not at the supervisor's last tick
+            self._pump(live)
         cache = self._caches.setdefault(run_id, _EventCache())
         with cache.lock:
             events, cache.offset = read_new(control_dir(info.run_dir) / ROOM_EVENTS, cache.offset)
@@ -504,21 +508,26 @@ class RunManager:
         finally:
             spawn.done.set()
 
+    def _pump(self, live: _Live) -> None:
+        """New progress events and output lines of a live run into its room events (once each: under its lock)."""
+        with live.lock:
+            run_dir = live.info.run_dir
+            events, live.progress_offset = read_new(run_dir / PROGRESS_FILE, live.progress_offset)
+            lines, live.log_offset = _read_lines(control_dir(run_dir) / CHILD_LOG, live.log_offset)
+            out: list[dict[str, Any]] = []
+            for event in events:
+                if isinstance(event, dict):
+                    t = event.get("t") or time.time()
+                    out.append({**event, "elapsed": round(max(0.0, t - live.t0), 1)})
+            lines = [line[:LINE_MAX] for line in lines if line.strip() and not DOTS.match(line.strip())]
+            for i in range(0, len(lines), LOG_LINES_MAX):
+                out.append({"t": round(time.time(), 3), "event": "log", "lines": lines[i:i + LOG_LINES_MAX]})
+            if out:
+                self._append_events(run_dir, out)
+
     def _follow(self, live: _Live) -> None:
-        """New progress events and output lines into the room events; the end of the child into the state."""
-        run_dir = live.info.run_dir
-        events, live.progress_offset = read_new(run_dir / PROGRESS_FILE, live.progress_offset)
-        lines, live.log_offset = _read_lines(control_dir(run_dir) / CHILD_LOG, live.log_offset)
-        out: list[dict[str, Any]] = []
-        for event in events:
-            if isinstance(event, dict):
-                t = event.get("t") or time.time()
-                out.append({**event, "elapsed": round(max(0.0, t - live.t0), 1)})
-        lines = [line[:LINE_MAX] for line in lines if line.strip() and not DOTS.match(line.strip())]
-        for i in range(0, len(lines), LOG_LINES_MAX):
-            out.append({"t": round(time.time(), 3), "event": "log", "lines": lines[i:i + LOG_LINES_MAX]})
-        if out:
-            self._append_events(run_dir, out)
+        """A supervisor tick for one run: its new events, a kill after the stop grace, its end into the state."""
+        self._pump(live)
         if live.kill_at is not None and time.monotonic() >= live.kill_at:
             live.process.stop()  # the whole group, SIGKILL after SIGTERM
         if live.process.proc.poll() is not None:
@@ -531,15 +540,7 @@ class RunManager:
                 return
         live.process.stop()  # its group, and anything left in it
         code = live.process.proc.returncode
-        # the last lines written before the end
-        events, live.progress_offset = read_new(live.info.run_dir / PROGRESS_FILE, live.progress_offset)
-        lines, live.log_offset = _read_lines(control_dir(live.info.run_dir) / CHILD_LOG, live.log_offset)
-        lines = [line[:LINE_MAX] for line in lines if line.strip() and not DOTS.match(line.strip())]
-        tail = [{**e, "elapsed": round(max(0.0, (e.get("t") or time.time()) - live.t0), 1)} for e in events]
-        if lines:
-            tail.append({"t": round(time.time(), 3), "event": "log", "lines": lines[-LOG_LINES_MAX:]})
-        if tail:
-            self._append_events(live.info.run_dir, tail)
+        self._pump(live)  # the last lines written before the end
         if live.stop_requested:
             by = self.get(live.info.id).cancelled_by
             message = (f"Đã hủy bởi {by} / cancelled" if live.stop_requested == "cancelled" else

@@ -163,3 +163,36 @@ def test_a_restarted_server_shows_the_run_it_lost_as_interrupted_and_keeps_the_e
         wait_state(restarted, again, ("cancelled", "finished", "error"), timeout=60)
     finally:
         restarted.shutdown()
+
+
+def test_recover_stops_a_run_process_that_outlived_its_server(room, tmp_path):
+    """A run whose server is gone but whose process still runs (no PDEATHSIG, say) is stopped by recover() and
+    shown interrupted; a run of a server that still runs is left alone."""
+    sleeper = [sys.executable, "-c", "import time; time.sleep(600)"]
+    orphan = subprocess.Popen(sleeper, start_new_session=True)
+    other = subprocess.Popen(sleeper, start_new_session=True)  # stands for another server, still running
+    manager = RunManager(room["db"], room["runs"])
+    try:
+        from controlroom.engine import process_start
+
+        dead_server = "999999999:0:dead"  # no such pid
+        alive_server = f"{other.pid}:{process_start(other.pid)}:other"
+        with closing(sqlite3.connect(room["db"])) as conn, conn:
+            for run_id, server, pid in (("20990101-000000-0001", dead_server, orphan.pid),
+                                        ("20990101-000000-0002", alive_server, None)):
+                conn.execute("INSERT INTO room_runs (id, campaign_id, target, services_json, checks_json, defects_json,"
+                             " state, run_dir, started_at, started_by, server, pid, pid_start)"
+                             " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                             (run_id, "c-1", f"/targets/{run_id}.yaml", "[]", "[]", "[]", "running",
+                              str(room["runs"] / run_id), now().isoformat(timespec="seconds"), "canbo1", server, pid,
+                              process_start(pid) if pid else None))
+        manager.recover()
+        wait_until(lambda: orphan.poll() is not None, 15, what="the orphaned run process stopped")
+        assert manager.get("20990101-000000-0001").state == "interrupted"
+        assert manager.get("20990101-000000-0002").state == "running"
+    finally:
+        for proc in (orphan, other):
+            if proc.poll() is None:
+                proc.kill()
+            proc.wait()
+        manager.shutdown()
