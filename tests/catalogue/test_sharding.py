@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import os
 import random
+import re
+import subprocess
+import sys
 
 import pytest
 
 from conformance.sharding import Shard, ShardError, parse_shard, select_shard
+from kiemthu.runtime import REPO_ROOT
 
 CATALOGUE = [f"dvc-{i:03d}" for i in range(30)]
 
@@ -67,3 +72,32 @@ def test_the_cli_refuses_a_bad_shard_before_starting_anything(cli):
     assert result.returncode == 2
     assert "--shard: rule '1 ≤ K ≤ N' — value '5/4'" in result.stderr + result.stdout
     assert "Traceback" not in result.stderr
+
+
+def demo_target_env() -> dict[str, str]:
+    """What the demo target's placeholders need to load (nothing is started by a collection)."""
+    from kiemthu.demo import SECRET_VARS
+
+    return {**os.environ, "KIEMTHU_MOCK_PORT": "18800", "KIEMTHU_MINISTRY_PORT": "18801",
+            "KIEMTHU_PUBLICATION_DATE": "2026-12-02", **{name: "collect-only-value" for name in SECRET_VARS}}
+
+
+def collected_services(*args: str) -> tuple[set[str], subprocess.CompletedProcess]:
+    out = subprocess.run([sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "conformance", "--collect-only",
+                          "-q", "--target", str(REPO_ROOT / "examples" / "ministry" / "target.yaml"), *args],
+                         capture_output=True, text=True, cwd=REPO_ROOT, timeout=120, env=demo_target_env())
+    return set(re.findall(r"\[([a-z0-9-]+)\]", out.stdout)), out
+
+
+def test_the_plugin_collects_only_its_shard_of_the_demo_catalogue():
+    """--kt-shard 1/2 and 2/2 of the demo's three services: disjoint, together the whole catalogue."""
+    everything, _ = collected_services()
+    first, _ = collected_services("--kt-shard", "1/2")
+    second, _ = collected_services("--kt-shard", "2/2")
+    assert len(everything) == 3 and first and second
+    assert first | second == everything and not first & second
+
+
+def test_the_plugin_refuses_an_empty_shard_as_a_usage_error():
+    _, out = collected_services("--kt-shard", "4/4")
+    assert out.returncode == 4 and "--kt-shard: rule 'N ≤ number of services'" in out.stdout + out.stderr
