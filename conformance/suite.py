@@ -102,12 +102,17 @@ class Suite:
             # traces are staged in a folder of this run (Playwright's default is a `playwright-tracing-*`
             # folder per trace in the temp directory, never removed)
             self._traces_tmp = temp_dir("traces")
-            from conformance.browser import open_browser
+            from conformance.browser import BrowserServerError, open_browser
 
             # a Playwright browser server when one is given (--browser-ws), else Chromium launched here
-            self._browser = open_browser(self._pw, self.target, headless=not self.opts.headed,
-                                         traces_dir=str(self._traces_tmp),
-                                         option=getattr(self.opts, "browser_ws", None))
+            try:
+                self._browser = open_browser(self._pw, self.target, headless=not self.opts.headed,
+                                             traces_dir=str(self._traces_tmp),
+                                             option=getattr(self.opts, "browser_ws", None))
+            except BrowserServerError as exc:  # no check can run: one line saying why, not a traceback per test
+                import pytest
+
+                pytest.exit(str(exc), returncode=2)
         return self._browser
 
     def new_context(self):

@@ -82,3 +82,16 @@ def test_a_non_websocket_url_is_refused_naming_the_rule():
 
 def test_an_access_token_in_the_endpoint_is_not_shown():
     assert shown_endpoint("wss://user:s3cret@grid.example:443/pw?token=abc") == "wss://grid.example:443/pw"
+
+
+def test_a_run_with_an_unreachable_server_says_so_once_without_a_traceback(tmp_path, signing_key_path):
+    """No check can run without a browser: the run ends with the endpoint and the reason, nothing passes."""
+    url = f"ws://127.0.0.1:{free_port()}/"
+    env = {"KIEMTHU_HISTORY_DB": str(tmp_path / "history.sqlite"), "KIEMTHU_SIGNING_KEY": str(signing_key_path)}
+    done = run_cli("demo", "--browser-ws", url, "-s", "ket-hon", "-c", "sso", "--output", str(tmp_path / "run"),
+                   env=env, timeout=300)
+    output = done.stdout + done.stderr
+    assert done.returncode != 0
+    assert output.count(f"browser server {url}") == 1 and "Traceback" not in output and "plugin.py:" not in output
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text(encoding="utf-8"))
+    assert not any(s["completed"] for s in summary["services"])
