@@ -52,6 +52,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--kt-headed", action="store_true", default=False, help="show the browser")
     group.addoption("--kt-pause-at", action="append", default=[],
                     help="pause before this adapter step (FLOW:STEP, e.g. submit:3); repeatable")
+    group.addoption("--kt-shard", default=None, metavar="K/N",
+                    help="only shard K of N: a stable share of the services (sorted ids, dealt round-robin)")
+    group.addoption("--kt-browser-ws", default=None, metavar="URL",
+                    help="connect to a Playwright browser server instead of launching Chromium")
 
 
 def _split(values: list[str]) -> list[str]:
@@ -94,7 +98,26 @@ def pytest_configure(config: pytest.Config) -> None:
         if problems:
             raise pytest.UsageError("; ".join(problems))
     state.service_ids = [s for s in ids if not opts.services or s in opts.services]
+    shard_services(config, state)
+    browser_ws = config.getoption("kt_browser_ws", None)
+    if browser_ws:
+        opts.browser_ws = browser_ws
     config.stash[STATE] = state
+
+
+def shard_services(config: pytest.Config, state: KtState) -> None:
+    """--kt-shard K/N keeps this shard's share of the selected services (and the suite runs only those)."""
+    from conformance.sharding import ShardError, parse_shard, select_shard
+
+    try:
+        shard = parse_shard(config.getoption("kt_shard", None), "--kt-shard")
+        if shard is None:
+            return
+        state.service_ids = select_shard(shard, state.service_ids, "--kt-shard")
+    except ShardError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    state.opts.services = list(state.service_ids)
+    state.opts.shard = shard
 
 
 def _state(config: pytest.Config) -> KtState | None:

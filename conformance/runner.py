@@ -44,7 +44,8 @@ def configuration_problems(target: Path, loaded=None) -> list[str]:
 
 
 def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[str], headed: bool,
-                defects: list[str] | tuple[str, ...] = (), pause_at: list[str] | tuple[str, ...] = ()) -> list[str]:
+                defects: list[str] | tuple[str, ...] = (), pause_at: list[str] | tuple[str, ...] = (),
+                shard: str | None = None, browser_ws: str | None = None) -> list[str]:
     args = [str(CHECKS_DIR), "--target", str(Path(target).resolve()), "--run-dir", str(run_dir),
             f"--junitxml={run_dir / 'junit.xml'}", f"--alluredir={run_dir / 'allure-results'}",
             "-p", "no:cacheprovider", *NOT_NEEDED, "-q", "-rfE", "--no-header", "-o", "junit_family=xunit2",
@@ -59,7 +60,30 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
         args.append("--kt-headed")
     for step in pause_at:
         args += ["--kt-pause-at", step]
+    if shard:
+        args += ["--kt-shard", str(shard)]
+    if browser_ws:
+        args += ["--kt-browser-ws", browser_ws]
     return args
+
+
+def shard_problems(loaded, services: list[str], shard: str | None) -> list[str]:
+    """A --shard value that is malformed or gives this shard no service of the selection."""
+    from conformance.sharding import ShardError, parse_shard, select_shard
+
+    try:
+        parsed = parse_shard(shard)
+        if parsed is None:
+            return []
+        from scenarios import load_scenario
+
+        ids = [load_scenario(p)["id"] for p in loaded.scenario_paths()]
+        select_shard(parsed, [i for i in ids if not services or i in services])
+    except ShardError as exc:
+        return [str(exc)]
+    except Exception:  # an unreadable scenario is reported by the configuration check
+        return []
+    return []
 
 
 def pause_problems(loaded, pause_at: list[str] | tuple[str, ...]) -> list[str]:
@@ -91,7 +115,8 @@ def stop_pytest(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
 
 def run(target: Path, output: Path | None, services: list[str], checks: list[str], headed: bool,
         build_report: bool = True, defects: list[str] | tuple[str, ...] = (),
-        while_portal_up: Callable[[Path], Any] | None = None, pause_at: list[str] | tuple[str, ...] = ()) -> int:
+        while_portal_up: Callable[[Path], Any] | None = None, pause_at: list[str] | tuple[str, ...] = (),
+        shard: str | None = None, browser_ws: str | None = None) -> int:
     """Run the four checks; 0 when every selected service passed its selected checks, 1 otherwise, 2 on bad config.
 
     `while_portal_up(run_dir)` runs after the suite while the mock portal is still up (`kiemthu demo --submit`)."""
@@ -118,8 +143,9 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
         return refuse(exc.problems + unknown_problem)
     if pause_at and loaded.get("adapter"):
         unknown_problem += pause_problems(loaded, pause_at)
-    if unknown_problem:
-        return refuse(configuration_problems(target, loaded) + unknown_problem)
+    sharding = shard_problems(loaded, services, shard)
+    if unknown_problem or sharding:
+        return refuse(configuration_problems(target, loaded) + unknown_problem + sharding)
     fresh = output is None or not Path(output).exists()
     run_dir = make_run_dir(output)
     # the mock portal and pytest start first: the adapter section is checked while they boot
@@ -127,7 +153,8 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     mock = mock_process(target, portal["base_url"], run_dir).spawn() if portal.get("mode") == "mock" else None
     proc = None
     try:
-        cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects, pause_at)]
+        cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects, pause_at,
+                                                                shard, browser_ws)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(provided_mock_env(portal["base_url"], mock) if mock else {})}
         with open(run_dir / "logs" / "pytest.log", "w", encoding="utf-8") as log:
             proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiemthu.logs import get_logger, redact
-from kiemthu.runtime import (CHROMIUM_ARGS, VN_TZ, ManagedProcess, chromium_path, new_run_id, remove_temp, temp_dir,
-                             wait_until)
+from kiemthu.runtime import VN_TZ, ManagedProcess, new_run_id, remove_temp, temp_dir, wait_until
 
 from conformance.adapter import load_adapter
 from conformance.evidence import Evidence
@@ -103,9 +102,17 @@ class Suite:
             # traces are staged in a folder of this run (Playwright's default is a `playwright-tracing-*`
             # folder per trace in the temp directory, never removed)
             self._traces_tmp = temp_dir("traces")
-            self._browser = self._pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS,
-                                                     headless=not self.opts.headed,
-                                                     traces_dir=str(self._traces_tmp))
+            from conformance.browser import BrowserServerError, open_browser
+
+            # a Playwright browser server when one is given (--browser-ws), else Chromium launched here
+            try:
+                self._browser = open_browser(self._pw, self.target, headless=not self.opts.headed,
+                                             traces_dir=str(self._traces_tmp),
+                                             option=getattr(self.opts, "browser_ws", None))
+            except BrowserServerError as exc:  # no check can run: one line saying why, not a traceback per test
+                import pytest
+
+                pytest.exit(str(exc), returncode=2)
         return self._browser
 
     def new_context(self):

@@ -66,7 +66,7 @@ def build_summary(suite, recorder: Recorder, finished_at: datetime | None = None
         for c in s["checks"].values():
             totals[c["verdict"]] = totals.get(c["verdict"], 0) + 1
     report = target.get("report") or {}
-    return {
+    summary = {
         "schema_version": 1, "run_id": suite.run_id, "harness_version": __version__,
         "profile": suite.profile.get("name", target["portal"].get("profile", "dvcqg-1.0")),
         "target": {"name": target["system"]["name"], "base_url": target["system"]["base_url"],
@@ -78,6 +78,10 @@ def build_summary(suite, recorder: Recorder, finished_at: datetime | None = None
         "finished_at": (finished_at or datetime.now(VN_TZ)).isoformat(timespec="seconds"),
         "services": services, "totals": totals,
     }
+    shard = getattr(suite.opts, "shard", None)
+    if shard is not None:  # `--shard K/N`: this run holds one share of the catalogue (merged by `report --merge`)
+        summary["shard"] = shard.as_dict([s["id"] for s in services])
+    return summary
 
 
 def write_summary(path: Path, summary: dict[str, Any]) -> None:

@@ -53,6 +53,22 @@ def _keep_temp(keep: bool) -> None:
 
 
 KEEP_TEMP_HELP = "Keep the temporary folders (databases of the mock and the reference system) for inspection."
+SHARD_HELP = ("Only shard K of N (e.g. 1/4): a stable share of the services, the same on every machine; "
+              "merge the shards' run directories with `kiemthu report --merge`.")
+BROWSER_WS_HELP = ("Connect to a Playwright browser server (ws://host:port/, e.g. `playwright run-server`) instead "
+                   "of launching Chromium here (default: $KIEMTHU_BROWSER_WS, else the target's browser.ws_endpoint).")
+
+
+def _shard_or_exit(value: Optional[str]) -> Optional[str]:
+    """A malformed --shard is refused before anything starts, naming the option, the rule and the value."""
+    from conformance.sharding import ShardError, parse_shard
+
+    try:
+        parse_shard(value)
+    except ShardError as exc:
+        console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    return value
 
 
 def _load_target_or_exit(path: Path):
@@ -88,15 +104,20 @@ def demo(
     submit: bool = typer.Option(False, "--submit", help="At the end, send the test summary to the mock portal's admin system (gửi kết quả kiểm thử) and keep its answer."),
     serve_room: bool = typer.Option(False, "--serve", help="Instead of running once here, open the control room (phòng điều hành) with a campaign for the demo target."),
     port: int = typer.Option(8900, "--port", help="With --serve: port of the control room."),
+    shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N", help=SHARD_HELP),
+    browser_ws: Optional[str] = typer.Option(None, "--browser-ws", metavar="URL", help=BROWSER_WS_HELP),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
     """Run the whole suite against the embedded reference ministry system and the mock portal (chạy thử toàn bộ)."""
     _keep_temp(keep_temp)
+    _shard_or_exit(shard)
     if serve_room:
         fn = _entry("controlroom.app", "serve_demo", "control room")
         raise typer.Exit(fn(port=port))
     fn = _entry("kiemthu.demo", "run_demo", "demo")
-    raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit))
+    extra = {k: v for k, v in (("shard", shard), ("browser_ws", browser_ws)) if v}
+    raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit,
+                        **extra))
 
 
 @app.command(short_help="Cổng DVCQG giả lập / mock portal.")
@@ -175,27 +196,41 @@ def run(
                                        help="Pause before this adapter step (FLOW:STEP, e.g. submit:3; a flow's name "
                                             "for its first step): the inspector with --headed, else until Enter."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip building the reports at the end."),
+    shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N", help=SHARD_HELP),
+    browser_ws: Optional[str] = typer.Option(None, "--browser-ws", metavar="URL", help=BROWSER_WS_HELP),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
     """Run the four checks against a configured system (kiểm thử: SSO, nộp hồ sơ, thanh toán, xử lý & đồng bộ)."""
     _keep_temp(keep_temp)
+    _shard_or_exit(shard)
     _load_target_or_exit(target)
     fn = _entry("conformance.runner", "run", "conformance suite")
+    extra = {k: v for k, v in (("shard", shard), ("browser_ws", browser_ws)) if v}
     raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed,
-                        build_report=not no_report, pause_at=pause_at))
+                        build_report=not no_report, pause_at=pause_at, **extra))
 
 
 @app.command(short_help="Lập báo cáo kết quả kiểm thử / build the report.")
 def report(
-    run_dir: Optional[Path] = typer.Argument(None, metavar="[RUN_DIR]", help="Run directory (thư mục lần chạy), e.g. reports/out/<run-id>/."),
+    run_dirs: List[Path] = typer.Argument(None, metavar="[RUN_DIR]...", help="Run directory (thư mục lần chạy), e.g. reports/out/<run-id>/; with --merge, several."),
+    merge: bool = typer.Option(False, "--merge", help="Build ONE run directory, manifest and submission from several signed runs (shards) of the same target and profile (gộp các lần chạy)."),
     verify: bool = typer.Option(False, "--verify", help="Check the signature and every file against manifest.json instead of building (kiểm tra toàn vẹn)."),
-    public_key: Optional[Path] = typer.Option(None, "--public-key", metavar="FILE", help="With --verify: the PEM public key the bundle must be signed with (default: this installation's key)."),
+    public_key: Optional[Path] = typer.Option(None, "--public-key", metavar="FILE", help="With --verify (or --merge, for the source runs): the PEM public key the bundle must be signed with (default: this installation's key)."),
     language: str = typer.Option("vi", "--language", "-l", metavar="vi|en", help="vi (the submission) or en (written beside it as report.en.*)."),
     from_history: bool = typer.Option(False, "--from-history", help="Assemble one submission from the latest passing run of each service (lập từ lịch sử)."),
     service: List[str] = typer.Option([], "--service", "-s", metavar="SERVICE", help="With --from-history: services to include; repeatable."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="DIR", help="With --from-history: where to write."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="DIR", help="With --from-history or --merge: where to write."),
 ) -> None:
     """Build the submission report of a run (lập báo cáo kết quả kiểm thử: xlsx, PDF, HTML, Allure, manifest)."""
+    run_dirs = list(run_dirs or [])
+    if merge:
+        fn = _entry("reports.merge", "merge_cli", "merge of runs")
+        raise typer.Exit(fn(run_dirs, output=output, public_key=public_key, language=language))
+    if len(run_dirs) > 1:
+        console.print("Nhiều thư mục lần chạy: dùng --merge để gộp / several RUN_DIRs: use --merge to merge them.",
+                      markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(2)
+    run_dir = run_dirs[0] if run_dirs else None
     if from_history:
         fn = _entry("reports.history", "report_from_history", "report from history")
         raise typer.Exit(fn(services=service, output=output, language=language))

@@ -196,7 +196,7 @@ def _print_summary(run_dir: Path, console: Console) -> None:
 
 
 def run_demo(defects: list[str], output: Path | None, services: list[str], checks: list[str], headed: bool,
-             submit: bool = False) -> int:
+             submit: bool = False, shard: str | None = None, browser_ws: str | None = None) -> int:
     """Start the reference system (with seeded defects if asked), run the suite (which starts the mock), report.
 
     The services are published for testing on KIEMTHU_PUBLICATION_DATE (today), through the target's
@@ -236,7 +236,8 @@ def run_demo(defects: list[str], output: Path | None, services: list[str], check
         return 2
     with system:
         code = run(target=DEMO_TARGET, output=run_dir, services=services, checks=checks, headed=headed,
-                   build_report=True, defects=list(defects), while_portal_up=submit_to_mock if submit else None)
+                   build_report=True, defects=list(defects), while_portal_up=submit_to_mock if submit else None,
+                   shard=shard, browser_ws=browser_ws)
     if (run_dir / "summary.json").is_file():
         _print_summary(run_dir, console)
     if submit and (not answer or answer[0] != 0):

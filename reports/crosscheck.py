@@ -10,6 +10,7 @@ disagreement names the service, the summary field and the value, and nothing is 
 from __future__ import annotations
 
 import json
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,8 +248,50 @@ def disagreements(summary: dict, entries: list[dict] | None) -> list[Disagreemen
     return found
 
 
+def journal_folders(run_dir: Path, summary: dict) -> dict[Path, list[int]]:
+    """Which journal each service is checked against, by the indexes of the services.
+
+    A merged run (`kiemthu report --merge`) keeps each source run under runs/<run-id>/ with its own portal
+    journal, and names it in the service's `_run_dir`; a folder outside the run directory is not read
+    (the service is then checked against the run's own journal, which has none of its codes)."""
+    base = Path(run_dir).resolve()
+    groups: dict[Path, list[int]] = defaultdict(list)
+    for i, service in enumerate(summary.get("services", [])):
+        folder = base
+        rel = service.get("_run_dir") if isinstance(service, dict) else None
+        if isinstance(rel, str) and rel and not Path(rel).is_absolute():
+            candidate = (base / rel).resolve()
+            if candidate.is_relative_to(base):
+                folder = candidate
+        groups[folder].append(i)
+    return dict(groups)
+
+
+def run_disagreements(run_dir: Path, summary: dict) -> list[Disagreement]:
+    """Every claim of summary.json that its services' journals do not bear out."""
+    groups = journal_folders(run_dir, summary)
+    base = Path(run_dir).resolve()
+    if not groups or list(groups) == [base]:
+        return disagreements(summary, read_journal(run_dir))
+    found: list[Disagreement] = []
+    for folder, indexes in groups.items():
+        part = {**summary, "services": [summary["services"][i] for i in indexes]}
+        for d in disagreements(part, read_journal(folder)):
+            found.append(_renumbered(d, indexes))
+    return found
+
+
+def _renumbered(d: Disagreement, indexes: list[int]) -> Disagreement:
+    """services[j] of a part of the summary as services[i] of the whole."""
+    m = re.match(r"^services\[(\d+)\]", d.field)
+    if not m:
+        return d
+    return Disagreement(d.service, f"services[{indexes[int(m.group(1))]}]{d.field[m.end():]}", d.value,
+                        d.reason_vi, d.reason_en)
+
+
 def ensure_summary_matches_journal(run_dir: Path, summary: dict) -> None:
     """Raise EvidenceMismatch listing every disagreement between summary.json and journal.jsonl."""
-    found = disagreements(summary, read_journal(run_dir))
+    found = run_disagreements(run_dir, summary)
     if found:
         raise EvidenceMismatch(found)

@@ -255,12 +255,19 @@ def assemble_summary(rows: list[sqlite3.Row], later: dict[str, list[dict[str, An
     for r in rows:
         header = json.loads(r["header_json"])
         service = json.loads(r["service_json"])
-        service["_run_id"], service["_run_dir"] = r["run_id"], r["run_dir"]
-        service["_target"], service["_defects"] = header.get("target") or {}, header.get("defects") or []
+        # a service of a merged run keeps its own run and folder (relative to the merged run's)
+        inner_dir = service.get("_run_dir")
+        service["_run_id"] = service.get("_run_id") or r["run_id"]
+        service["_run_dir"] = str(Path(r["run_dir"]) / inner_dir) if inner_dir else r["run_dir"]
+        service["_target"] = service.get("_target") or header.get("target") or {}
+        service["_defects"] = service.get("_defects") or header.get("defects") or []
         service["_later_failures"] = later.get(r["service_id"], []) if later else []
         defects.update(service["_defects"])
         summary["services"].append(service)
     summary["defects"] = sorted(defects)  # every run's own, never the newest run's for all
+    summary["_run_ids"] = sorted({s["_run_id"] for s in summary["services"]})
+    for key in ("merged_from", "shard"):  # facts of the newest run alone, not of this assembly
+        summary.pop(key, None)
     return summary
 
 

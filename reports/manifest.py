@@ -245,11 +245,11 @@ def verify(run_dir: Path, public_key_file: Path | None = None) -> list[str]:
 
 def check_summary_against_journal(run_dir: Path) -> list[str]:
     """A bundle signed again after summary.json was forged still contradicts the portal's journal."""
-    from reports.crosscheck import EvidenceMismatch, disagreements, read_journal
+    from reports.crosscheck import EvidenceMismatch, run_disagreements
 
     try:
         summary = json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-        found = disagreements(summary, read_journal(run_dir))
+        found = run_disagreements(run_dir, summary)
     except (OSError, ValueError, AttributeError, TypeError, KeyError):
         return []  # a missing or broken summary.json is already reported as missing or modified
     except EvidenceMismatch as exc:

@@ -295,6 +295,11 @@ def load_run(run_dir: Path) -> Run:
     run = run_from_summary(summary, run_dir)
     run.junit = read_junit(run_dir / "junit.xml")
     run.journal_counts = read_journal_counts(run_dir / "journal.jsonl")
+    if not run.journal_counts:  # a merged run: the journals stay in its source runs' folders
+        for folder in sorted({s.run_dir for s in run.services if s.run_dir and s.run_dir != Path(run_dir)}):
+            for role, n in read_journal_counts(folder / "journal.jsonl").items():
+                run.journal_counts[role] = run.journal_counts.get(role, 0) + n
+        run.journal_counts = dict(sorted(run.journal_counts.items()))
     run.load_summary = read_load_summary(run_dir / "load" / "summary.json")
     run.submission = read_submission(run_dir / "submission.json")
     return run
@@ -374,7 +379,8 @@ def service_from_summary(data: dict[str, Any], run_id: str, run_dir: Path) -> Se
         claimed_completed=bool(data["completed"]),
         notes=_one_line(clean(data.get("notes") or ""), MAX_REASON_CHARS),
         run_id=data.get("_run_id") or run_id,
-        run_dir=Path(data["_run_dir"]) if data.get("_run_dir") else run_dir,
+        # a merged run names its services' folders relative to itself; a report from history, absolutely
+        run_dir=Path(run_dir) / data["_run_dir"] if data.get("_run_dir") else run_dir,
         target={k: clean(v) for k, v in (data.get("_target") or {}).items()},
         defects=list(data.get("_defects") or []),
         later_failures=list(data.get("_later_failures") or []),

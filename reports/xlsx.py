@@ -71,9 +71,21 @@ def write_summary_sheet(ws: Worksheet, run: Run, language: str, today: date | No
     last = HEADER_ROW + len(run.services)
     put(ws, last + 2, 1, totals_text(run, language)).font = Font(italic=True)
     put(ws, last + 3, 1, check_totals_text(run, language)).font = Font(italic=True)
+    end = last + 3 + write_service_runs(ws, last + 4, run, language)
     set_print_layout(ws, HEADER_ROW, len(WIDTHS))
-    ws.print_area = f"A1:{get_column_letter(len(WIDTHS))}{last + 3}"
+    ws.print_area = f"A1:{get_column_letter(len(WIDTHS))}{end}"
     ws.auto_filter.ref = f"A{HEADER_ROW}:{get_column_letter(len(WIDTHS))}{last}"
+
+
+def write_service_runs(ws: Worksheet, row: int, run: Run, language: str) -> int:
+    """Under the totals of a submission from several runs (merged shards, history): the run of each service,
+    one line each. Returns the rows written."""
+    if len(run.run_ids) < 2:
+        return 0
+    put(ws, row, 1, labels.text("service_runs", language, runs="").rstrip(": ") + ":").font = Font(italic=True)
+    for i, service in enumerate(run.services, start=1):
+        put(ws, row + i, 1, f"{service.TenDVC} ({service.MaDVC}) — {service.run_id}").font = Font(italic=True)
+    return len(run.services) + 1
 
 
 def lines_needed(value: object, width: float) -> int:
