@@ -43,8 +43,26 @@ def configuration_problems(target: Path, loaded=None) -> list[str]:
     return validate_adapter(t["adapter"])
 
 
+def worker_count(value: int | str | None, services: int) -> int:
+    """How many worker processes `--workers` asks for: a number, or `auto` (one per core); never more than there
+    are services. 0 or 1 is the single-process run. Raises ValueError naming the option on a bad value."""
+    if value in (None, "", 0, "0"):
+        return 0
+    if str(value).strip().lower() == "auto":
+        wanted = os.cpu_count() or 1
+    else:
+        try:
+            wanted = int(str(value).strip())
+        except ValueError:
+            raise ValueError(f"--workers: must be a whole number of processes or 'auto', got {value!r}") from None
+        if wanted < 0:
+            raise ValueError(f"--workers: must be 0 or more (or 'auto'), got {wanted}")
+    wanted = min(wanted, max(services, 1))
+    return wanted if wanted > 1 else 0
+
+
 def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[str], headed: bool,
-                defects: list[str] | tuple[str, ...] = ()) -> list[str]:
+                defects: list[str] | tuple[str, ...] = (), workers: int = 0) -> list[str]:
     args = [str(CHECKS_DIR), "--target", str(Path(target).resolve()), "--run-dir", str(run_dir),
             f"--junitxml={run_dir / 'junit.xml'}", f"--alluredir={run_dir / 'allure-results'}",
             "-p", "no:cacheprovider", *NOT_NEEDED, "-q", "-rfE", "--no-header", "-o", "junit_family=xunit2",
@@ -57,6 +75,8 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
         args += ["--kt-defects", ",".join(defects)]
     if headed:
         args.append("--kt-headed")
+    if workers > 1:  # pytest-xdist; conformance/workers.py keeps each service's checks on one worker
+        args += ["-n", str(workers)]
     return args
 
 
@@ -76,7 +96,7 @@ def stop_pytest(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
 
 def run(target: Path, output: Path | None, services: list[str], checks: list[str], headed: bool,
         build_report: bool = True, defects: list[str] | tuple[str, ...] = (),
-        while_portal_up: Callable[[Path], Any] | None = None) -> int:
+        while_portal_up: Callable[[Path], Any] | None = None, workers: int | str | None = None) -> int:
     """Run the four checks; 0 when every selected service passed its selected checks, 1 otherwise, 2 on bad config.
 
     `while_portal_up(run_dir)` runs after the suite while the mock portal is still up (`kiemthu demo --submit`)."""
@@ -103,6 +123,10 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
         return refuse(exc.problems + unknown_problem)
     if unknown:
         return refuse(configuration_problems(target, loaded) + unknown_problem)
+    try:
+        processes = worker_count(workers, len(services) if services else len(loaded["services"]))
+    except ValueError as exc:
+        return refuse([str(exc)])
     fresh = output is None or not Path(output).exists()
     run_dir = make_run_dir(output)
     # the mock portal and pytest start first: the adapter section is checked while they boot
@@ -110,7 +134,7 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     mock = mock_process(target, portal["base_url"], run_dir).spawn() if portal.get("mode") == "mock" else None
     proc = None
     try:
-        cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects)]
+        cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects, processes)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(provided_mock_env(portal["base_url"], mock) if mock else {})}
         with open(run_dir / "logs" / "pytest.log", "w", encoding="utf-8") as log:
             proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

@@ -86,12 +86,14 @@ def demo(
     check: List[str] = typer.Option([], "--check", "-c", metavar="CHECK", help="Only these checks: sso, submission, payment, processing."),
     headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
     submit: bool = typer.Option(False, "--submit", help="At the end, send the test summary to the mock portal's admin system (gửi kết quả kiểm thử) and keep its answer."),
+    workers: Optional[str] = typer.Option(None, "--workers", "-w", metavar="N|auto", help="Run services side by side in N processes (auto = one per core); each service's checks stay on one."),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
     """Run the whole suite against the embedded reference ministry system and the mock portal (chạy thử toàn bộ)."""
     _keep_temp(keep_temp)
     fn = _entry("kiemthu.demo", "run_demo", "demo")
-    raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit))
+    raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit,
+                        workers=workers))
 
 
 @app.command(short_help="Cổng DVCQG giả lập / mock portal.")
@@ -167,13 +169,15 @@ def run(
     check: List[str] = typer.Option([], "--check", "-c", help="Only these checks: sso, submission, payment, processing."),
     headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip building the reports at the end."),
+    workers: Optional[str] = typer.Option(None, "--workers", "-w", metavar="N|auto", help="Run services side by side in N processes (auto = one per core); each service's checks stay on one."),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
     """Run the four checks against a configured system (kiểm thử: SSO, nộp hồ sơ, thanh toán, xử lý & đồng bộ)."""
     _keep_temp(keep_temp)
     _load_target_or_exit(target)
     fn = _entry("conformance.runner", "run", "conformance suite")
-    raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed, build_report=not no_report))
+    raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed, build_report=not no_report,
+                        workers=workers))
 
 
 @app.command(short_help="Lập báo cáo kết quả kiểm thử / build the report.")

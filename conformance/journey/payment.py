@@ -77,7 +77,8 @@ def pay_attempt(run: ServiceRun, pages: PageSet, mode: str | None) -> dict[str, 
     try:
         with lock:
             if mode:
-                portal.arm(mode, run.suite.target["portal"].get("payment_partner", {}).get("code"))
+                # armed for this dossier's payment: a service paying beside it gets its genuine callback
+                portal.arm(mode, run.suite.target["portal"].get("payment_partner", {}).get("code"), run.dossier_code)
             try:
                 run.executor.run_flow("pay", pages, attempt)
             finally:
