@@ -88,7 +88,6 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(f"--kt-service: unknown service(s) {', '.join(unknown)}; the target lists {', '.join(ids)}")
     state.service_ids = [s for s in ids if not opts.services or s in opts.services]
     config.stash[STATE] = state
-    _configure_workers(config, state)
 
 
 def _state(config: pytest.Config) -> KtState | None:
@@ -502,6 +501,13 @@ def write_allure_context(results: Path, suite) -> None:
 def opts_worker(config: pytest.Config) -> bool:
     """True in a worker process of a run with --workers."""
     return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts the workers (its own sessionstart is trylast)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = _state(session.config)
+    if state is not None:
+        _configure_workers(session.config, state)
 
 
 def _configure_workers(config: pytest.Config, state: KtState) -> None:

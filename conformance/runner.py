@@ -127,6 +127,9 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
         processes = worker_count(workers, len(services) if services else len(loaded["services"]))
     except ValueError as exc:
         return refuse([str(exc)])
+    if processes and (loaded.get("officer") or {}).get("mode") == "manual":
+        return refuse([f"--workers: {workers} needs officer.mode automated; with officer.mode manual one person "
+                       "processes one dossier at a time (run without --workers)"])
     fresh = output is None or not Path(output).exists()
     run_dir = make_run_dir(output)
     # the mock portal and pytest start first: the adapter section is checked while they boot

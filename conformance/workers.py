@@ -40,6 +40,11 @@ class Controller:
         state.suite = suite
         self.mock = None
         self._provide_mock(suite)
+        from _pytest.junitxml import xml_key
+
+        xml = config.stash.get(xml_key, None)
+        if xml is not None:  # what the fixture says in a single process: the run id in junit.xml
+            xml.add_global_property("run_id", suite.run_id)
 
     def _provide_mock(self, suite) -> None:
         """One mock portal for every worker: started here unless the caller (`kiemthu run`) already did."""
@@ -68,13 +73,6 @@ class Controller:
             self.state.recorder.merge(dumped)
 
     # -- pytest hooks ------------------------------------------------------------------------------------------
-    def pytest_sessionstart(self, session: pytest.Session) -> None:
-        from _pytest.junitxml import xml_key
-
-        xml = session.config.stash.get(xml_key, None)
-        if xml is not None:  # what the fixture says in a single process: the run id in junit.xml
-            xml.add_global_property("run_id", self.state.suite.run_id)
-
     def finish(self, suite) -> None:
         """After the last worker: the whole journal into the run, the controller's clients closed."""
         try:

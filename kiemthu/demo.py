@@ -219,6 +219,13 @@ def run_demo(defects: list[str], output: Path | None, services: list[str], check
             console.print(f"unknown defect(s) (lỗi không có trong danh mục): {', '.join(unknown)}; "
                           f"see `kiemthu ministry --list-defects`")
             return 2
+    from conformance.runner import worker_count
+
+    try:  # before anything starts
+        worker_count(workers, len(target["services"]))
+    except ValueError as exc:
+        console.print(f"Không hợp lệ / invalid: {exc}", markup=False, highlight=False)
+        return 2
     run_dir = make_run_dir(output)
     console.print(f"Reference system: {target['system']['base_url']}  mock portal: {target['portal']['base_url']}"
                   + (f"  defects: {', '.join(defects)}" if defects else ""))

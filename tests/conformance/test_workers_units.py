@@ -175,3 +175,11 @@ def test_generated_catalogue_is_published_and_served(tmp_path, monkeypatch):
     assert {s["MaDVC"] for s in served.services} == {s["MaDVC"] for s in scenarios}
     assert not list(Path(REPO / "scenarios").glob("*-0[0-9][0-9].yaml"))  # nothing generated in the repository
     assert yaml.safe_load(cat.target.read_text(encoding="utf-8"))["services"][0]["scenario"].startswith(str(tmp_path))
+
+
+def test_demo_refuses_a_bad_worker_count_before_starting(cli):
+    """Rule: `kiemthu demo --workers two` names the option and the value, exits 2, starts nothing."""
+    out = cli("demo", "--workers", "two", timeout=60)
+    text = " ".join((out.stdout + out.stderr).split())
+    assert out.returncode == 2 and "--workers" in text and "'two'" in text and "Traceback" not in text
+    assert "Reference system" not in text
