@@ -24,6 +24,8 @@ VERDICT_WORDS = {"passed": "Đạt", "passed_with_exceptions": "Đạt, trừ m�
                  "error": "Lỗi"}
 # pytest's own progress line ("..F.s [ 50%]"): the live table says the same, better
 DOTS = re.compile(r"^[.FsExX]+\s*(\[\s*\d+%\])?\s*$")
+# pytest-xdist's start-up lines with --workers ("bringing up nodes...", "2 workers [12 items]"): the table says it
+XDIST = re.compile(r"^(bringing up nodes\.*|created: \d+/\d+ workers?|\d+ workers? \[\d+ items?\])\s*$")
 
 
 class ProgressLog:
@@ -171,7 +173,7 @@ def follow(proc, run_dir: Path, log: IO[str], out: IO[str] | None = None, live: 
         with lock:
             pending, lines[:] = list(lines), []
         for line in pending:
-            if not DOTS.match(line.strip()) or not line.strip():
+            if (not DOTS.match(line.strip()) or not line.strip()) and not XDIST.match(line.strip()):
                 show(line.rstrip("\n"))
         events, offset = read_new(Path(run_dir) / PROGRESS_FILE, offset)
         for event in events:
