@@ -40,6 +40,7 @@ class KtState:
         self.service_ids: list[str] = []
         self.system_name = ""
         self.service_names: dict[str, str] = {}
+        self.controller = None  # with --workers, in the controlling process: conformance.workers.Controller
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -194,7 +195,8 @@ def kt_suite(request: pytest.FixtureRequest):
     capture = request.config.pluginmanager.getplugin("capturemanager")
     if capture is not None:
         suite.uncaptured = capture.global_and_fixture_disabled
-    request.getfixturevalue("record_testsuite_property")("run_id", suite.run_id)  # the run id in junit.xml too
+    if not opts_worker(request.config):  # with workers the controller writes junit.xml and says it there
+        request.getfixturevalue("record_testsuite_property")("run_id", suite.run_id)  # the run id in junit.xml too
     try:
         suite.start()
         yield suite
@@ -492,10 +494,15 @@ def pytest_runtest_makereport(item: pytest.Item, call):
 @pytest.hookimpl(trylast=True)
 def pytest_sessionfinish(session: pytest.Session, exitstatus) -> None:
     state = _state(session.config)
+    if state is not None and opts_worker(session.config):
+        session.config.workeroutput["kt_recorder"] = state.recorder.dump()  # the controller writes the summary
+        return
     if state is None or state.suite is None:
         return
     from conformance.summary import build_summary, write_summary
 
+    if state.controller is not None:  # every worker is down: the journal is whole
+        state.controller.finish(state.suite)
     write_summary(state.suite.run_dir / "summary.json", build_summary(state.suite, state.recorder))
     results = getattr(session.config.option, "allure_report_dir", None)
     if results:
@@ -521,3 +528,31 @@ def write_allure_context(results: Path, suite) -> None:
                 "buildOrder": int(suite.started_at.strftime("%Y%m%d%H%M%S")),
                 "reportName": f"Kiểm thử kết nối Cổng DVCQG — {target['system']['name']}"}
     (results / "executor.json").write_text(json.dumps(executor, ensure_ascii=False), encoding="utf-8")
+
+
+# -- services side by side (pytest-xdist; conformance/workers.py) -------------------------------------------------
+def opts_worker(config: pytest.Config) -> bool:
+    """True in a worker process of a run with --workers."""
+    return hasattr(config, "workerinput")
+
+
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist starts the workers (its own sessionstart is trylast)
+def pytest_sessionstart(session: pytest.Session) -> None:
+    state = _state(session.config)
+    if state is not None:
+        _configure_workers(session.config, state)
+
+
+def _configure_workers(config: pytest.Config, state: KtState) -> None:
+    """A worker takes the run's id and shared folder from its controller; the controller (pytest -n N) groups
+    each service's checks on one worker and gathers their verdicts."""
+    if opts_worker(config):
+        given = config.workerinput
+        state.opts.run_id, state.opts.shared, state.opts.worker = given["kt_run_id"], Path(given["kt_shared"]), True
+        state.opts.run_dir = Path(given["kt_run_dir"])
+        return
+    if getattr(config.option, "numprocesses", None) and getattr(config.option, "dist", "no") != "no":
+        from conformance.workers import Controller
+
+        state.controller = Controller(config, state)
+        config.pluginmanager.register(state.controller, "kiemthu-workers")

@@ -130,8 +130,10 @@ class PortalClient:
         modes = data.get("modes", data) if isinstance(data, dict) else data
         return [m if isinstance(m, str) else m.get("mode") or m.get("name") for m in modes or []]
 
-    def arm(self, mode: str, client: str | None = None) -> dict[str, Any]:
-        r = self.http.post("/_mock/adversarial", json={"mode": mode, **({"client": client} if client else {})})
+    def arm(self, mode: str, client: str | None = None, dossier: str | None = None) -> dict[str, Any]:
+        """Arm `mode` for the next exchange of its kind (of `client`, and of `dossier`'s payment, when given)."""
+        body = {"mode": mode, **({"client": client} if client else {}), **({"dossier": dossier} if dossier else {})}
+        r = self.http.post("/_mock/adversarial", json=body)
         if r.status_code >= 400:
             raise PortalError(f"arming {mode}: HTTP {r.status_code} {r.text[:200]}")
         return r.json() if r.content else {}

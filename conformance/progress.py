@@ -58,6 +58,10 @@ class UserLines:
         return text
 
 
+# pytest-xdist's start-up lines with --workers ("bringing up nodes...", "2 workers [12 items]"): the table says it
+XDIST = re.compile(r"^(bringing up nodes\.*|created: \d+/\d+ workers?|\d+ workers? \[\d+ items?\])\s*$")
+
+
 class ProgressLog:
     """Writer side (the pytest process). Thread-safe: the SSO probes report from their own thread."""
 
@@ -278,7 +282,7 @@ def follow(proc, run_dir: Path, log: IO[str], out: IO[str] | None = None, live: 
             pending, lines[:] = list(lines), []
         for line in pending:
             kept = shown.keep(line)
-            if kept is not None:
+            if kept is not None and not XDIST.match(kept.strip()):
                 show(kept)
         events, offset = read_new(Path(run_dir) / PROGRESS_FILE, offset)
         for event in events:

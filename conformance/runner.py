@@ -43,9 +43,27 @@ def configuration_problems(target: Path, loaded=None) -> list[str]:
     return validate_adapter(t["adapter"])
 
 
+def worker_count(value: int | str | None, services: int) -> int:
+    """How many worker processes `--workers` asks for: a number, or `auto` (one per core); never more than there
+    are services. 0 or 1 is the single-process run. Raises ValueError naming the option on a bad value."""
+    if value in (None, "", 0, "0"):
+        return 0
+    if str(value).strip().lower() == "auto":
+        wanted = os.cpu_count() or 1
+    else:
+        try:
+            wanted = int(str(value).strip())
+        except ValueError:
+            raise ValueError(f"--workers: must be a whole number of processes or 'auto', got {value!r}") from None
+        if wanted < 0:
+            raise ValueError(f"--workers: must be 0 or more (or 'auto'), got {wanted}")
+    wanted = min(wanted, max(services, 1))
+    return wanted if wanted > 1 else 0
+
+
 def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[str], headed: bool,
                 defects: list[str] | tuple[str, ...] = (), pause_at: list[str] | tuple[str, ...] = (),
-                shard: str | None = None, browser_ws: str | None = None) -> list[str]:
+                shard: str | None = None, browser_ws: str | None = None, workers: int = 0) -> list[str]:
     args = [str(CHECKS_DIR), "--target", str(Path(target).resolve()), "--run-dir", str(run_dir),
             f"--junitxml={run_dir / 'junit.xml'}", f"--alluredir={run_dir / 'allure-results'}",
             "-p", "no:cacheprovider", *NOT_NEEDED, "-q", "-rfE", "--no-header", "-o", "junit_family=xunit2",
@@ -64,6 +82,8 @@ def pytest_args(target: Path, run_dir: Path, services: list[str], checks: list[s
         args += ["--kt-shard", str(shard)]
     if browser_ws:
         args += ["--kt-browser-ws", browser_ws]
+    if workers > 1:  # pytest-xdist; conformance/workers.py keeps each service's checks on one worker
+        args += ["-n", str(workers)]
     return args
 
 
@@ -116,7 +136,7 @@ def stop_pytest(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
 def run(target: Path, output: Path | None, services: list[str], checks: list[str], headed: bool,
         build_report: bool = True, defects: list[str] | tuple[str, ...] = (),
         while_portal_up: Callable[[Path], Any] | None = None, pause_at: list[str] | tuple[str, ...] = (),
-        shard: str | None = None, browser_ws: str | None = None) -> int:
+        shard: str | None = None, browser_ws: str | None = None, workers: int | str | None = None) -> int:
     """Run the four checks; 0 when every selected service passed its selected checks, 1 otherwise, 2 on bad config.
 
     `while_portal_up(run_dir)` runs after the suite while the mock portal is still up (`kiemthu demo --submit`)."""
@@ -146,6 +166,13 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     sharding = shard_problems(loaded, services, shard)
     if unknown_problem or sharding:
         return refuse(configuration_problems(target, loaded) + unknown_problem + sharding)
+    try:
+        processes = worker_count(workers, len(services) if services else len(loaded["services"]))
+    except ValueError as exc:
+        return refuse([str(exc)])
+    if processes and (loaded.get("officer") or {}).get("mode") == "manual":
+        return refuse([f"--workers: {workers} needs officer.mode automated; with officer.mode manual one person "
+                       "processes one dossier at a time (run without --workers)"])
     fresh = output is None or not Path(output).exists()
     run_dir = make_run_dir(output)
     # the mock portal and pytest start first: the adapter section is checked while they boot
@@ -154,7 +181,7 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     proc = None
     try:
         cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects, pause_at,
-                                                                shard, browser_ws)]
+                                                                shard, browser_ws, processes)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1", **(provided_mock_env(portal["base_url"], mock) if mock else {})}
         with open(run_dir / "logs" / "pytest.log", "w", encoding="utf-8") as log:
             proc = subprocess.Popen(cmd, cwd=REPO_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,

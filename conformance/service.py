@@ -24,6 +24,8 @@ NEEDS = {"open_service": ["citizen_login"], "submit": ["open_service"], "pay": [
 FLOW_TITLES = {"citizen_login": "Công dân đăng nhập qua Cổng DVCQG", "open_service": "Mở dịch vụ công",
                "submit": "Nộp hồ sơ", "pay": "Thanh toán lệ phí", "logout": "Đăng xuất",
                "officer_login": "Cán bộ đăng nhập", "officer_process": "Cán bộ xử lý hồ sơ"}
+# flows whose journal window is the portal's SSO exchanges
+SSO_FLOWS = ("citizen_login", "open_service", "logout")
 # flows the suite shapes itself; the others are run as the adapter declares them
 JOURNEY = {"citizen_login": sso.citizen_login, "open_service": sso.open_service, "pay": payment.pay,
            "logout": sso.logout}
@@ -123,7 +125,10 @@ class ServiceRun:
         able = [p for p in citizens if not acr or acr in (p.get("loAs") or [acr])]
         if not (able or citizens):
             raise RuntimeError("the portal lists no test identity")
-        return (able or citizens)[0]
+        # services side by side log in as different citizens (their own sessions and dossiers at the system);
+        # the choice follows the service's place in the target, so it is the same serially and with workers
+        pool = able or citizens
+        return pool[self.suite.service_index(self.id) % len(pool)]
 
     @property
     def dossier_code(self) -> str | None:
@@ -166,19 +171,23 @@ class ServiceRun:
             return FlowOutcome(flow, skipped=f"the adapter declares no '{flow}' flow")
         pages = self._pages_for(flow)
         out = FlowOutcome(flow)
-        out.journal_after = self.suite.sync_journal()
-        traces.trace_segment(self, flow)
-        try:
-            self.begin(flow, pages, out)
-            if out.error is not None:
-                return out
-            if flow in JOURNEY:
-                JOURNEY[flow](self, pages, out)
-            else:
-                submission.run_declared_flow(self, flow, pages, out)
-        finally:
-            out.journal_until = self.suite.sync_journal()
-        if flow == "open_service" and out.ok and "sso" in self.checks and "sso_negatives" not in self.suite.shared:
+        # the portal's SSO journal has no index by citizen: an SSO flow's window holds its own round trip only when
+        # no other service logs in meanwhile (and no armed negative mode is consumed by a genuine login)
+        with self.suite.arming if flow in SSO_FLOWS else contextlib.nullcontext():
+            out.journal_after = self.suite.sync_journal()
+            traces.trace_segment(self, flow)
+            try:
+                self.begin(flow, pages, out)
+                if out.error is not None:
+                    return out
+                if flow in JOURNEY:
+                    JOURNEY[flow](self, pages, out)
+                else:
+                    submission.run_declared_flow(self, flow, pages, out)
+            finally:
+                out.journal_until = self.suite.sync_journal()
+        if flow == "open_service" and out.ok and "sso" in self.checks and "sso_negatives" not in self.suite.shared \
+                and self.suite.run_shared.claim("sso_negatives", self.id) == self.id:
             # the login's journal window is closed: the negative logins can run alongside the next flows
             sso_negatives.start_sso_negatives(self)
         return out

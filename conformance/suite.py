@@ -16,6 +16,7 @@ from kiemthu.logs import get_logger, redact
 from kiemthu.runtime import VN_TZ, ManagedProcess, new_run_id, remove_temp, temp_dir, wait_until
 
 from conformance.adapter import load_adapter
+from conformance.bookkeeping.shared import RunShared
 from conformance.evidence import Evidence
 from conformance.portal import PortalClient, mock_process
 from conformance.progress import ProgressLog
@@ -32,9 +33,13 @@ RUN_ID = re.compile(r"^[0-9]{8}-[0-9]{6}-[0-9a-f]{4}$")
 
 class Options:
     def __init__(self, target: Path, run_dir: Path | None, services: list[str], checks: list[str],
-                 defects: list[str], headed: bool, pause_at: list[str] | tuple[str, ...] = ()):
+                 defects: list[str], headed: bool, pause_at: list[str] | tuple[str, ...] = (),
+                 run_id: str | None = None, shared: Path | None = None, worker: bool = False):
         self.target, self.run_dir, self.services, self.checks = Path(target), run_dir, services, checks
         self.defects, self.headed, self.pause_at = defects, headed, list(pause_at)
+        # with --workers: the run's id and shared folder, given by the controller; a worker leaves the run-wide
+        # outputs (journal export, summary) to it
+        self.run_id, self.shared, self.worker = run_id, shared, worker
 
 
 class Suite:
@@ -51,7 +56,7 @@ class Suite:
         self.profile = load_profile(self.target["portal"].get("profile"))
         self.adapter = load_adapter(self.target.get("adapter"))
         self.run_dir = make_run_dir(opts.run_dir)
-        self.run_id = self.run_dir.name if RUN_ID.match(self.run_dir.name) else new_run_id()
+        self.run_id = opts.run_id or (self.run_dir.name if RUN_ID.match(self.run_dir.name) else new_run_id())
         self.evidence = Evidence(self.run_dir)
         self.progress = ProgressLog(self.run_dir)
         self.started_at = datetime.now(VN_TZ)
@@ -59,8 +64,10 @@ class Suite:
         self.sync_s = float(deadlines.get("sync_s", 15))
         self.page_s = float(deadlines.get("page_s", 15))
         self.services: list[tuple[dict, dict]] = []
+        self.all_scenarios: list[dict] = []
         for entry, path in zip(self.target["services"], self.target.scenario_paths()):
             scenario = load_scenario(path)
+            self.all_scenarios.append(scenario)
             if opts.services and scenario["id"] not in opts.services:
                 continue
             self.services.append((entry, scenario))
@@ -74,8 +81,11 @@ class Suite:
         self.journal_cache: list[dict[str, Any]] = []
         # set by the pytest plugin so a prompt to a person is not swallowed by output capture
         self.uncaptured = contextlib.nullcontext
-        # armed adversarial modes are global at the portal: one case at a time from arming to consumption
-        self.arming = threading.Lock()
+        # armed adversarial modes are global at the portal: one case at a time from arming to consumption, across
+        # the worker processes of the run too (the folder is the run's own, given by the controller)
+        self._own_shared = None if opts.shared else temp_dir("shared")
+        self.run_shared = RunShared(opts.shared or self._own_shared)
+        self.arming = self.run_shared.arming
         self.negatives_thread: threading.Thread | None = None
         self.negatives_http: dict[str, dict[str, Any]] = {}
 
@@ -128,7 +138,8 @@ class Suite:
         for run in self.runs.values():
             run.close()
         try:
-            self.export_journal()
+            if not self.opts.worker:  # with workers the controller exports it once, when every worker is done
+                self.export_journal()
         except Exception as exc:  # the journal is evidence, but its loss must not hide the verdicts
             log.warning("journal export failed: %s", exc)
         if self._browser is not None:
@@ -139,6 +150,8 @@ class Suite:
         self.progress.close()
         if self.mock:
             self.mock.stop()
+        if self._own_shared is not None:
+            remove_temp(self._own_shared)
 
     def export_journal(self) -> None:
         entries = self.portal.journal(after_id=0)
@@ -166,6 +179,11 @@ class Suite:
             entry, scenario = next((e, s) for e, s in self.services if s["id"] == service_id)
             self.runs[service_id] = ServiceRun(self, entry, scenario)
         return self.runs[service_id]
+
+    def service_index(self, service_id: str) -> int:
+        """The service's place among the target's services (the same in every worker process)."""
+        ids = [s.get("id") for s in self.all_scenarios]
+        return ids.index(service_id) if service_id in ids else 0
 
     def selected_checks(self, entry: dict) -> list[str]:
         listed = entry.get("checks") or list(CHECKS)

@@ -39,6 +39,23 @@ class Recorder:
     def note(self, service: str, text: str) -> None:
         self.notes.setdefault(service, []).append(text)
 
+    def dump(self) -> dict[str, Any]:
+        """What a worker process hands its controller (plain JSON types: it crosses a process boundary)."""
+        return {"checks": [[s, c, item] for (s, c), item in self.checks.items()], "codes": self.codes,
+                "notes": self.notes}
+
+    def merge(self, dumped: dict[str, Any]) -> None:
+        """Fold in a worker's verdicts (each service ran on one worker only)."""
+        for service, check, item in dumped.get("checks", []):
+            self.checks[(service, check)] = item
+        for service, codes in dumped.get("codes", {}).items():
+            for code in codes:
+                self.add_code(service, code)
+        for service, notes in dumped.get("notes", {}).items():
+            for text in notes:
+                if text not in self.notes.get(service, []):
+                    self.note(service, text)
+
 
 def build_summary(suite, recorder: Recorder, finished_at: datetime | None = None) -> dict[str, Any]:
     from conformance.session import CHECKS

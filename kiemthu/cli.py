@@ -106,6 +106,7 @@ def demo(
     port: int = typer.Option(8900, "--port", help="With --serve: port of the control room."),
     shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N", help=SHARD_HELP),
     browser_ws: Optional[str] = typer.Option(None, "--browser-ws", metavar="URL", help=BROWSER_WS_HELP),
+    workers: Optional[str] = typer.Option(None, "--workers", "-w", metavar="N|auto", help="Run services side by side in N processes (auto = one per core); each service's checks stay on one."),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
     """Run the whole suite against the embedded reference ministry system and the mock portal (chạy thử toàn bộ)."""
@@ -117,7 +118,7 @@ def demo(
     fn = _entry("kiemthu.demo", "run_demo", "demo")
     extra = {k: v for k, v in (("shard", shard), ("browser_ws", browser_ws)) if v}
     raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit,
-                        **extra))
+                        workers=workers, **extra))
 
 
 @app.command(short_help="Cổng DVCQG giả lập / mock portal.")
@@ -198,6 +199,7 @@ def run(
     no_report: bool = typer.Option(False, "--no-report", help="Skip building the reports at the end."),
     shard: Optional[str] = typer.Option(None, "--shard", metavar="K/N", help=SHARD_HELP),
     browser_ws: Optional[str] = typer.Option(None, "--browser-ws", metavar="URL", help=BROWSER_WS_HELP),
+    workers: Optional[str] = typer.Option(None, "--workers", "-w", metavar="N|auto", help="Run services side by side in N processes (auto = one per core); each service's checks stay on one."),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
 ) -> None:
     """Run the four checks against a configured system (kiểm thử: SSO, nộp hồ sơ, thanh toán, xử lý & đồng bộ)."""
@@ -207,7 +209,7 @@ def run(
     fn = _entry("conformance.runner", "run", "conformance suite")
     extra = {k: v for k, v in (("shard", shard), ("browser_ws", browser_ws)) if v}
     raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed,
-                        build_report=not no_report, pause_at=pause_at, **extra))
+                        build_report=not no_report, pause_at=pause_at, workers=workers, **extra))
 
 
 @app.command(short_help="Lập báo cáo kết quả kiểm thử / build the report.")

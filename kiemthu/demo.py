@@ -69,8 +69,10 @@ def ministry_environment(target, defects: list[str] | tuple[str, ...] = (), db_p
     return env
 
 
-def start_reference_system(target, run_dir: Path, defects: list[str] | tuple[str, ...] = (), *, timeout: float = 30.0) -> ManagedProcess:
-    """Start `python -m examples.ministry` for a target on its base_url port; returns once /health answers."""
+def start_reference_system(target, run_dir: Path, defects: list[str] | tuple[str, ...] = (), *, timeout: float = 30.0,
+                           catalogue: Path | None = None) -> ManagedProcess:
+    """Start `python -m examples.ministry` for a target on its base_url port; returns once /health answers.
+    `catalogue`: the system's services.yaml, when it serves other services than its own file lists."""
     base = target["system"]["base_url"].rstrip("/")
     port = urlparse(base).port or 80
     db = temp_dir("ministry") / "ministry.sqlite"  # deleted when the system stops
@@ -79,7 +81,7 @@ def start_reference_system(target, run_dir: Path, defects: list[str] | tuple[str
         cmd=python_module_cmd("examples.ministry", "--port", str(port)),
         health_url=f"{base}{target['system'].get('health_path', '/health')}",
         log_path=Path(run_dir) / "logs" / "ministry.log",
-        env=ministry_environment(target, defects, db),
+        env={**ministry_environment(target, defects, db), **({"MINISTRY_CATALOGUE": str(catalogue)} if catalogue else {})},
         scratch=[db.parent],
     )
     return proc.start(timeout)
@@ -196,7 +198,8 @@ def _print_summary(run_dir: Path, console: Console) -> None:
 
 
 def run_demo(defects: list[str], output: Path | None, services: list[str], checks: list[str], headed: bool,
-             submit: bool = False, shard: str | None = None, browser_ws: str | None = None) -> int:
+             submit: bool = False, shard: str | None = None, browser_ws: str | None = None,
+             workers: int | str | None = None) -> int:
     """Start the reference system (with seeded defects if asked), run the suite (which starts the mock), report.
 
     The services are published for testing on KIEMTHU_PUBLICATION_DATE (today), through the target's
@@ -212,11 +215,18 @@ def run_demo(defects: list[str], output: Path | None, services: list[str], check
         return 2
     if defects:
         known = {d["name"] for d in list_defects()}
-        unknown = [d for d in defects if d not in known]
+        unknown = [d for d in defects if d.split("@", 1)[0] not in known]  # name@service: that service only
         if unknown:
             console.print(f"unknown defect(s) (lỗi không có trong danh mục): {', '.join(unknown)}; "
                           f"see `kiemthu ministry --list-defects`")
             return 2
+    from conformance.runner import worker_count
+
+    try:  # before anything starts
+        worker_count(workers, len(target["services"]))
+    except ValueError as exc:
+        console.print(f"Không hợp lệ / invalid: {exc}", markup=False, highlight=False)
+        return 2
     run_dir = make_run_dir(output)
     console.print(f"Reference system: {target['system']['base_url']}  mock portal: {target['portal']['base_url']}"
                   + (f"  defects: {', '.join(defects)}" if defects else ""))
@@ -237,7 +247,7 @@ def run_demo(defects: list[str], output: Path | None, services: list[str], check
     with system:
         code = run(target=DEMO_TARGET, output=run_dir, services=services, checks=checks, headed=headed,
                    build_report=True, defects=list(defects), while_portal_up=submit_to_mock if submit else None,
-                   shard=shard, browser_ws=browser_ws)
+                   shard=shard, browser_ws=browser_ws, workers=workers)
     if (run_dir / "summary.json").is_file():
         _print_summary(run_dir, console)
     if submit and (not answer or answer[0] != 0):

@@ -172,7 +172,7 @@ class Adapter:
             return self._finish(path, "", "", msg, 400, body, start)
         service = msg.get("service")
         service = service if isinstance(service, str) else ""
-        fault, status = await self.portal.apply_fault(ROLE, path, service)
+        fault, status = await self.portal.apply_fault(ROLE, path, service, self._codes(msg))
         if status:
             return self._finish(path, service, "", msg, status, self._unavailable(status), start, fault=fault)
         session = self._session(msg, request)

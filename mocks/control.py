@@ -82,7 +82,7 @@ def build_router(portal: Portal) -> APIRouter:
         if body.kind == "http_5xx" and value is not None and float(value).is_integer():
             value = int(value)
         try:
-            fault = portal.faults.add(body.target, body.kind, value, body.count, body.duration_s)
+            fault = portal.faults.add(body.target, body.kind, value, body.count, body.duration_s, body.dossier)
         except FaultError as exc:
             return bad_request(str(exc))
         return json_response({"fault": fault.public()}, 201)
@@ -98,8 +98,8 @@ def build_router(portal: Portal) -> APIRouter:
 
     @r.post("/adversarial", summary="Bật một chế độ cho lần trao đổi kế tiếp", status_code=201)
     async def arm(body: ModeRequest) -> Response:
-        portal.adversarial.arm(body.mode, body.client)
-        return json_response({"armed": body.mode, "client": body.client, "exchange": ADVERSARIAL_MODES[body.mode][0]}, 201)
+        portal.adversarial.arm(body.mode, body.client, body.dossier)
+        return json_response({"armed": body.mode, "client": body.client, "dossier": body.dossier, "exchange": ADVERSARIAL_MODES[body.mode][0]}, 201)
 
     @r.delete("/adversarial", summary="Hủy các chế độ đã bật")
     async def disarm() -> Response:

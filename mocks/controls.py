@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import asdict, dataclass, field
-from typing import Annotated, Any, Literal, Optional
+from typing import Annotated, Any, Iterable, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -37,6 +37,8 @@ class FaultRequest(BaseModel):
     value: Optional[Value] = Field(None, description="giây (latency, timeout) hoặc mã HTTP (http_5xx)")
     count: Optional[Count] = None
     duration_s: Optional[Seconds] = None
+    dossier: Optional[str] = Field(None, min_length=1, max_length=MAX_TARGET_CHARS,
+                                   description="chỉ các thông điệp mang mã hồ sơ này (MaHoSo) / only messages of this dossier")
 
     @model_validator(mode="after")
     def value_fits_kind(self) -> "FaultRequest":
@@ -56,11 +58,14 @@ class Fault:
     until: float | None = None          # monotonic deadline (None = until cleared)
     hits: int = 0
     created: float = field(default_factory=time.time)
+    dossier: str | None = None          # only exchanges carrying this dossier code (MaHoSo)
 
     def active(self, now: float) -> bool:
         return (self.count is None or self.count > 0) and (self.until is None or now < self.until)
 
-    def matches(self, role: str, path: str, service: str | None) -> bool:
+    def matches(self, role: str, path: str, service: str | None, dossiers: Iterable[str] = ()) -> bool:
+        if self.dossier is not None and self.dossier not in dossiers:
+            return False  # a fault scoped to one dossier leaves the services running beside it alone
         t = self.target
         return t == role or t == path or (service is not None and t == service) or (
             t.startswith("/") and t.endswith("*") and path.startswith(t[:-1]))
@@ -82,7 +87,7 @@ class FaultBoard:
         self._ids = itertools.count(1)
 
     def add(self, target: str, kind: str, value: Any = None, count: int | None = None,
-            duration_s: float | None = None) -> Fault:
+            duration_s: float | None = None, dossier: str | None = None) -> Fault:
         if kind not in FAULT_KINDS:
             raise FaultError(f"kind phải là một trong {', '.join(FAULT_KINDS)} / kind must be one of them")
         if not target:
@@ -95,7 +100,7 @@ class FaultBoard:
         if kind in ("latency", "timeout") and not (isinstance(value, (int, float)) and 0 <= value <= 600):
             raise FaultError(f"{kind}: value phải là số giây 0..600 / value must be seconds 0..600")
         until = time.monotonic() + duration_s if duration_s else None
-        fault = Fault(next(self._ids), target, kind, value, count, until)
+        fault = Fault(next(self._ids), target, kind, value, count, until, dossier=dossier)
         self.faults.append(fault)
         return fault
 
@@ -106,13 +111,15 @@ class FaultBoard:
         self._prune()
         return [f.public() for f in self.faults]
 
-    def take(self, role: str, path: str, service: str | None, kinds: frozenset[str]) -> Fault | None:
-        """The first active fault for this exchange (consuming one of its count), or None."""
+    def take(self, role: str, path: str, service: str | None, kinds: frozenset[str],
+             dossiers: Iterable[str] = ()) -> Fault | None:
+        """The first active fault for this exchange (consuming one of its count), or None; `dossiers`: the
+        dossier codes the exchange carries (a fault scoped to a dossier matches only those)."""
         if not self.faults:
             return None
         now = time.monotonic()
         for f in self.faults:
-            if f.kind in kinds and f.active(now) and f.matches(role, path, service):
+            if f.kind in kinds and f.active(now) and f.matches(role, path, service, dossiers):
                 f.hits += 1
                 if f.count is not None:
                     f.count -= 1
@@ -146,6 +153,7 @@ ADVERSARIAL_MODES: dict[str, tuple[str, str]] = {
 class ArmedMode:
     mode: str
     client: str | None
+    dossier: str | None = None  # only the exchange of this dossier (a payment of another dossier leaves it armed)
     armed_at: float = field(default_factory=time.time)
 
 
@@ -155,23 +163,26 @@ class ModeRequest(BaseModel):
 
     mode: Literal[tuple(ADVERSARIAL_MODES)]  # type: ignore[valid-type]
     client: Optional[str] = Field(None, min_length=1, max_length=MAX_TARGET_CHARS)
+    dossier: Optional[str] = Field(None, min_length=1, max_length=MAX_TARGET_CHARS)
 
 
 class AdversarialBoard:
     def __init__(self) -> None:
         self.armed: list[ArmedMode] = []
 
-    def arm(self, mode: str, client: str | None = None) -> ArmedMode:
+    def arm(self, mode: str, client: str | None = None, dossier: str | None = None) -> ArmedMode:
         if mode not in ADVERSARIAL_MODES:
             raise KeyError(mode)
-        item = ArmedMode(mode, client)
+        item = ArmedMode(mode, client, dossier=dossier)
         self.armed.append(item)
         return item
 
-    def take(self, exchange: str, client: str | None = None) -> str | None:
-        """Consume the oldest armed mode for this kind of exchange (and client, when it was armed for one)."""
+    def take(self, exchange: str, client: str | None = None, dossier: str | None = None) -> str | None:
+        """Consume the oldest armed mode for this kind of exchange (and client, and dossier, when it was armed for
+        one)."""
         for item in self.armed:
-            if ADVERSARIAL_MODES[item.mode][0] == exchange and (item.client is None or item.client == client):
+            if ADVERSARIAL_MODES[item.mode][0] == exchange and (item.client is None or item.client == client) \
+                    and (item.dossier is None or item.dossier == dossier):
                 self.armed.remove(item)
                 return item.mode
         return None

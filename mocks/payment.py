@@ -285,14 +285,15 @@ class PaymentPlatform:
     async def deliver(self, partner: PaymentPartner, pay: dict, ipn: dict) -> None:
         """First attempt now (so the agency knows before the browser lands), retries in the background."""
         path = urlsplit(partner.callback_url).path
-        fault = self.portal.faults.take("ipn", path, "IPN", CALLBACK_FAULT_KINDS) or \
-            self.portal.faults.take("payment", path, "IPN", frozenset({"drop_callback"}))
+        codes = [pay["dossier"]] if pay.get("dossier") else []
+        fault = self.portal.faults.take("ipn", path, "IPN", CALLBACK_FAULT_KINDS, codes) or \
+            self.portal.faults.take("payment", path, "IPN", frozenset({"drop_callback"}), codes)
         if fault and fault.kind == "drop_callback":
             self._record_attempt(partner, pay, 0, ipn, None, None, "dropped (fault drop_callback)", None, False, 0.0)
             return
         if fault and fault.kind == "latency":
             await asyncio.sleep(float(fault.value or 0))
-        mode = self.portal.adversarial.take("ipn", partner.code)
+        mode = self.portal.adversarial.take("ipn", partner.code, pay.get("dossier"))
         if mode == "ipn_bad_checksum":
             forged = {**ipn, "MaXacThuc": hashlib.sha256(secrets.token_bytes(16)).hexdigest()}
             await self._attempt(partner, pay, 1, forged, mode)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from typing import Any
+from typing import Any, Iterable
 
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import Response
@@ -138,9 +138,10 @@ class Portal:
         except JSONDecodeError as exc:
             raise BadJson(f"JSON không hợp lệ: {exc} / malformed JSON: {exc}") from None
 
-    async def apply_fault(self, role: str, path: str, service: str | None = None) -> tuple[Fault | None, int | None]:
+    async def apply_fault(self, role: str, path: str, service: str | None = None,
+                          dossiers: Iterable[str] = ()) -> tuple[Fault | None, int | None]:
         """Run any armed request fault: sleeps for latency/timeout; returns the status to answer with, if any."""
-        fault = self.faults.take(role, path, service, REQUEST_FAULT_KINDS)
+        fault = self.faults.take(role, path, service, REQUEST_FAULT_KINDS, dossiers)
         if fault is None:
             return None, None
         if fault.kind == "latency":

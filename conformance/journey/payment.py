@@ -34,6 +34,8 @@ def pay(run: ServiceRun, pages: PageSet, out: FlowOutcome) -> None:
     start = pages.main.url  # every attempt begins here (the adapter's start page, or the submission's receipt)
     # like the SSO negatives, the lower amount tests the system's callback handler, not the service: once per run
     shared = run.suite.shared.get("lower_amount")
+    if not shared and checking:
+        shared = lower_amount_elsewhere(run)
     lower = None
     if shared:
         out.observations["negatives"] = [{**shared[1], "note": f"evaluated on {shared[0]}"}]
@@ -42,6 +44,7 @@ def pay(run: ServiceRun, pages: PageSet, out: FlowOutcome) -> None:
         lower["dossier_code"] = run.dossier_code
         out.observations["negatives"] = [lower]
         run.suite.shared["lower_amount"] = (run.id, lower)
+        run.suite.run_shared.publish("lower_amount", {k: v for k, v in lower.items() if k != "error"})
     else:
         out.observations["negatives"] = []
     if lower is not None and (lower.get("shown_paid") or lower.get("portal_paid")):
@@ -76,6 +79,19 @@ def back_to_start(run: ServiceRun, pages: PageSet, start: str) -> None:
         pages.main.goto(start, timeout=run.suite.page_s * 1000)
 
 
+def lower_amount_elsewhere(run: ServiceRun) -> tuple[str, dict[str, Any]] | None:
+    """The lower-amount case as another worker process played it (once per run), or None when this service is
+    the first to get there (or the other's result never came: then it is played here)."""
+    owner = run.suite.run_shared.claim("lower_amount", run.id)
+    if owner == run.id:
+        return None
+    published = run.suite.run_shared.result("lower_amount", run.suite.sync_s + 2 * run.suite.page_s)
+    if published is None:
+        return None
+    run.suite.shared["lower_amount"] = (owner, published)
+    return owner, published
+
+
 def pay_attempt(run: ServiceRun, pages: PageSet, mode: str | None) -> dict[str, Any]:
     portal = run.suite.portal
     before = run.suite.sync_journal()
@@ -90,7 +106,8 @@ def pay_attempt(run: ServiceRun, pages: PageSet, mode: str | None) -> dict[str, 
     try:
         with lock:
             if mode:
-                portal.arm(mode, run.suite.target["portal"].get("payment_partner", {}).get("code"))
+                # armed for this dossier's payment: a service paying beside it gets its genuine callback
+                portal.arm(mode, run.suite.target["portal"].get("payment_partner", {}).get("code"), run.dossier_code)
             try:
                 run.executor.run_flow("pay", pages, attempt)
             finally:

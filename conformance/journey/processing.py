@@ -83,12 +83,14 @@ def before_status_action(run: ServiceRun, status: str) -> None:
     if run.suite.target["portal"]["mode"] != "mock":
         run.fault = {"injected": False, "why": "the portal is not the harness's mock: no outage can be injected"}
         return
-    if run.suite.shared.get("outage_done"):
-        run.fault = {"injected": False, "why": f"outage case run once per run, on {run.suite.shared['outage_done']}"}
+    owner = run.suite.run_shared.claim("outage", run.id)  # once per run, whichever worker gets there first
+    if owner != run.id:
+        run.fault = {"injected": False, "why": f"outage case run once per run, on {owner}"}
         return
     duration = OUTAGE_S
+    # the outage is this dossier's: the services running beside it keep syncing
     run.suite.portal.fault(target="adapter", kind="http_5xx", value=503, count=OUTAGE_REQUESTS,
-                            duration_s=duration)
+                            duration_s=duration, dossier=run.dossier_code)
     run.suite.shared["outage_done"] = run.id
     run.fault = {"injected": True, "duration_s": duration, "requests": OUTAGE_REQUESTS, "at_status": status, "from": datetime.now(VN_TZ),
                   "journal_after": run.suite.sync_journal(), "where": "journal.json (entries with error fault:http_5xx)"}

@@ -17,7 +17,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--port", type=int, default=8600)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--defect", action="append", default=[], metavar="NAME",
-                        help="bật một lỗi cài sẵn (lặp lại được); xem --list-defects")
+                        help="bật một lỗi cài sẵn (lặp lại được); NAME@MÃ-DỊCH-VỤ: chỉ cho dịch vụ đó; xem --list-defects")
     parser.add_argument("--config", help="tệp YAML cấu hình (khóa như biến MINISTRY_* viết thường, bỏ tiền tố)")
     parser.add_argument("--list-defects", action="store_true", help="in danh mục lỗi cài sẵn rồi thoát")
     parser.add_argument("--json", action="store_true", help="với --list-defects: in dạng JSON")

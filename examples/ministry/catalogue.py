@@ -72,18 +72,18 @@ class Catalogue:
 def form_documents(service: Service, catalogue: Catalogue, defects: Defects) -> list[dict[str, Any]]:
     """Documents the submission form asks for (normally exactly the published list)."""
     docs = [dict(d) for d in service["documents"]]
-    if defects.on("missing-required-document"):
+    if defects.on("missing-required-document", service):
         required = [d for d in docs if d.get("required") and not d.get("khodl_result_code")]
         if required:
             docs.remove(required[0])
-    if defects.on("extra-document-demanded"):
+    if defects.on("extra-document-demanded", service):
         docs.append(dict(catalogue.extra_document))
     return docs
 
 
 def charged_fee(service: Service, defects: Defects) -> int:
     """The amount the system charges for one dossier."""
-    if service.published_fee and defects.on("fee-mismatch"):
+    if service.published_fee and defects.on("fee-mismatch", service):
         return service.published_fee + FEE_MISMATCH_DELTA
     return service.published_fee
 
@@ -99,6 +99,6 @@ def charged_fee_items(service: Service, defects: Defects) -> list[dict[str, Any]
 
 def offers_online_payment(service: Service, defects: Defects) -> bool:
     online = bool(service.published_fee) and bool(service.get("fee", {}).get("online_payment"))
-    if online and service.fully_online and defects.on("no-online-payment"):
+    if online and service.fully_online and defects.on("no-online-payment", service):
         return False
     return online

@@ -53,6 +53,8 @@ class Settings:
     officer_title: str = "Chuyên viên"
     officer_department: str = "Bộ phận Một cửa"
     db: str = ""
+    # the service catalogue (services.yaml of this package unless another file is given)
+    catalogue: str = ""
     defects: list[str] = field(default_factory=list)
     portal_paths: dict[str, str] = field(default_factory=lambda: dict(DEFAULT_PORTAL_PATHS))
     # beneficiary account printed on the payment receipt

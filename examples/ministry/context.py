@@ -6,6 +6,7 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 from functools import lru_cache
+from pathlib import Path
 
 import httpx
 
@@ -45,7 +46,7 @@ class Ministry:
             settings=settings,
             defects=defects or Defects(settings.defects),
             db=Database(settings.db),
-            catalogue=Catalogue(),
+            catalogue=Catalogue(Path(settings.catalogue)) if settings.catalogue else Catalogue(),
             clock=Clock(),
             http=http,
             adapter=AdapterClient(settings, worker_http),

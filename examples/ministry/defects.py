@@ -104,19 +104,32 @@ class UnknownDefect(ValueError):
 
 
 class Defects:
-    """The set of switched-on defects. `on()` rejects names outside the catalogue to catch typos."""
+    """The set of switched-on defects. `on()` rejects names outside the catalogue to catch typos.
+
+    `name@service` switches a defect on for one service only (the catalogue's service id): the spots that know
+    which service they serve ask `on(name, service)`; a spot that does not know stays correct for it."""
 
     def __init__(self, names: Iterable[str] = ()):
         names = [n.strip() for n in names if n and n.strip()]
-        unknown = [n for n in names if n not in BY_NAME]
+        unknown = [n for n in names if n.split("@", 1)[0] not in BY_NAME or n.endswith("@")]
         if unknown:
             raise UnknownDefect(f"unknown defect(s): {', '.join(unknown)}; see --list-defects")
         self.active = frozenset(names)
+        self.everywhere = frozenset(n for n in names if "@" not in n)
+        self.scoped: dict[str, frozenset[str]] = {}
+        for n in names:
+            if "@" in n:
+                base, service = n.split("@", 1)
+                self.scoped[base] = self.scoped.get(base, frozenset()) | {service}
 
-    def on(self, name: str) -> bool:
+    def on(self, name: str, service=None) -> bool:
+        """Whether `name` is on (for `service`: its id or the catalogue entry, when the caller knows it)."""
         if name not in BY_NAME:
             raise UnknownDefect(name)
-        return name in self.active
+        if name in self.everywhere:
+            return True
+        service_id = getattr(service, "id", service)
+        return service_id is not None and service_id in self.scoped.get(name, ())
 
     def __repr__(self) -> str:
         return f"Defects({sorted(self.active)})"
@@ -132,4 +145,7 @@ def catalogue_text() -> str:
     for d in CATALOGUE:
         lines.append(f"{d.name.ljust(width)}  {d.check.ljust(10)}  {d.rule}")
         lines.append(f"{''.ljust(width)}  {''.ljust(10)}  {d.description}")
+    lines.append("")
+    lines.append("name@service (e.g. fee-mismatch@lltp-cap-phieu): on for that service only, where the defect is "
+                 "tied to a service (documents, fee, payment offer, the dossier's KenhThucHien/MaDoiTuong).")
     return "\n".join(lines)

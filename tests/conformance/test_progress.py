@@ -17,6 +17,8 @@ CHILD = textwrap.dedent("""
     log = ProgressLog(sys.argv[1])
     log.check_started("khai-sinh", "sso")
     log.step("khai-sinh", "Công dân đăng nhập qua Cổng DVCQG: click role='button' name='Đăng nhập'")
+    print("bringing up nodes...", flush=True)
+    print("2 workers [12 items]", flush=True)
     print("..", flush=True)
     print("Cần cán bộ xử lý / officer action needed", flush=True)
     log.check_ended("khai-sinh", "sso", "passed", 1.5)
@@ -43,7 +45,8 @@ def test_ci_output_is_one_line_per_finished_check_without_pytest_dots(tmp_path):
     assert any(line.startswith("[khai-sinh / Thanh toán] Không kết luận được (2.0s) — not evaluated") for line in lines)
     assert "Cần cán bộ xử lý / officer action needed" in lines  # a prompt to a person still shows
     assert ".." not in lines and ".s [100%]" not in lines
-    assert ".s [100%]" in log  # the log keeps pytest's output as it was
+    assert "bringing up nodes..." not in lines and "2 workers [12 items]" not in lines  # --workers' start-up lines
+    assert ".s [100%]" in log and "2 workers [12 items]" in log  # the log keeps pytest's output as it was
 
 
 def test_live_table_shows_the_current_step_and_the_verdicts(tmp_path):
