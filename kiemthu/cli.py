@@ -53,16 +53,31 @@ def _keep_temp(keep: bool) -> None:
 
 
 KEEP_TEMP_HELP = "Keep the temporary folders (databases of the mock and the reference system) for inspection."
+PORTAL_HOST_HELP = ("Address the mock portal listens on, e.g. 0.0.0.0 so that a system on another machine reaches it "
+                    "(default: the target's portal.bind_host, else 127.0.0.1). The control API stays on loopback. "
+                    "See docs/guides/remote-system.md.")
 
 
-def _load_target_or_exit(path: Path):
+def _load_target_or_exit(path: Path, demo_hint: str = "kiemthu demo"):
     from kiemthu.target import TargetError, load_target
 
     try:
         return load_target(path)
     except TargetError as exc:
-        console.print(exc.render(), markup=False)
+        console.print(exc.render(), markup=False, soft_wrap=True)
+        if exc.missing and _is_demo_target(path):
+            console.print(f"Tệp này là của hệ thống tham chiếu / this is the reference system's target: `{demo_hint}` "
+                          "sets every one of these for you.", markup=False, soft_wrap=True)
         raise typer.Exit(2)
+
+
+def _is_demo_target(path: Path) -> bool:
+    from kiemthu.demo import DEMO_TARGET
+
+    try:
+        return Path(path).resolve() == DEMO_TARGET.resolve()
+    except OSError:
+        return False
 
 
 @app.callback(invoke_without_command=True)
@@ -87,11 +102,13 @@ def demo(
     headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
     submit: bool = typer.Option(False, "--submit", help="At the end, send the test summary to the mock portal's admin system (gửi kết quả kiểm thử) and keep its answer."),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
+    portal_host: Optional[str] = typer.Option(None, "--portal-host", metavar="HOST", help=PORTAL_HOST_HELP),
 ) -> None:
     """Run the whole suite against the embedded reference ministry system and the mock portal (chạy thử toàn bộ)."""
     _keep_temp(keep_temp)
     fn = _entry("kiemthu.demo", "run_demo", "demo")
-    raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit))
+    raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit,
+                        portal_host=portal_host))
 
 
 @app.command(short_help="Cổng DVCQG giả lập / mock portal.")
@@ -168,12 +185,16 @@ def run(
     headed: bool = typer.Option(False, "--headed", help="Show the browser window."),
     no_report: bool = typer.Option(False, "--no-report", help="Skip building the reports at the end."),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
+    portal_host: Optional[str] = typer.Option(None, "--portal-host", metavar="HOST", help=PORTAL_HOST_HELP),
 ) -> None:
-    """Run the four checks against a configured system (kiểm thử: SSO, nộp hồ sơ, thanh toán, xử lý & đồng bộ)."""
+    """Run the four checks against a configured system (kiểm thử: SSO, nộp hồ sơ, thanh toán, xử lý & đồng bộ).
+
+    It does not start the system under test: start it first (`kiemthu doctor --target FILE` says if it answers)."""
     _keep_temp(keep_temp)
     _load_target_or_exit(target)
     fn = _entry("conformance.runner", "run", "conformance suite")
-    raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed, build_report=not no_report))
+    raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed,
+                        build_report=not no_report, portal_host=portal_host))
 
 
 @app.command(short_help="Lập báo cáo kết quả kiểm thử / build the report.")
@@ -232,7 +253,9 @@ def history(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, short_help="Kiểm thử tải / load test.")
 def load(
     ctx: typer.Context,
-    target: Path = typer.Option(..., "--target", "-t", help="Target file (its `load` section sets journeys, users and the go-live gate)."),
+    target: Optional[Path] = typer.Option(None, "--target", "-t", help="Target file (its `load` section sets journeys, users and the go-live gate)."),
+    demo_run: bool = typer.Option(False, "--demo", help="Load-test the embedded reference system: start it and the mock portal on free loopback ports with generated secrets (like `kiemthu demo`)."),
+    portal_host: Optional[str] = typer.Option(None, "--portal-host", metavar="HOST", help=PORTAL_HOST_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Run directory."),
     users: Optional[int] = typer.Option(None, help="Concurrent simulated users."),
     spawn_rate: Optional[float] = typer.Option(None, help="Users started per second."),
@@ -243,12 +266,22 @@ def load(
     master_host: str = typer.Option("127.0.0.1", help="With --worker: the master's address."),
     expect_workers: int = typer.Option(1, help="With --master: workers to wait for."),
 ) -> None:
-    """Load test before go-live (kiểm thử tải): citizen and officer journeys, gate and reconciliation."""
-    _load_target_or_exit(target)
+    """Load test before go-live (kiểm thử tải): citizen and officer journeys, gate and reconciliation.
+
+    With --target it does not start the system under test; --demo starts the reference system for you."""
+    options = dict(output=output, users=users, spawn_rate=spawn_rate, duration=duration, ui=ui, master=master,
+                   worker=worker, master_host=master_host, expect_workers=expect_workers, extra=list(ctx.args),
+                   portal_host=portal_host)
+    if demo_run == (target is not None):
+        console.print("Cần đúng một trong --target FILE hoặc --demo / give exactly one of --target FILE or --demo.",
+                      markup=False, highlight=False)
+        raise typer.Exit(2)
+    if demo_run:
+        fn = _entry("kiemthu.demo", "run_load_demo", "load test demo")
+        raise typer.Exit(fn(**options))
+    _load_target_or_exit(target, demo_hint="kiemthu load --demo")
     fn = _entry("loadtest.run", "run_load", "load test")
-    raise typer.Exit(fn(target=target, output=output, users=users, spawn_rate=spawn_rate, duration=duration,
-                        ui=ui, master=master, worker=worker, master_host=master_host,
-                        expect_workers=expect_workers, extra=list(ctx.args)))
+    raise typer.Exit(fn(target=target, **options))
 
 
 @app.command(short_help="Tạo tệp cấu hình / new target file.")
@@ -267,12 +300,17 @@ def init(
                   f"then run: kiemthu run --target {path}")
 
 
-@app.command(short_help="Kiểm tra môi trường / check this machine.")
-def doctor() -> None:
-    """Check this machine: Python, every part imports, Chromium, fonts, Allure, free ports, writable output (kiểm tra môi trường)."""
+@app.command(short_help="Kiểm tra môi trường / check this machine and a target.")
+def doctor(
+    target: Optional[Path] = typer.Option(None, "--target", "-t", metavar="FILE", help="Also check this target: its secret variables, the system's base URL, health and deep link, and the portal settings against the system."),
+    no_machine: bool = typer.Option(False, "--no-machine", help="With --target: skip the checks of this machine."),
+) -> None:
+    """Check this machine: Python, every part imports, Chromium, fonts, Allure, free ports, writable output (kiểm tra môi trường).
+
+    With --target FILE, also whether the system under test, its portal registration and its secrets are in place."""
     from kiemthu.doctor import run_doctor
 
-    raise typer.Exit(run_doctor(console=Console()))
+    raise typer.Exit(run_doctor(console=Console(), target=target, machine=not (no_machine and target)))
 
 
 def main() -> None:
