@@ -104,7 +104,7 @@ def taken_port_message(port: int, host: str, role: str) -> str | None:
     if not port_listened(port, host):
         return None
     holder = port_holder(port)
-    return (f"cổng {port} đang bị {holder or 'một tiến trình khác'} chiếm / port {port} on {host} is already held by "
+    return (f"cổng {port} đã bị chiếm / port {port} on {host} is held by "
             f"{holder or 'another process (psutil cannot name it: another user’s?)'}, which kiemthu did not start; "
             f"kiemthu never uses a server it did not start as the {role}. Stop that process, or give the {role} "
             f"another port in the target file")

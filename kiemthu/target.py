@@ -335,7 +335,7 @@ def load_target(path: str | Path, *, check_env: bool = True) -> Target:
     if not p.is_file():
         raise TargetError(str(p), ["file not found"])
     data = parse_yaml(p, read_text(p))
-    missing = missing_variables(data) if check_env else [m for m in missing_variables(data) if not m.secret]
+    missing = missing_variables(data)  # every one, secrets too: the user sets them all in one go
     env_problems: list[str] = []
     # before validation, so ${PORT}-style values are checked as used
     data = _expand_env(data, [], env_problems, secret_values(data))
