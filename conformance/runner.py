@@ -110,11 +110,11 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     portal = loaded["portal"]
     host = portal_host or loaded.portal_bind_host()
     if portal.get("mode") == "mock":
+        for line in exposure_warning(host, portal["base_url"]):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
         taken = taken_port_message(urlparse(portal["base_url"]).port or 80, host, "mock portal (portal.base_url)")
         if taken:
             return refuse([taken])
-        for line in exposure_warning(host, portal["base_url"]):
-            console.print(line, markup=False, highlight=False, soft_wrap=True)
     fresh = output is None or not Path(output).exists()
     run_dir = make_run_dir(output)
     # the mock portal and pytest start first: the adapter section is checked while they boot

@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 import httpx
 
 from conformance.portal import MockProcess, mock_process
-from kiemthu.control import ControlAccess, discover
+from kiemthu.control import ControlAccess, discover, exposure_warning
 from kiemthu.logs import redact
 from kiemthu.runtime import VN_TZ, DeadlineExceeded, PortTaken, ensure_port_free, make_run_dir, port_is_free, wait_until
 from loadtest.context import ENV_DIR, ENV_OPTIONS, ENV_RUN_TIME, ENV_TARGET
@@ -46,6 +46,8 @@ def start_mock(target_path: Path, portal_url: str, run_dir: Path, host: str | No
     harness did not start has registrations and a state the run knows nothing of."""
     parsed = urlparse(portal_url)
     port = parsed.port or 80
+    for line in exposure_warning(host or "127.0.0.1", portal_url):
+        _say(line)
     ensure_port_free(port, host or "127.0.0.1", "mock portal (portal.base_url)")
     # its SQLite file is outside the run dir (it holds secrets); removed with the run
     return mock_process(target_path, portal_url, run_dir, log_name="mock-load.log", host=host).start(30.0)

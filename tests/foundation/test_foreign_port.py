@@ -94,3 +94,15 @@ def test_the_reference_system_is_not_started_over_a_foreign_server(demo_env, for
 
 def test_a_free_port_has_no_holder():
     assert taken_port_message(free_port(), "127.0.0.1", "mock portal") is None
+
+
+def test_run_portal_host_binds_there_and_warns(demo_env, foreign_server, cli):
+    """`kiemthu run --portal-host 0.0.0.0`: the warning is printed and the mock's port is checked on that address
+    (here held, so the run stops before starting anything)."""
+    port = int(demo_env["KIEMTHU_MOCK_PORT"])
+    holder = foreign_server(port)
+    out = cli("run", "--target", str(DEMO_TARGET), "--portal-host", "0.0.0.0")
+    text = out.stdout + out.stderr
+    assert out.returncode == 2, text
+    assert "SECURITY WARNING" in text and f"0.0.0.0:{port}" in text
+    assert_names_port_and_process(text.replace("\n", " "), port, holder)
