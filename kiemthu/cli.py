@@ -113,7 +113,7 @@ def demo(
 
 @app.command(short_help="Cổng DVCQG giả lập / mock portal.")
 def mock(
-    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
+    host: Optional[str] = typer.Option(None, help="Address to bind (default: the target's portal.bind_host, else 127.0.0.1)."),
     port: int = typer.Option(8800, help="Port to listen on."),
     target: Optional[Path] = typer.Option(None, "--target", "-t", help="Target file whose portal registration (clients, payment partner, adapter account) the mock should accept."),
     db: Optional[Path] = typer.Option(None, help="SQLite file for the mock's state and journal (default: a temporary file)."),
@@ -129,6 +129,7 @@ def mock(
     The control API listens apart from the portal, on loopback, and needs the token written to the control file."""
     _keep_temp(keep_temp)
     tgt = _load_target_or_exit(target) if target else None
+    host = host or (tgt.portal_bind_host() if tgt else "127.0.0.1")
     fn = _entry("mocks.server", "serve", "mock portal")
     raise typer.Exit(fn(target=tgt, host=host, port=port, db_path=db, profile=profile, control_host=control_host,
                         control_port=control_port, allow_hosts=allow_host, token_file=control_file) or 0)

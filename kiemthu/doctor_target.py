@@ -190,7 +190,23 @@ def check_portal_settings(target: Target) -> list[Finding]:
             findings.append(finding)
     if portal["mode"] == "mock":
         findings += check_mock_address(target)
+    else:
+        findings.append(check_external_portal(target))
     return findings
+
+
+def check_external_portal(target: Target) -> Finding:
+    """`portal.mode: external`: the portal someone else started answers its SSO discovery document."""
+    url = f"{target['portal']['base_url'].rstrip('/')}/.well-known/openid-configuration"
+    try:
+        status = _get(url).status_code
+    except httpx.HTTPError as exc:
+        return Finding("Cổng / portal (external)", False, _unreachable(url, exc),
+                       "start that portal (e.g. kiemthu mock --target FILE), or use portal.mode: mock so that "
+                       "kiemthu run starts one")
+    ok = status == 200
+    return Finding("Cổng / portal (external)", ok, f"{url} answers HTTP {status}",
+                   "" if ok else "portal.base_url must be the portal's base URL (its SSO discovery answers 200)")
 
 
 def check_mock_address(target: Target) -> list[Finding]:

@@ -123,3 +123,13 @@ def test_unset_plain_variables_are_listed_with_where_they_are_used(tmp_path, mon
     assert len(found) == 7, found
     port = next(p for p in found if "KIEMTHU_MINISTRY_PORT" in p)
     assert "system.base_url" in port and "→ export KIEMTHU_MINISTRY_PORT=" in port
+
+
+def test_an_external_portal_that_does_not_answer_is_named(reference, tmp_path):
+    def external(data):
+        data["portal"]["mode"] = "external"
+        data["portal"]["base_url"] = f"http://127.0.0.1:{free_port()}"
+
+    found = problems(check_target(variant(tmp_path, external)))
+    assert len(found) == 1 and found[0].startswith("Cổng / portal (external):"), found
+    assert "does not answer" in found[0] and "kiemthu mock --target" in found[0]
