@@ -113,8 +113,10 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
         for line in exposure_warning(host, portal["base_url"]):
             console.print(line, markup=False, highlight=False, soft_wrap=True)
         taken = taken_port_message(urlparse(portal["base_url"]).port or 80, host, "mock portal (portal.base_url)")
-        if taken:
-            return refuse([taken])
+        if taken:  # before anything starts: a server the run did not start is never its portal
+            console.print(f"Không khởi động Cổng giả lập / the mock portal is not started: {taken}", markup=False,
+                          highlight=False, soft_wrap=True)
+            return 2
     fresh = output is None or not Path(output).exists()
     run_dir = make_run_dir(output)
     # the mock portal and pytest start first: the adapter section is checked while they boot
