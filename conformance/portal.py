@@ -37,8 +37,10 @@ class MockProcess(ManagedProcess):
             remove_temp(self.db.parent)
 
 
-def mock_process(target_file: Path, base_url: str, run_dir: Path, log_name: str = "mock.log") -> MockProcess:
+def mock_process(target_file: Path, base_url: str, run_dir: Path, log_name: str = "mock.log",
+                 host: str | None = None) -> MockProcess:
     """The mock portal for a `mode: mock` target (not started), with a fresh SQLite file and its log in the run.
+    Its portal plane listens on `host` (default loopback; `portal.bind_host` / `--portal-host`).
 
     Its control plane gets a free loopback port and a fresh token, handed over in the child's environment; the
     access is remembered for this process (PortalClient finds it) and given to children by `.control.env()`."""
@@ -49,7 +51,7 @@ def mock_process(target_file: Path, base_url: str, run_dir: Path, log_name: str 
     return MockProcess(
         name="mock portal", health_url=access.health_url,
         cmd=[sys.executable, "-m", "mocks", "--target", str(Path(target_file).resolve()), "--port", str(port),
-             "--db", str(db), "--control-port", str(urlparse(access.url).port)],
+             "--db", str(db), "--control-port", str(urlparse(access.url).port), "--host", host or "127.0.0.1"],
         log_path=run_dir / "logs" / log_name, env={ENV_TOKEN: access.token}, control=access,
         portal_url=base_url, db=db)
 

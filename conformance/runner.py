@@ -11,7 +11,10 @@ import sys
 from pathlib import Path
 from typing import Any, Callable
 
-from kiemthu.runtime import REPO_ROOT, ChildExited, DeadlineExceeded, make_run_dir
+from urllib.parse import urlparse
+
+from kiemthu.control import exposure_warning
+from kiemthu.runtime import REPO_ROOT, ChildExited, DeadlineExceeded, make_run_dir, taken_port_message
 
 CHECKS_DIR = Path(__file__).resolve().parent / "checks"
 OK = ("passed", "passed_with_exceptions", "warning", "not_applicable")
@@ -136,10 +139,12 @@ def stop_pytest(proc: subprocess.Popen | None, grace: float = 10.0) -> None:
 def run(target: Path, output: Path | None, services: list[str], checks: list[str], headed: bool,
         build_report: bool = True, defects: list[str] | tuple[str, ...] = (),
         while_portal_up: Callable[[Path], Any] | None = None, pause_at: list[str] | tuple[str, ...] = (),
-        shard: str | None = None, browser_ws: str | None = None, workers: int | str | None = None) -> int:
+        shard: str | None = None, browser_ws: str | None = None, workers: int | str | None = None,
+        portal_host: str | None = None) -> int:
     """Run the four checks; 0 when every selected service passed its selected checks, 1 otherwise, 2 on bad config.
 
-    `while_portal_up(run_dir)` runs after the suite while the mock portal is still up (`kiemthu demo --submit`)."""
+    `while_portal_up(run_dir)` runs after the suite while the mock portal is still up (`kiemthu demo --submit`).
+    `portal_host`: where the mock's portal plane listens (else the target's `portal.bind_host`, else loopback)."""
     from rich.console import Console
 
     from conformance.portal import mock_process
@@ -173,11 +178,20 @@ def run(target: Path, output: Path | None, services: list[str], checks: list[str
     if processes and (loaded.get("officer") or {}).get("mode") == "manual":
         return refuse([f"--workers: {workers} needs officer.mode automated; with officer.mode manual one person "
                        "processes one dossier at a time (run without --workers)"])
+    portal = loaded["portal"]
+    host = portal_host or loaded.portal_bind_host()
+    if portal.get("mode") == "mock":
+        for line in exposure_warning(host, portal["base_url"]):
+            console.print(line, markup=False, highlight=False, soft_wrap=True)
+        taken = taken_port_message(urlparse(portal["base_url"]).port or 80, host, "mock portal (portal.base_url)")
+        if taken:  # before anything starts: a server the run did not start is never its portal
+            console.print(f"Không khởi động Cổng giả lập / the mock portal is not started: {taken}", markup=False,
+                          highlight=False, soft_wrap=True)
+            return 2
     fresh = output is None or not Path(output).exists()
     run_dir = make_run_dir(output)
     # the mock portal and pytest start first: the adapter section is checked while they boot
-    portal = loaded["portal"]
-    mock = mock_process(target, portal["base_url"], run_dir).spawn() if portal.get("mode") == "mock" else None
+    mock = mock_process(target, portal["base_url"], run_dir, host=host).spawn() if portal.get("mode") == "mock" else None
     proc = None
     try:
         cmd = [sys.executable, "-m", "pytest", *pytest_args(target, run_dir, services, checks, headed, defects, pause_at,

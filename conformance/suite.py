@@ -11,9 +11,10 @@ import threading
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
 
 from kiemthu.logs import get_logger, redact
-from kiemthu.runtime import VN_TZ, ManagedProcess, new_run_id, remove_temp, temp_dir, wait_until
+from kiemthu.runtime import VN_TZ, ManagedProcess, ensure_port_free, new_run_id, remove_temp, temp_dir, wait_until
 
 from conformance.adapter import load_adapter
 from conformance.bookkeeping.shared import RunShared
@@ -97,7 +98,9 @@ class Suite:
             self.browser()  # launched while the mock, started by `kiemthu run`, finishes booting
             wait_until(self.portal.health, 30, interval=0.05, what=f"mock portal ready at {health}")
         elif portal["mode"] == "mock":
-            self.mock = mock_process(self.target.path, portal["base_url"], self.run_dir).spawn()
+            host = self.target.portal_bind_host()
+            ensure_port_free(urlparse(portal["base_url"]).port or 80, host, "mock portal (portal.base_url)")
+            self.mock = mock_process(self.target.path, portal["base_url"], self.run_dir, host=host).spawn()
             self.browser()  # launched while the mock boots
             self.mock.wait_ready(30)
         elif not self.portal.health():

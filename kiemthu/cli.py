@@ -71,14 +71,31 @@ def _shard_or_exit(value: Optional[str]) -> Optional[str]:
     return value
 
 
-def _load_target_or_exit(path: Path):
+PORTAL_HOST_HELP = ("Address the mock portal listens on, e.g. 0.0.0.0 so that a system on another machine reaches it "
+                    "(default: the target's portal.bind_host, else 127.0.0.1). The control API stays on loopback. "
+                    "See docs/guides/remote-system.md.")
+
+
+def _load_target_or_exit(path: Path, demo_hint: str = "kiemthu demo"):
     from kiemthu.target import TargetError, load_target
 
     try:
         return load_target(path)
     except TargetError as exc:
-        console.print(exc.render(), markup=False)
+        console.print(exc.render(), markup=False, soft_wrap=True)
+        if exc.missing and _is_demo_target(path):
+            console.print(f"Tệp này là của hệ thống tham chiếu / this is the reference system's target: `{demo_hint}` "
+                          "sets every one of these for you.", markup=False, soft_wrap=True)
         raise typer.Exit(2)
+
+
+def _is_demo_target(path: Path) -> bool:
+    from kiemthu.demo import DEMO_TARGET
+
+    try:
+        return Path(path).resolve() == DEMO_TARGET.resolve()
+    except OSError:
+        return False
 
 
 @app.callback(invoke_without_command=True)
@@ -108,6 +125,7 @@ def demo(
     browser_ws: Optional[str] = typer.Option(None, "--browser-ws", metavar="URL", help=BROWSER_WS_HELP),
     workers: Optional[str] = typer.Option(None, "--workers", "-w", metavar="N|auto", help="Run services side by side in N processes (auto = one per core); each service's checks stay on one."),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
+    portal_host: Optional[str] = typer.Option(None, "--portal-host", metavar="HOST", help=PORTAL_HOST_HELP),
 ) -> None:
     """Run the whole suite against the embedded reference ministry system and the mock portal (chạy thử toàn bộ)."""
     _keep_temp(keep_temp)
@@ -118,12 +136,12 @@ def demo(
     fn = _entry("kiemthu.demo", "run_demo", "demo")
     extra = {k: v for k, v in (("shard", shard), ("browser_ws", browser_ws)) if v}
     raise typer.Exit(fn(defects=defect, output=output, services=service, checks=check, headed=headed, submit=submit,
-                        workers=workers, **extra))
+                        workers=workers, portal_host=portal_host, **extra))
 
 
 @app.command(short_help="Cổng DVCQG giả lập / mock portal.")
 def mock(
-    host: str = typer.Option("127.0.0.1", help="Address to bind (loopback by default)."),
+    host: Optional[str] = typer.Option(None, help="Address to bind (default: the target's portal.bind_host, else 127.0.0.1)."),
     port: int = typer.Option(8800, help="Port to listen on."),
     target: Optional[Path] = typer.Option(None, "--target", "-t", help="Target file whose portal registration (clients, payment partner, adapter account) the mock should accept."),
     db: Optional[Path] = typer.Option(None, help="SQLite file for the mock's state and journal (default: a temporary file)."),
@@ -139,6 +157,7 @@ def mock(
     The control API listens apart from the portal, on loopback, and needs the token written to the control file."""
     _keep_temp(keep_temp)
     tgt = _load_target_or_exit(target) if target else None
+    host = host or (tgt.portal_bind_host() if tgt else "127.0.0.1")
     fn = _entry("mocks.server", "serve", "mock portal")
     raise typer.Exit(fn(target=tgt, host=host, port=port, db_path=db, profile=profile, control_host=control_host,
                         control_port=control_port, allow_hosts=allow_host, token_file=control_file) or 0)
@@ -201,15 +220,19 @@ def run(
     browser_ws: Optional[str] = typer.Option(None, "--browser-ws", metavar="URL", help=BROWSER_WS_HELP),
     workers: Optional[str] = typer.Option(None, "--workers", "-w", metavar="N|auto", help="Run services side by side in N processes (auto = one per core); each service's checks stay on one."),
     keep_temp: bool = typer.Option(False, "--keep-temp", help=KEEP_TEMP_HELP),
+    portal_host: Optional[str] = typer.Option(None, "--portal-host", metavar="HOST", help=PORTAL_HOST_HELP),
 ) -> None:
-    """Run the four checks against a configured system (kiểm thử: SSO, nộp hồ sơ, thanh toán, xử lý & đồng bộ)."""
+    """Run the four checks against a configured system (kiểm thử: SSO, nộp hồ sơ, thanh toán, xử lý & đồng bộ).
+
+    It does not start the system under test: start it first (`kiemthu doctor --target FILE` says if it answers)."""
     _keep_temp(keep_temp)
     _shard_or_exit(shard)
     _load_target_or_exit(target)
     fn = _entry("conformance.runner", "run", "conformance suite")
     extra = {k: v for k, v in (("shard", shard), ("browser_ws", browser_ws)) if v}
     raise typer.Exit(fn(target=target, output=output, services=service, checks=check, headed=headed,
-                        build_report=not no_report, pause_at=pause_at, workers=workers, **extra))
+                        build_report=not no_report, pause_at=pause_at, workers=workers, portal_host=portal_host,
+                        **extra))
 
 
 @app.command(short_help="Lập báo cáo kết quả kiểm thử / build the report.")
@@ -278,7 +301,9 @@ def history(
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True}, short_help="Kiểm thử tải / load test.")
 def load(
     ctx: typer.Context,
-    target: Path = typer.Option(..., "--target", "-t", help="Target file (its `load` section sets journeys, users and the go-live gate)."),
+    target: Optional[Path] = typer.Option(None, "--target", "-t", help="Target file (its `load` section sets journeys, users and the go-live gate)."),
+    demo_run: bool = typer.Option(False, "--demo", help="Load-test the embedded reference system: start it and the mock portal on free loopback ports with generated secrets (like `kiemthu demo`)."),
+    portal_host: Optional[str] = typer.Option(None, "--portal-host", metavar="HOST", help=PORTAL_HOST_HELP),
     output: Optional[Path] = typer.Option(None, "--output", "-o", help="Run directory."),
     users: Optional[int] = typer.Option(None, help="Concurrent simulated users."),
     spawn_rate: Optional[float] = typer.Option(None, help="Users started per second."),
@@ -289,12 +314,22 @@ def load(
     master_host: str = typer.Option("127.0.0.1", help="With --worker: the master's address."),
     expect_workers: int = typer.Option(1, help="With --master: workers to wait for."),
 ) -> None:
-    """Load test before go-live (kiểm thử tải): citizen and officer journeys, gate and reconciliation."""
-    _load_target_or_exit(target)
+    """Load test before go-live (kiểm thử tải): citizen and officer journeys, gate and reconciliation.
+
+    With --target it does not start the system under test; --demo starts the reference system for you."""
+    options = dict(output=output, users=users, spawn_rate=spawn_rate, duration=duration, ui=ui, master=master,
+                   worker=worker, master_host=master_host, expect_workers=expect_workers, extra=list(ctx.args),
+                   portal_host=portal_host)
+    if demo_run == (target is not None):
+        console.print("Cần đúng một trong --target FILE hoặc --demo / give exactly one of --target FILE or --demo.",
+                      markup=False, highlight=False)
+        raise typer.Exit(2)
+    if demo_run:
+        fn = _entry("kiemthu.demo", "run_load_demo", "load test demo")
+        raise typer.Exit(fn(**options))
+    _load_target_or_exit(target, demo_hint="kiemthu load --demo")
     fn = _entry("loadtest.run", "run_load", "load test")
-    raise typer.Exit(fn(target=target, output=output, users=users, spawn_rate=spawn_rate, duration=duration,
-                        ui=ui, master=master, worker=worker, master_host=master_host,
-                        expect_workers=expect_workers, extra=list(ctx.args)))
+    raise typer.Exit(fn(target=target, **options))
 
 
 @app.command(short_help="Phòng điều hành kiểm thử / control room.")
@@ -444,12 +479,17 @@ def _print_init_done(settings, path: Path, written: list) -> None:
               f"  4. kiemthu run --target {path}", markup=False, highlight=False, soft_wrap=True)
 
 
-@app.command(short_help="Kiểm tra môi trường / check this machine.")
-def doctor() -> None:
-    """Check this machine: Python, every part imports, Chromium, fonts, Allure, free ports, writable output (kiểm tra môi trường)."""
+@app.command(short_help="Kiểm tra môi trường / check this machine and a target.")
+def doctor(
+    target: Optional[Path] = typer.Option(None, "--target", "-t", metavar="FILE", help="Also check this target: its secret variables, the system's base URL, health and deep link, and the portal settings against the system."),
+    no_machine: bool = typer.Option(False, "--no-machine", help="With --target: skip the checks of this machine."),
+) -> None:
+    """Check this machine: Python, every part imports, Chromium, fonts, Allure, free ports, writable output (kiểm tra môi trường).
+
+    With --target FILE, also whether the system under test, its portal registration and its secrets are in place."""
     from kiemthu.doctor import run_doctor
 
-    raise typer.Exit(run_doctor(console=Console()))
+    raise typer.Exit(run_doctor(console=Console(), target=target, machine=not (no_machine and target)))
 
 
 def main() -> None:

@@ -133,3 +133,18 @@ def is_loopback(host: str) -> bool:
 def _key(portal_url: str) -> int:
     # by port: the same mock is often named both 127.0.0.1 and localhost
     return urlsplit(portal_url).port or 80
+
+
+def exposure_warning(host: str, portal_url: str) -> list[str]:
+    """What a person must know before the mock's portal plane listens beyond loopback (`--portal-host`,
+    `portal.bind_host`); nothing when it stays on loopback."""
+    if is_loopback(host):
+        return []
+    port = urlsplit(portal_url).port or 80
+    return [f"CẢNH BÁO AN NINH / SECURITY WARNING: Cổng giả lập nghe trên {host}:{port}, máy khác trong mạng gọi được "
+            f"/ the mock portal listens on {host}:{port}, reachable from other machines.",
+            "  Nó cấp đăng nhập giả và nhận mọi client đã đăng ký (bí mật thử nghiệm): chỉ dùng trong mạng thử nghiệm, "
+            "chặn cổng này bằng tường lửa với mọi máy trừ hệ thống cần kiểm thử / it grants fake logins to the "
+            "registered clients: use it on a test network only, firewalled to the system under test.",
+            f"  Hệ thống được báo địa chỉ / the system is told {portal_url}; API điều khiển vẫn chỉ trên máy này "
+            "/ the control API stays on loopback."]

@@ -19,27 +19,49 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from kiemthu.runtime import (VN_TZ, REPO_ROOT, ChildExited, DeadlineExceeded, ManagedProcess, free_port, make_run_dir,
-                             python_module_cmd, temp_dir)
+from kiemthu.runtime import (VN_TZ, REPO_ROOT, ChildExited, DeadlineExceeded, ManagedProcess, PortTaken,
+                             ensure_port_free, free_port, make_run_dir, python_module_cmd, temp_dir)
 
 DEMO_TARGET = REPO_ROOT / "examples" / "ministry" / "target.yaml"
 SECRET_VARS = ("KIEMTHU_SSO_CLIENT_SECRET", "KIEMTHU_PAYMENT_SECRET", "KIEMTHU_ADAPTER_PASSWORD", "KIEMTHU_OFFICER_PASSWORD")
 
 
-def demo_environment(*, overwrite: bool = True) -> dict[str, str]:
-    """Free ports and fresh random secrets for the demo target's placeholders, set in os.environ."""
+PLAIN_VARS = ("KIEMTHU_MOCK_PORT", "KIEMTHU_MINISTRY_PORT", "KIEMTHU_PUBLICATION_DATE")
+
+
+def demo_environment(*, overwrite: bool = True, keep: tuple[str, ...] | list[str] = ()) -> dict[str, str]:
+    """Free ports and fresh random secrets for the demo target's placeholders, set in os.environ (the
+    variables named in `keep` are left as they are)."""
     env = {"KIEMTHU_MOCK_PORT": str(free_port()), "KIEMTHU_MINISTRY_PORT": str(free_port())}
     env.update({name: secrets.token_urlsafe(18) for name in SECRET_VARS})
     # the demo pretends the services were published today, so the report shows a live deadline
     env["KIEMTHU_PUBLICATION_DATE"] = datetime.now(VN_TZ).date().isoformat()
     for k, v in env.items():
-        if overwrite or k not in os.environ:
+        if (overwrite and k not in keep) or k not in os.environ:
             os.environ[k] = v
     from kiemthu.logs import register_secret
 
     for name in SECRET_VARS:
         register_secret(os.environ[name])
     return {k: os.environ[k] for k in env}
+
+
+def prepare_demo_environment(console: Console) -> dict[str, str]:
+    """The demo's variables, saying what it does with those the user had set: a secret the user set keeps its
+    value (the reference system and the mock both read it from there); a port or date set otherwise is
+    replaced, and named with both values (none of them is a secret)."""
+    before = {name: os.environ.get(name) for name in (*SECRET_VARS, *PLAIN_VARS)}
+    kept = [name for name in SECRET_VARS if before[name]]
+    env = demo_environment(keep=kept)
+    if kept:
+        console.print(f"Giữ giá trị bạn đã đặt / keeping the values you set for: {', '.join(kept)}",
+                      markup=False, highlight=False, soft_wrap=True)
+    replaced = [f"{name} ({before[name]} → {env[name]})" for name in PLAIN_VARS
+                if before[name] and before[name] != env[name]]
+    if replaced:
+        console.print(f"Đã thay (bản demo dùng cổng trống và ngày hôm nay) / replaced (the demo uses free ports and "
+                      f"today's date): {', '.join(replaced)}", markup=False, highlight=False, soft_wrap=True)
+    return env
 
 
 def ministry_environment(target, defects: list[str] | tuple[str, ...] = (), db_path: Path | None = None) -> dict[str, str]:
@@ -75,6 +97,8 @@ def start_reference_system(target, run_dir: Path, defects: list[str] | tuple[str
     `catalogue`: the system's services.yaml, when it serves other services than its own file lists."""
     base = target["system"]["base_url"].rstrip("/")
     port = urlparse(base).port or 80
+    # a server already there would answer /health in its place
+    ensure_port_free(port, urlparse(base).hostname or "127.0.0.1", "reference system (system.base_url)")
     db = temp_dir("ministry") / "ministry.sqlite"  # deleted when the system stops
     proc = ManagedProcess(
         name="reference ministry system",
@@ -199,7 +223,7 @@ def _print_summary(run_dir: Path, console: Console) -> None:
 
 def run_demo(defects: list[str], output: Path | None, services: list[str], checks: list[str], headed: bool,
              submit: bool = False, shard: str | None = None, browser_ws: str | None = None,
-             workers: int | str | None = None) -> int:
+             workers: int | str | None = None, portal_host: str | None = None) -> int:
     """Start the reference system (with seeded defects if asked), run the suite (which starts the mock), report.
 
     The services are published for testing on KIEMTHU_PUBLICATION_DATE (today), through the target's
@@ -207,7 +231,7 @@ def run_demo(defects: list[str], output: Path | None, services: list[str], check
     from kiemthu.target import TargetError, load_target
 
     console = Console()
-    demo_environment()
+    prepare_demo_environment(console)
     try:
         target = load_target(DEMO_TARGET)
     except TargetError as exc:
@@ -241,15 +265,51 @@ def run_demo(defects: list[str], output: Path | None, services: list[str], check
 
     try:
         system = start_reference_system(target, run_dir, defects)
-    except (ChildExited, DeadlineExceeded) as exc:
+    except (ChildExited, DeadlineExceeded, PortTaken) as exc:
         console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
         return 2
     with system:
         code = run(target=DEMO_TARGET, output=run_dir, services=services, checks=checks, headed=headed,
                    build_report=True, defects=list(defects), while_portal_up=submit_to_mock if submit else None,
-                   shard=shard, browser_ws=browser_ws, workers=workers)
+                   shard=shard, browser_ws=browser_ws, workers=workers, portal_host=portal_host)
     if (run_dir / "summary.json").is_file():
         _print_summary(run_dir, console)
     if submit and (not answer or answer[0] != 0):
         return code or 1
     return code
+
+
+DEMO_LOAD_DURATION = "30s"  # the demo's load test is bounded: a longer one is asked for with --duration
+
+
+def run_load_demo(output: Path | None = None, users: int | None = None, spawn_rate: float | None = None,
+                  duration: str | None = None, ui: bool = False, master: bool = False, worker: bool = False,
+                  master_host: str = "127.0.0.1", expect_workers: int = 1, extra: list[str] | None = None,
+                  portal_host: str | None = None) -> int:
+    """`kiemthu load --demo`: the reference system and the mock portal on free loopback ports with generated
+    secrets (as `kiemthu demo`), the load test of the demo target's `load` section, both stopped afterwards."""
+    from kiemthu.target import TargetError, load_target
+    from loadtest.run import EXIT_CONFIG, EXIT_RUN, run_load
+
+    console = Console()
+    if master or worker:
+        console.print("--demo chạy trên một máy / --demo runs on this machine alone: drop --master/--worker",
+                      markup=False, highlight=False)
+        return EXIT_CONFIG
+    prepare_demo_environment(console)
+    try:
+        target = load_target(DEMO_TARGET)
+    except TargetError as exc:
+        console.print(exc.render(), markup=False)
+        return EXIT_CONFIG
+    run_dir = make_run_dir(output)
+    console.print(f"Reference system: {target['system']['base_url']}  mock portal: {target['portal']['base_url']}",
+                  highlight=False)
+    try:
+        system = start_reference_system(target, run_dir)
+    except (ChildExited, DeadlineExceeded, PortTaken) as exc:
+        console.print(str(exc), markup=False, highlight=False, soft_wrap=True)
+        return EXIT_RUN
+    with system:
+        return run_load(DEMO_TARGET, output=run_dir, users=users, spawn_rate=spawn_rate,
+                        duration=duration or DEMO_LOAD_DURATION, ui=ui, extra=extra, portal_host=portal_host)

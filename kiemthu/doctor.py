@@ -173,14 +173,29 @@ def check_imports() -> Finding:
 CHECKS = [check_python, check_imports, check_chromium, check_fonts, check_allure, check_pdftotext, check_ports, check_output]
 
 
-def run_doctor(console: Console | None = None) -> int:
-    console = console or Console()
-    findings = [check() for check in CHECKS]
+def print_findings(findings: list[Finding], console: Console) -> None:
+    """One line per finding; a problem's line ends with its fix."""
     for f in findings:
-        mark = "[green]OK[/green]  " if f.ok else "[red]FIX[/red] "
-        console.print(f"{mark} {f.name}: {f.detail}", highlight=False)
-        if not f.ok:
-            console.print(f"      → {f.fix}", highlight=False)
+        if f.ok:
+            console.print(f"[green]OK[/green]   {f.name}: {f.detail}", highlight=False, soft_wrap=True)
+        else:
+            console.print(f"[red]FIX[/red]  {f.name}: {f.detail} → {f.fix}", highlight=False, soft_wrap=True)
+
+
+def run_doctor(console: Console | None = None, target: Path | None = None, machine: bool = True) -> int:
+    """The machine's checks (unless `machine` is False) and, with a target file, the target's; 1 on any problem."""
+    console = console or Console()
+    findings: list[Finding] = []
+    if machine:
+        findings += [check() for check in CHECKS]
+        print_findings(findings, console)
+    if target is not None:
+        from kiemthu.doctor_target import check_target
+
+        console.print(f"Tệp cấu hình / target {target}:", highlight=False, soft_wrap=True)
+        checked = check_target(Path(target))
+        print_findings(checked, console)
+        findings += checked
     bad = [f for f in findings if not f.ok]
     console.print("All good (môi trường sẵn sàng)." if not bad else f"{len(bad)} problem(s) to fix (cần khắc phục).")
     return 0 if not bad else 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import atexit
 import ctypes
+import errno
 import os
 import secrets
 import shutil
@@ -65,6 +66,55 @@ def port_is_free(port: int, host: str = "127.0.0.1") -> bool:
             return True
         except OSError:
             return False
+
+
+class PortTaken(RuntimeError):
+    """A port the harness means to serve on is held by a server it did not start (never adopted)."""
+
+
+def port_listened(port: int, host: str = "127.0.0.1") -> bool:
+    """True when a server listens on host:port (connections lingering in TIME_WAIT do not count)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(family) as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as a server binds: TIME_WAIT is no owner
+        try:
+            s.bind((host, port))
+            return False
+        except OSError as exc:
+            return exc.errno == errno.EADDRINUSE  # another error (an address not on this machine) is no holder
+
+
+def port_holder(port: int) -> str:
+    """Which process listens on a TCP port, as far as psutil can tell ('' when it cannot: another user's)."""
+    try:
+        import psutil
+
+        for conn in psutil.net_connections(kind="tcp"):
+            if conn.laddr and conn.laddr.port == port and conn.status == psutil.CONN_LISTEN and conn.pid:
+                proc = psutil.Process(conn.pid)
+                command = " ".join(proc.cmdline())[:120] or proc.name()
+                return f"process {conn.pid} ({command})"
+    except Exception:  # noqa: BLE001 — naming the holder is a courtesy; the refusal stands without it
+        return ""
+    return ""
+
+
+def taken_port_message(port: int, host: str, role: str) -> str | None:
+    """Why `role` cannot be served on host:port (a server kiemthu did not start holds it), or None when free."""
+    if not port_listened(port, host):
+        return None
+    holder = port_holder(port)
+    return (f"cổng {port} đã bị chiếm / port {port} on {host} is held by "
+            f"{holder or 'another process (psutil cannot name it: another user’s?)'}, which kiemthu did not start; "
+            f"kiemthu never uses a server it did not start as the {role}. Stop that process, or give the {role} "
+            f"another port in the target file")
+
+
+def ensure_port_free(port: int, host: str, role: str) -> None:
+    """Raise PortTaken naming the port and its holder when a foreign server listens where `role` must."""
+    message = taken_port_message(port, host, role)
+    if message:
+        raise PortTaken(message)
 
 
 def new_run_id(now: datetime | None = None) -> str:

@@ -26,16 +26,99 @@ MAX_DEPTH = 32                      # nesting of mappings and lists
 
 
 class TargetError(ValueError):
-    """The target file cannot be used. `problems` lists every finding (field, rule, value)."""
+    """The target file cannot be used. `problems` lists every finding (field, rule, value); `missing` the
+    environment variables it needs that are not set, each with what it is for."""
 
-    def __init__(self, source: str, problems: list[str]):
-        self.source, self.problems = source, problems
+    def __init__(self, source: str, problems: list[str], missing: list["MissingVariable"] | None = None):
+        self.source, self.problems, self.missing = source, problems, list(missing or [])
         super().__init__(f"{source}: " + "; ".join(problems))
 
     def render(self) -> str:
         lines = [f"Tệp cấu hình hệ thống (target) không hợp lệ / invalid target file: {self.source}"]
-        lines += [f"  - {p}" for p in self.problems]
+        # an unset variable is said once below, with what it is for, rather than once per field using it
+        unset = [f"${{{m.name}}}" for m in self.missing]
+        shown = [p for p in self.problems if "rule 'environment variable set'" not in p and not any(u in p for u in unset)]
+        lines += [f"  - {p}" for p in shown]
+        if self.missing:
+            lines.append(f"Đặt {len(self.missing)} biến môi trường sau / set these {len(self.missing)} environment "
+                         "variable(s), then run again:")
+            lines += [f"  {m.name}: {m.purpose}" for m in self.missing]
         return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class MissingVariable:
+    """An environment variable a target file names that is not set: where it is used and what it is for."""
+
+    name: str
+    fields: tuple[str, ...]
+    secret: bool
+    purpose: str
+
+
+# what each secret field holds, in the officer's words: {placeholders} are read from the field's section
+SECRET_PURPOSES = {
+    "portal.sso_client.client_secret":
+        "khóa bí mật của client SSO '{client_id}' / the secret of SSO client '{client_id}': the value your system "
+        "sends to the portal's token endpoint (the mock accepts exactly this one)",
+    "portal.payment_partner.secret":
+        "khóa ký của đối tác thanh toán '{code}' / the signing key of payment partner '{code}': your system signs "
+        "payment requests and checks IPN checksums with it",
+    "portal.adapter_account.password":
+        "mật khẩu tài khoản adapter '{username}' / the password of adapter account '{username}': your system logs "
+        "in to the portal's sync API with it",
+    "officer.password":
+        "mật khẩu cán bộ '{username}' trong hệ thống của bạn / the password of officer '{username}' in your "
+        "system, for the automated processing steps",
+}
+
+
+def secret_purpose(data: dict[str, Any], dotted: str) -> str:
+    """What the secret at `dotted` is for, naming the client, partner or account it belongs to."""
+    section: Any = data
+    for part in dotted.split(".")[:-1]:
+        section = section.get(part, {}) if isinstance(section, dict) else {}
+    known = {k: v for k, v in section.items() if isinstance(v, (str, int))} if isinstance(section, dict) else {}
+    text = SECRET_PURPOSES.get(dotted, f"giá trị bí mật của trường {dotted} / the secret of field {dotted}")
+    try:
+        return text.format(**known)
+    except (KeyError, IndexError):
+        return text.replace("{", "").replace("}", "")
+
+
+def missing_variables(data: Any) -> list[MissingVariable]:
+    """Every unset variable of a document as written (before ${NAME} expansion): secret fields first."""
+    secrets_: dict[str, MissingVariable] = {}
+    if isinstance(data, dict):
+        for dotted in secret_fields(data):
+            node: Any = data
+            for part in dotted.split("."):
+                node = node[part]
+            name = str(node["env"])
+            if name not in os.environ and name not in secrets_:
+                secrets_[name] = MissingVariable(name, (dotted,), True,
+                                                 f"{secret_purpose(data, dotted)} (trường / field {dotted})")
+    used: dict[str, list[str]] = {}
+
+    def walk(node: Any, parts: list) -> None:
+        if isinstance(node, dict):
+            for k, v in node.items():
+                walk(v, parts + [k])
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                walk(v, parts + [i])
+        elif isinstance(node, str):
+            for name in ENV_REF.findall(node):
+                if name not in os.environ:
+                    used.setdefault(name, []).append(_path(parts))
+
+    walk(data, [])
+    plain = []
+    for name, fields in used.items():
+        shown = ", ".join(fields[:4]) + (f" (+{len(fields) - 4})" if len(fields) > 4 else "")
+        plain.append(MissingVariable(name, tuple(fields), False,
+                                     f"giá trị thay cho ${{{name}}} / the value of ${{{name}}} in {shown}"))
+    return [*secrets_.values(), *plain]
 
 
 @dataclass
@@ -63,6 +146,10 @@ class Target:
             raise TargetError(str(self.path or "target"), [f"{dotted}: environment variable {name} is not set"])
         register_secret(value)
         return value
+
+    def portal_bind_host(self) -> str:
+        """Where the mock portal listens: `portal.bind_host`, else loopback (the control plane stays there)."""
+        return str(self.data["portal"].get("bind_host") or "127.0.0.1")
 
     def scenario_paths(self) -> list[Path]:
         """Scenario files of the listed services, resolved next to the target file, then in scenarios/."""
@@ -248,12 +335,13 @@ def load_target(path: str | Path, *, check_env: bool = True) -> Target:
     if not p.is_file():
         raise TargetError(str(p), ["file not found"])
     data = parse_yaml(p, read_text(p))
+    missing = missing_variables(data)  # every one, secrets too: the user sets them all in one go
     env_problems: list[str] = []
     # before validation, so ${PORT}-style values are checked as used
     data = _expand_env(data, [], env_problems, secret_values(data))
     problems = validate_target(data, str(p))
     if problems or env_problems:
-        raise TargetError(str(p), env_problems + problems)
+        raise TargetError(str(p), env_problems + problems, missing)
     target = Target(data=data, path=p.resolve())
     if check_env:
         env_problems += missing_secret_env(data)
@@ -261,10 +349,19 @@ def load_target(path: str | Path, *, check_env: bool = True) -> Target:
         if not path_.is_file():
             env_problems.append(f"services: scenario file not found: {path_}")
     if env_problems:
-        raise TargetError(str(p), env_problems)
+        raise TargetError(str(p), env_problems, missing)
+    unset = {m.name for m in missing_variables(data) if m.secret}
     for dotted in secret_fields(data):
-        target.secret(dotted)  # registers each value for redaction
+        if check_env or _field(data, dotted)["env"] not in unset:
+            target.secret(dotted)  # registers each value for redaction
     return target
+
+
+def _field(data: Any, dotted: str) -> Any:
+    node = data
+    for part in dotted.split("."):
+        node = node[part]
+    return node
 
 
 def secret_fields(node: Any, prefix: str = "") -> list[str]:

@@ -21,9 +21,9 @@ from urllib.parse import urlparse
 import httpx
 
 from conformance.portal import MockProcess, mock_process
-from kiemthu.control import ControlAccess, discover
+from kiemthu.control import ControlAccess, discover, exposure_warning
 from kiemthu.logs import redact
-from kiemthu.runtime import VN_TZ, DeadlineExceeded, make_run_dir, port_is_free, wait_until
+from kiemthu.runtime import VN_TZ, DeadlineExceeded, PortTaken, ensure_port_free, make_run_dir, port_is_free, wait_until
 from loadtest.context import ENV_DIR, ENV_OPTIONS, ENV_RUN_TIME, ENV_TARGET
 from loadtest.gate import evaluate_gate, failed_names, gate_passed, read_stats_csv, steps, aggregate
 from loadtest.portal_view import fetch_portal_view, wait_outbox_drained
@@ -40,27 +40,22 @@ def _say(text: str) -> None:
 
 
 # --- the mock portal -------------------------------------------------------------------------------------
-def start_mock(target_path: Path, portal_url: str, run_dir: Path) -> MockProcess | None:
-    """Start the mock on the target's portal port; None when one is already answering there (reused: its control
-    access is found as for an external portal)."""
+def start_mock(target_path: Path, portal_url: str, run_dir: Path, host: str | None = None) -> MockProcess:
+    """Start the mock on the target's portal port (bound to `host`, loopback by default). A server already
+    listening there is refused (PortTaken naming the port and its process), never adopted: a server the
+    harness did not start has registrations and a state the run knows nothing of."""
     parsed = urlparse(portal_url)
     port = parsed.port or 80
-    if not port_is_free(port, parsed.hostname or "127.0.0.1"):
-        access = discover(portal_url)
-        try:
-            if access is not None and httpx.get(access.health_url, timeout=2.0).status_code == 200:
-                _say(f"mock portal already running at {portal_url}: using it")
-                return None
-        except httpx.HTTPError:
-            pass
-        raise RuntimeError(f"port {port} of the portal URL {portal_url} is taken by something that is not a mock "
-                           "whose control access is known")
+    for line in exposure_warning(host or "127.0.0.1", portal_url):
+        _say(line)
+    ensure_port_free(port, host or "127.0.0.1", "mock portal (portal.base_url)")
     # its SQLite file is outside the run dir (it holds secrets); removed with the run
-    return mock_process(target_path, portal_url, run_dir, log_name="mock-load.log").start(30.0)
+    return mock_process(target_path, portal_url, run_dir, log_name="mock-load.log", host=host).start(30.0)
 
 
 def control_access(portal_url: str, mock: MockProcess | None) -> ControlAccess | None:
-    """The control plane of the mock the run uses: the one started here, else one already running."""
+    """The control plane of the mock the run uses: the one started here, else (`portal.mode: external`) the
+    access its owner handed over."""
     return mock.control if mock is not None else discover(portal_url)
 
 
@@ -284,8 +279,10 @@ def summary_markdown(s: dict[str, Any]) -> str:
 # --- entry point -----------------------------------------------------------------------------------------
 def run_load(target: Path, output: Path | None = None, users: int | None = None, spawn_rate: float | None = None,
              duration: str | None = None, ui: bool = False, master: bool = False, worker: bool = False,
-             master_host: str = "127.0.0.1", expect_workers: int = 1, extra: list[str] | None = None) -> int:
-    """Run the load test of a target; returns the exit code (see module doc)."""
+             master_host: str = "127.0.0.1", expect_workers: int = 1, extra: list[str] | None = None,
+             portal_host: str | None = None) -> int:
+    """Run the load test of a target; returns the exit code (see module doc). `portal_host`: where the mock
+    listens (else the target's `portal.bind_host`, else loopback)."""
     from kiemthu.target import TargetError, load_target
 
     extra = list(extra or [])
@@ -327,7 +324,11 @@ def run_load(target: Path, output: Path | None = None, users: int | None = None,
     try:
         if settings.portal_mode == "mock":
             try:
-                mock = start_mock(Path(target).resolve(), settings.portal_url, run_dir)
+                mock = start_mock(Path(target).resolve(), settings.portal_url, run_dir,
+                                  host=portal_host or tgt.portal_bind_host())
+            except PortTaken as exc:
+                _say(f"Không khởi động Cổng giả lập / the mock portal is not started: {exc}")
+                return EXIT_RUN
             except Exception as exc:  # noqa: BLE001 — any start failure is reported the same way
                 _say(f"could not start the mock portal: {exc}")
                 return EXIT_RUN

@@ -14,7 +14,7 @@ from kiemthu.runtime import exit_on_signals
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m mocks", description="Cổng DVCQG giả lập (mock national portal)")
     parser.add_argument("--target", "-t", help="tệp target (YAML) có đăng ký client SSO, đối tác thanh toán, tài khoản adapter")
-    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--host", help="địa chỉ lắng nghe (mặc định portal.bind_host của target, hoặc 127.0.0.1)")
     parser.add_argument("--port", type=int, default=8800)
     parser.add_argument("--db", help="tệp SQLite cho trạng thái và nhật ký (mặc định: tệp tạm)")
     parser.add_argument("--profile", help="hồ sơ hợp đồng (mặc định dvcqg-1.0)")
@@ -39,7 +39,8 @@ def main(argv: list[str] | None = None) -> int:
             return 2
     from mocks.server import serve
 
-    return serve(target=target, host=args.host, port=args.port, db_path=args.db, profile=args.profile,
+    host = args.host or (target.portal_bind_host() if target is not None else "127.0.0.1")
+    return serve(target=target, host=host, port=args.port, db_path=args.db, profile=args.profile,
                  control_host=args.control_host, control_port=args.control_port, allow_hosts=args.allow_host,
                  token_file=Path(args.control_file) if args.control_file else None)
 

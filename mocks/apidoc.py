@@ -104,3 +104,34 @@ async def http_error(request, exc):
         headers["Allow"] = ", ".join(allowed_methods(request.app.routes, request.url.path))
     error = {400: "invalid_request", 404: "not_found", 405: "method_not_allowed"}.get(status, "http_error")
     return json_response({"error": error, "message": str(getattr(exc, "detail", "") or error)}, status, headers)
+
+
+DOCS_PATH = "/_mock/docs"
+DOCS_ASSETS = "/_mock/docs/assets"  # Swagger UI's files, from the installed fastapi-offline package (no CDN)
+
+
+def add_docs_page(app) -> None:
+    """`/_mock/docs`: Swagger UI of the control API, its script and style served by the mock itself, so the page
+    works offline and asks nothing of any other host."""
+    from fastapi.openapi.docs import get_swagger_ui_html
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount(DOCS_ASSETS, StaticFiles(directory=str(swagger_assets())), name="docs-assets")
+
+    @app.get(DOCS_PATH, include_in_schema=False)
+    async def docs_page():
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url, title=f"{app.title} — tài liệu / docs",
+            swagger_js_url=f"{DOCS_ASSETS}/swagger-ui-bundle.js", swagger_css_url=f"{DOCS_ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{DOCS_ASSETS}/favicon.png",
+            # the validator badge would send the document to an outside validator
+            swagger_ui_parameters={"validatorUrl": None})
+
+
+def swagger_assets():
+    """The folder of Swagger UI's script, style and icon inside the installed fastapi-offline package."""
+    from pathlib import Path
+
+    import fastapi_offline
+
+    return Path(fastapi_offline.__file__).resolve().parent / "static"

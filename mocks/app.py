@@ -129,7 +129,7 @@ def create_control_app(portal_app: HotPaths) -> ControlGuard:
     app = FastAPI(title="Cổng DVCQG giả lập — API điều khiển (kiemthu)", version=portal.settings.profile_name,
                   description="Nhật ký, lỗi giả lập, chế độ tấn công thử, hồ sơ và giao dịch như Cổng thấy, đặt lại. "
                               "Mọi lời gọi (trừ health, docs, openapi) cần 'Authorization: Bearer <mã của lượt chạy>'.",
-                  docs_url="/_mock/docs", redoc_url=None, openapi_url="/_mock/openapi.json",
+                  docs_url=None, redoc_url=None, openapi_url="/_mock/openapi.json",
                   responses=CONTROL_REFUSALS,
                   telemetry={"tracing": False, "metrics": False, "logs": False, "operation_spans": False})
     app.state.portal = portal
@@ -138,6 +138,8 @@ def create_control_app(portal_app: HotPaths) -> ControlGuard:
     app.add_middleware(RequestLimits, max_bytes=CONTROL_MAX_BYTES, max_depth=portal.max_depth)
     plain_openapi = app.openapi
     app.openapi = lambda: app.openapi_schema or document_token(apidoc.complete(plain_openapi()))
+
+    apidoc.add_docs_page(app)
 
     @app.get("/_mock/portal/openapi.json", summary="Mô tả OpenAPI của mặt Cổng (cổng mà hệ thống được biết)")
     async def portal_openapi() -> Response:

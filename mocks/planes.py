@@ -16,6 +16,7 @@ CONTROL_PREFIX = "/_mock"
 # readable without the token: readiness, and the API's own description (browsers cannot attach a bearer token
 # to a navigation); nothing here reveals or changes the run's state
 OPEN_PATHS = frozenset({"/_mock/health", "/_mock/docs", "/_mock/openapi.json", "/_mock/portal/openapi.json"})
+OPEN_PREFIXES = ("/_mock/docs/assets/",)  # the docs page's own script and style (public files of a package)
 HEALTH = b'{"status":"ok"}'
 
 REFUSAL_SCHEMA = {"type": "object", "required": ["error", "message"], "properties": {
@@ -128,7 +129,7 @@ class ControlGuard:
         status = 421
         if refusal is None:
             refusal, status = refuse_origin(scope, frozenset(f"http://{h}" for h in hosts)), 403
-        if refusal is None and scope["path"] not in OPEN_PATHS:
+        if refusal is None and scope["path"] not in OPEN_PATHS and not scope["path"].startswith(OPEN_PREFIXES):
             refusal, status = refuse_token(scope, self.token), 401
         if refusal is not None:
             self.record(role="control", direction="in", method=scope["method"], path=scope["path"],

@@ -3,6 +3,7 @@ plane on the given host and port, the control plane on loopback (unless exposed 
 
 from __future__ import annotations
 
+import errno
 import importlib.util
 import os
 import signal
@@ -15,6 +16,7 @@ from urllib.parse import urlsplit
 
 from kiemthu.control import ENV_TOKEN, ControlAccess, control_file, is_loopback, write_control_file
 from kiemthu.logs import get_logger, install_filter_on_existing_handlers, register_secret
+from kiemthu.runtime import port_holder
 from mocks.settings import (DEMO_ADAPTER_PASSWORD, DEMO_PAYMENT_SECRET, DEMO_SSO_CLIENT_SECRET, ControlPlane,
                             MockSettings, default_db_path)
 
@@ -46,6 +48,14 @@ def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket (port 0: any free one), bound before the app is built so its port is known."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     return socket.create_server((host, port), family=family, backlog=2048)
+
+
+def held_by(exc: OSError, port: int) -> str:
+    """', held by process N (command)' when the port is in use and psutil can name its holder."""
+    if exc.errno != errno.EADDRINUSE or not port:
+        return ""
+    holder = port_holder(port)
+    return f"; port {port} is held by {holder}, which this mock did not start" if holder else ""
 
 
 def build_server(settings: MockSettings, portal_sock: socket.socket, control_sock: socket.socket):
@@ -121,9 +131,16 @@ def serve(target=None, host: str = "127.0.0.1", port: int = 8800, db_path: str |
     token = os.environ.pop(ENV_TOKEN, None)  # not inherited by anything this process might start
     register_secret(token)
     try:
-        portal_sock, control_sock = bind(host, port), bind(control_host, control_port)
+        portal_sock = bind(host, port)
     except OSError as exc:
-        print(f"không mở được cổng / cannot listen: {exc}", file=sys.stderr)
+        print(f"không mở được cổng / cannot listen on {host}:{port}: {exc}{held_by(exc, port)}", file=sys.stderr)
+        return 2
+    try:
+        control_sock = bind(control_host, control_port)
+    except OSError as exc:
+        portal_sock.close()
+        print(f"không mở được cổng điều khiển / cannot listen on {control_host}:{control_port}: {exc}"
+              f"{held_by(exc, control_port)}", file=sys.stderr)
         return 2
     settings = build_settings(target, host, port, db_path, profile, control_host=control_host,
                               control_port=control_sock.getsockname()[1], control_token=token,

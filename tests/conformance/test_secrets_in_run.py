@@ -51,8 +51,8 @@ def run_recorded(tmp_path: Path, monkeypatch) -> tuple[Path, dict[str, set[str]]
     plain_mock_process = conformance.portal.mock_process
     control_tokens: list[str] = []  # the mock's control-plane token of the run
 
-    def recorded_mock(target_file, base_url, run_dir):
-        proc = plain_mock_process(target_file, base_url, run_dir)
+    def recorded_mock(target_file, base_url, run_dir, **options):
+        proc = plain_mock_process(target_file, base_url, run_dir, **options)
         control_tokens.append(proc.control.token)
         cmd = list(proc.cmd[2:])  # [python, -m] mocks --target … --db …
         cmd[cmd.index("--db") + 1] = str(mock_db)
