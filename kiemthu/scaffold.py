@@ -452,7 +452,7 @@ def render_portal_settings(s: InitSettings) -> str:
 ## Kiểm thử phía cán bộ / back office
 {officer}
 
-A system on another machine must reach the portal address above: see docs/guides/may-khac.md.
+A system on another machine must reach the portal address above: see docs/guides/remote-system.md.
 """
 
 
