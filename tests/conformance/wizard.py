@@ -20,6 +20,7 @@ from types import SimpleNamespace
 from typing import Any, Iterator
 
 from conformance.adapter import PageSet, Variables
+from conformance.bookkeeping.shared import RunShared
 from conformance.evidence import Evidence
 from kiemthu.runtime import free_port
 
@@ -68,7 +69,7 @@ def adapter(step_s: float = 10, marker: bool = True) -> dict[str, Any]:
 
 
 SCENARIO = {
-    "id": "wizard", "fields": [{"name": "HoVaTen", "label": "Họ và tên", "required": True, "sample": "Nguyễn Văn An"}],
+    "id": "wizard", "MaTTHC": "1.000000", "fields": [{"name": "HoVaTen", "label": "Họ và tên", "required": True, "sample": "Nguyễn Văn An"}],
     "documents": [{"MaThanhPhanHoSo": "TP-1", "TenThanhPhanHoSo": "Tờ khai", "required": True}],
 }
 
@@ -145,8 +146,10 @@ class _NoJournal:
 
 def probe_run(browser, wizard: Wizard, run_dir: Path, spec: dict[str, Any]):
     """What the probe reads of a service run: the adapter, a citizen's browser context, evidence in `run_dir`."""
-    suite = SimpleNamespace(adapter=spec, runs={}, sync_journal=lambda: 0, arming=threading.Lock(), page_s=5.0,
-                            evidence=Evidence(run_dir), portal=_NoJournal(), shared={}, run_dir=run_dir)
+    run_shared = RunShared(run_dir / "shared")
+    suite = SimpleNamespace(adapter=spec, runs={}, sync_journal=lambda: 0, arming=run_shared.arming, page_s=5.0,
+                            sync_s=5.0, evidence=Evidence(run_dir), portal=_NoJournal(), shared={}, run_dir=run_dir,
+                            run_shared=run_shared)
     context = browser.new_context()
     return SimpleNamespace(suite=suite, id=SCENARIO["id"], citizen=PageSet(context.new_page()),
                            vars=Variables(system={"base_url": wizard.url}), scenario=SCENARIO, identity={},
