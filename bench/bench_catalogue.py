@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from catalogue import generated_catalogue  # noqa: E402
+from bench.catalogue import generated_catalogue  # noqa: E402
 
 from conformance.runner import run  # noqa: E402
 from kiemthu.demo import demo_environment, start_reference_system  # noqa: E402

@@ -161,11 +161,7 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--profile", action="store_true", help="cProfile DongBoHoSoMC instead of timing")
     args = parser.parse_args()
-    try:
-        import uvloop
-        runner = uvloop.run
-    except ImportError:
-        runner = asyncio.run
+    runner = asyncio.run
     return runner(run(args))
 
 

@@ -208,22 +208,8 @@ class MockSettings:
             scenario_files=[str(p) for p in getattr(target, "scenario_paths", list)() if Path(p).is_file()],
             agency_deep_link=str((target.get("adapter") or {}).get("deep_link_url", "")),
             publication_date=str((target.get("report") or {}).get("publication_date") or ""),
-            scenarios_folder=_scenarios_folder(target),
         )
 
-
-def _scenarios_folder(target) -> str | None:
-    """The folder the target's scenario files share, when it is not the repository's scenarios/ (a generated
-    catalogue): the mock publishes the procedures of that folder."""
-    from scenarios import ROOT
-
-    try:
-        folders = {Path(p).resolve().parent for p in target.scenario_paths()}
-    except (KeyError, TypeError):
-        return None
-    if len(folders) != 1 or folders == {Path(ROOT).resolve()}:
-        return None
-    return str(folders.pop())
 
 
 def _host_values(names: list[str], port: int) -> set[str]:
