@@ -152,7 +152,7 @@ def _bench_catalogue():
 
 def test_generated_catalogue_is_published_and_served(tmp_path, monkeypatch):
     """Rule: a generated catalogue of N services has N distinct procedure and service codes; the mock portal
-    publishes exactly them (from the target's scenario folder) and the reference system's catalogue lists them."""
+    publishes exactly them (the target's own scenario files) and the reference system's catalogue lists them."""
     import yaml
 
     from examples.ministry.catalogue import Catalogue
@@ -169,7 +169,8 @@ def test_generated_catalogue_is_published_and_served(tmp_path, monkeypatch):
                         "KIEMTHU_OFFICER_PASSWORD": "o" * 16, "KIEMTHU_PUBLICATION_DATE": "2026-12-01"}.items():
         monkeypatch.setenv(name, value)
     target = load_target(cat.target)
-    assert MockSettings.from_target(target).scenarios_folder == str((tmp_path / "scenarios").resolve())
+    published = MockSettings.from_target(target).scenario_files
+    assert sorted(Path(p).resolve() for p in published) == sorted((tmp_path / "scenarios").resolve().glob("*.yaml"))
     served = Catalogue(cat.services)
     assert [s.id for s in served.services] == cat.ids
     assert {s["MaDVC"] for s in served.services} == {s["MaDVC"] for s in scenarios}
