@@ -256,6 +256,12 @@ class CheckScope:
                 entries += self.suite.window(o.journal_after, o.journal_until)
         return entries
 
+    def logins(self, *outcomes) -> list[dict[str, Any]]:
+        """The SSO exchanges of this service's citizen in the flows' windows (services beside it log in too)."""
+        from conformance.journal import logins_of
+
+        return logins_of(self.window(*outcomes), str(self.run.identity.get("TechID") or ""))
+
     def validate_messages(self, entries: list[dict[str, Any]]) -> list[str]:
         from conformance.journal import request_of
         from schemas import load_schema, validator

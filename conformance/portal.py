@@ -132,17 +132,21 @@ class PortalClient:
         modes = data.get("modes", data) if isinstance(data, dict) else data
         return [m if isinstance(m, str) else m.get("mode") or m.get("name") for m in modes or []]
 
-    def arm(self, mode: str, client: str | None = None, dossier: str | None = None) -> dict[str, Any]:
-        """Arm `mode` for the next exchange of its kind (of `client`, and of `dossier`'s payment, when given)."""
-        body = {"mode": mode, **({"client": client} if client else {}), **({"dossier": dossier} if dossier else {})}
+    def arm(self, mode: str, client: str | None = None, dossier: str | None = None,
+            citizen: str | None = None) -> dict[str, Any]:
+        """Arm `mode` for the next exchange of its kind (of `client`, of `dossier`'s payment, of `citizen`'s login,
+        when given); the reply's `id` disarms it alone."""
+        body = {"mode": mode, **{k: v for k, v in (("client", client), ("dossier", dossier), ("citizen", citizen)) if v}}
         r = self.http.post("/_mock/adversarial", json=body)
         if r.status_code >= 400:
             raise PortalError(f"arming {mode}: HTTP {r.status_code} {r.text[:200]}")
         return r.json() if r.content else {}
 
-    def disarm(self) -> None:
+    def disarm(self, armed: dict[str, Any] | None = None) -> None:
+        """Disarm the mode `arm` returned (already consumed is fine), or every armed mode when none is given."""
+        path = f"/_mock/adversarial/{armed['id']}" if armed and armed.get("id") else "/_mock/adversarial"
         try:
-            self.http.delete("/_mock/adversarial")
+            self.http.delete(path)
         except httpx.HTTPError:
             pass
 

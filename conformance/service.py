@@ -131,6 +131,12 @@ class ServiceRun:
         return pool[self.suite.service_index(self.id) % len(pool)]
 
     @property
+    def login_lock(self):
+        """Held through an SSO round trip of this service's citizen (the portal journals it under the citizen's
+        TechID; a negative case is armed for that citizen only)."""
+        return self.suite.run_shared.lock(f"login-{self.identity.get('TechID')}")
+
+    @property
     def dossier_code(self) -> str | None:
         try:
             return self.vars.lookup("dossier_code")
@@ -171,9 +177,8 @@ class ServiceRun:
             return FlowOutcome(flow, skipped=f"the adapter declares no '{flow}' flow")
         pages = self._pages_for(flow)
         out = FlowOutcome(flow)
-        # the portal's SSO journal has no index by citizen: an SSO flow's window holds its own round trip only when
-        # no other service logs in meanwhile (and no armed negative mode is consumed by a genuine login)
-        with self.suite.arming if flow in SSO_FLOWS else contextlib.nullcontext():
+        # the portal tells round trips apart by citizen: services logging in as one test citizen take turns
+        with self.login_lock if flow in SSO_FLOWS else contextlib.nullcontext():
             out.journal_after = self.suite.sync_journal()
             traces.trace_segment(self, flow)
             try:

@@ -82,11 +82,10 @@ class Suite:
         self.journal_cache: list[dict[str, Any]] = []
         # set by the pytest plugin so a prompt to a person is not swallowed by output capture
         self.uncaptured = contextlib.nullcontext
-        # armed adversarial modes are global at the portal: one case at a time from arming to consumption, across
-        # the worker processes of the run too (the folder is the run's own, given by the controller)
+        # what the worker processes of the run share: claims of once-per-run cases, and a login lock per citizen
+        # (the folder is the run's own, given by the controller)
         self._own_shared = None if opts.shared else temp_dir("shared")
         self.run_shared = RunShared(opts.shared or self._own_shared)
-        self.arming = self.run_shared.arming
         self.negatives_thread: threading.Thread | None = None
         self.negatives_http: dict[str, dict[str, Any]] = {}
 

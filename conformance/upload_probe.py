@@ -164,7 +164,7 @@ def _probe(run) -> dict[str, Any]:
         quiet.refused = ex.locate(page, marker, "adapter.markers.upload_refused").first
     try:
         pages = PageSet(page)
-        with suite.arming:  # a login round trip must not consume an SSO mode armed for a negative case
+        with run.login_lock:  # a login round trip of this citizen: not while a negative case is armed for it
             page.goto(run.vars.expand(deep_link, "adapter.pages.deep_link"))
             opened = ex.marker("service_form", pages, timeout_s=suite.page_s)
         refused_at = None

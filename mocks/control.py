@@ -98,13 +98,22 @@ def build_router(portal: Portal) -> APIRouter:
 
     @r.post("/adversarial", summary="Bật một chế độ cho lần trao đổi kế tiếp", status_code=201)
     async def arm(body: ModeRequest) -> Response:
-        portal.adversarial.arm(body.mode, body.client, body.dossier)
-        return json_response({"armed": body.mode, "client": body.client, "dossier": body.dossier, "exchange": ADVERSARIAL_MODES[body.mode][0]}, 201)
+        item = portal.adversarial.arm(body.mode, body.client, body.dossier, body.citizen)
+        return json_response({"id": item.id, "armed": body.mode, "client": body.client, "dossier": body.dossier,
+                              "citizen": body.citizen, "exchange": ADVERSARIAL_MODES[body.mode][0]}, 201)
 
     @r.delete("/adversarial", summary="Hủy các chế độ đã bật")
     async def disarm() -> Response:
         portal.adversarial.clear()
         return json_response({"armed": []})
+
+    @r.delete("/adversarial/{item_id}", summary="Hủy một chế độ đã bật",
+              responses=apidoc.answers({404: apidoc.CONTROL_ERROR}))
+    async def disarm_one(item_id: int) -> Response:
+        if not portal.adversarial.remove(item_id):
+            return json_response({"error": "not_found", "message": f"không có chế độ #{item_id} đang bật | "
+                                                                   f"no armed mode #{item_id}"}, 404)
+        return json_response({"disarmed": item_id})
 
     @r.get("/dossiers/{code}", summary="Hồ sơ như Cổng thấy", responses=apidoc.answers({404: apidoc.CONTROL_ERROR}))
     async def dossier(code: str) -> Response:

@@ -154,6 +154,8 @@ class ArmedMode:
     mode: str
     client: str | None
     dossier: str | None = None  # only the exchange of this dossier (a payment of another dossier leaves it armed)
+    citizen: str | None = None  # only a login of this TechID (citizens logging in beside it get genuine exchanges)
+    id: int = 0
     armed_at: float = field(default_factory=time.time)
 
 
@@ -164,28 +166,40 @@ class ModeRequest(BaseModel):
     mode: Literal[tuple(ADVERSARIAL_MODES)]  # type: ignore[valid-type]
     client: Optional[str] = Field(None, min_length=1, max_length=MAX_TARGET_CHARS)
     dossier: Optional[str] = Field(None, min_length=1, max_length=MAX_TARGET_CHARS)
+    citizen: Optional[str] = Field(None, min_length=1, max_length=MAX_TARGET_CHARS,
+                                   description="chỉ lần đăng nhập của TechID này / only a login of this TechID")
 
 
 class AdversarialBoard:
     def __init__(self) -> None:
         self.armed: list[ArmedMode] = []
+        self._ids = itertools.count(1)
 
-    def arm(self, mode: str, client: str | None = None, dossier: str | None = None) -> ArmedMode:
+    def arm(self, mode: str, client: str | None = None, dossier: str | None = None,
+            citizen: str | None = None) -> ArmedMode:
         if mode not in ADVERSARIAL_MODES:
             raise KeyError(mode)
-        item = ArmedMode(mode, client, dossier=dossier)
+        item = ArmedMode(mode, client, dossier=dossier, citizen=citizen, id=next(self._ids))
         self.armed.append(item)
         return item
 
-    def take(self, exchange: str, client: str | None = None, dossier: str | None = None) -> str | None:
-        """Consume the oldest armed mode for this kind of exchange (and client, and dossier, when it was armed for
-        one)."""
+    def take(self, exchange: str, client: str | None = None, dossier: str | None = None,
+             citizen: str | None = None) -> str | None:
+        """Consume the oldest armed mode for this kind of exchange (and client, dossier and citizen, when it was
+        armed for one)."""
         for item in self.armed:
             if ADVERSARIAL_MODES[item.mode][0] == exchange and (item.client is None or item.client == client) \
-                    and (item.dossier is None or item.dossier == dossier):
+                    and (item.dossier is None or item.dossier == dossier) \
+                    and (item.citizen is None or item.citizen == citizen):
                 self.armed.remove(item)
                 return item.mode
         return None
+
+    def remove(self, item_id: int) -> bool:
+        """Disarm one mode (the others, armed by services running beside it, stay armed)."""
+        kept = [a for a in self.armed if a.id != item_id]
+        found, self.armed[:] = len(kept) != len(self.armed), kept
+        return found
 
     def clear(self) -> None:
         self.armed.clear()

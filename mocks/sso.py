@@ -48,6 +48,7 @@ class AuthRequest:
     code_challenge: str | None
     method: str | None
     expires: float
+    login: str = ""  # the round trip's id in the journal, from authorize to userinfo
 
 
 @dataclass
@@ -65,6 +66,7 @@ class Grant:
     expires: float
     used: bool = False
     tokens: list[str] = field(default_factory=list)
+    login: str = ""
 
 
 @dataclass
@@ -77,6 +79,7 @@ class AccessToken:
     iat: int
     exp: int
     revoked: bool = False
+    login: str = ""
 
 
 @dataclass
@@ -162,11 +165,13 @@ class SsoProvider:
 
     def record(self, request: Request | None, path: str, status: int, req: Any, resp: Any, *, client: str = "",
                direction: str = "in", method: str | None = None, error: str = "", start: float | None = None,
-               service: str = "") -> None:
+               service: str = "", login: str = "", citizen: str = "") -> None:
+        """Journal one exchange; `login` ties the exchanges of one round trip together and `citizen` is the TechID
+        once the portal knows who logs in, so logins of citizens side by side are told apart."""
         self.portal.store.record(
             role=ROLE, direction=direction, method=method or (request.method if request else "GET"), path=path,
             service=service, client=client, status_code=status, request=req, response=resp, error=error,
-            duration_ms=(time.perf_counter() - start) * 1000.0 if start else 0.0)
+            duration_ms=(time.perf_counter() - start) * 1000.0 if start else 0.0, login=login, citizen=citizen)
 
     def acr_rank(self, acr: str) -> int:
         return self.acr_values.index(acr) if acr in self.acr_values else -1
@@ -231,26 +236,29 @@ class SsoProvider:
                                               "redirect_uri không khớp địa chỉ đã đăng ký / redirect_uri is not registered",
                                               client_id)
         state = params.get("state")
+        login = secrets.token_hex(6)
+        session = self.sessions.get(request.cookies.get(SSO_COOKIE, ""))
+        citizen = session.techid if session else ""
         problem = self._authorize_problem(params)
         if problem:
             error, description = problem
             self.record(request, path, 302, params, {"error": error, "error_description": description},
-                        client=client_id, start=start, service="authorize")
+                        client=client_id, start=start, service="authorize", login=login, citizen=citizen)
             return self.redirect_back(client, redirect_uri, {"error": error, "error_description": description,
-                                                             "state": state}, adversarial=False)
+                                                             "state": state}, adversarial=False, login=login,
+                                      citizen=citizen)
         acr = self._requested_acr(params.get("acr_values"))
         auth = AuthRequest(client, redirect_uri, params.get("scope", "openid"), state, params.get("nonce"), acr,
                            params.get("code_challenge"), params.get("code_challenge_method") or (
-                               "plain" if params.get("code_challenge") else None), time.time() + 600)
-        session = self.sessions.get(request.cookies.get(SSO_COOKIE, ""))
+                               "plain" if params.get("code_challenge") else None), time.time() + 600, login)
         prompt = params.get("prompt", "")
         self.record(request, path, 302, params, {"sso_session": bool(session)}, client=client_id, start=start,
-                    service="authorize")
+                    service="authorize", login=login, citizen=citizen)
         if session and "login" not in prompt and self.acr_rank(session.acr) >= self.acr_rank(acr):
             return self.issue_code(auth, session)  # already logged in on the portal: no second login
         if "none" in prompt.split():
             return self.redirect_back(client, redirect_uri, {"error": "login_required", "state": state},
-                                      adversarial=False)
+                                      adversarial=False, login=login, citizen=citizen)
         key = secrets.token_urlsafe(16)
         self.pending[key] = auth
         return RedirectResponse(with_query(self.portal.url(self.paths["login_page"]), {"sessionDataKey": key}), 302)
@@ -285,8 +293,10 @@ class SsoProvider:
 
     def _authorize_error_page(self, request: Request, path: str, params: dict, start: float, error: str,
                               description: str, client: str = "") -> Response:
+        session = self.sessions.get(request.cookies.get(SSO_COOKIE, ""))
         self.record(request, path, 400, params, {"error": error, "error_description": description}, client=client,
-                    start=start, service="authorize")
+                    start=start, service="authorize", login=secrets.token_hex(6),
+                    citizen=session.techid if session else "")
         return HTMLResponse(pages.error_page("Không thể đăng nhập", description, f"error={error}"), 400)
 
     async def login_form(self, request: Request) -> Response:
@@ -309,6 +319,7 @@ class SsoProvider:
         key, techid, acr = (str(form.get(k, "")) for k in ("sessionDataKey", "techid", "acr"))
         auth = self.pending.get(key) if key else None
         client_id = auth.client.client_id if auth else ""
+        login = auth.login if auth else ""
         record = {"techid": techid, "acr": acr, "sessionDataKey": key}
         if key and auth is None:
             self.record(request, path, 400, record, {"error": "expired_login"}, start=start, service="login")
@@ -324,14 +335,15 @@ class SsoProvider:
         elif auth and self.acr_rank(acr) < self.acr_rank(auth.acr):
             error = f"Dịch vụ yêu cầu mức độ xác thực tối thiểu {auth.acr}."
         if error:
-            self.record(request, path, 400, record, {"error": error}, client=client_id, start=start, service="login")
+            self.record(request, path, 400, record, {"error": error}, client=client_id, start=start, service="login",
+                        login=login, citizen=techid if ident else "")
             return HTMLResponse(pages.login_page(path, key, self.portal.identities, self.acr_values,
                                                  auth.acr if auth else acr, client_id, error, techid), 400)
         session_id = secrets.token_urlsafe(24)
         session = SsoSession(techid, acr, int(time.time()), secrets.token_hex(8))
         self.sessions[session_id] = session
         self.record(request, path, 302, record, {"sub": ident["sub"], "acr": acr}, client=client_id, start=start,
-                    service="login")
+                    service="login", login=login, citizen=techid)
         if auth is None:
             response: Response = RedirectResponse("/", 303)
         else:
@@ -344,29 +356,34 @@ class SsoProvider:
         code = secrets.token_urlsafe(32)
         self.grants[code] = Grant(auth.client.client_id, auth.redirect_uri, session.techid, session.acr, auth.scope,
                                   auth.nonce, auth.code_challenge, auth.method, session.auth_time, session.sid,
-                                  time.time() + self.code_ttl)
+                                  time.time() + self.code_ttl, login=auth.login)
         return self.redirect_back(auth.client, auth.redirect_uri, {"code": code, "state": auth.state,
-                                                                    "session_state": session.sid})
+                                                                    "session_state": session.sid},
+                                  login=auth.login, citizen=session.techid)
 
-    def redirect_back(self, client: SsoClient, redirect_uri: str, params: dict[str, Any], adversarial: bool = True) -> Response:
+    def redirect_back(self, client: SsoClient, redirect_uri: str, params: dict[str, Any], adversarial: bool = True,
+                      login: str = "", citizen: str = "") -> Response:
         """The browser redirect to the agency, journalled as an outgoing exchange (adversarial modes apply here)."""
-        mode = self.portal.adversarial.take("redirect", client.client_id) if adversarial and "code" in params else None
+        mode = self.portal.adversarial.take("redirect", client.client_id, citizen=citizen) \
+            if adversarial and "code" in params else None
         if mode == "tampered_state":
             original = params.get("state") or ""
             params["state"] = (original[:-4] if len(original) > 4 else original) + secrets.token_hex(2) + "x"
         elif mode == "replay_code":
-            params["code"] = self._replayed_code(client.client_id, redirect_uri, params["code"])
+            params["code"] = self._replayed_code(client.client_id, redirect_uri, params["code"], citizen)
         query = {k: v for k, v in params.items() if v is not None}
         self.portal.store.record(role=ROLE, direction="out", method="GET", path=redirect_uri, client=client.client_id,
                                  service="redirect", status_code=302,
-                                 request={"params": query, **({"adversarial": mode} if mode else {})})
+                                 request={"params": query, **({"adversarial": mode} if mode else {})},
+                                 login=login, citizen=citizen)
         return RedirectResponse(with_query(redirect_uri, query), 302)
 
-    def _replayed_code(self, client_id: str, redirect_uri: str, fresh: str) -> str:
-        """A code that was already redeemed: an earlier one of this client, else the fresh one marked as used."""
+    def _replayed_code(self, client_id: str, redirect_uri: str, fresh: str, citizen: str = "") -> str:
+        """A code that was already redeemed: an earlier one of this client and citizen (replaying another citizen's
+        would revoke the tokens of a login running beside this one), else the fresh one marked as used."""
         for code in reversed(self.redeemed):
             g = self.grants.get(code)
-            if g and g.client_id == client_id and g.redirect_uri == redirect_uri:
+            if g and g.client_id == client_id and g.redirect_uri == redirect_uri and g.techid == (citizen or g.techid):
                 self.grants.pop(fresh, None)
                 return code
         self.grants[fresh].used = True
@@ -425,9 +442,11 @@ class SsoProvider:
         logged = dict(body) if body else None
         if body and "id_token" in body:
             logged["id_token_decoded"] = self._peek(body["id_token"])
+        grant = self.grants.get(form.get("code") or "")
         self.record(request, path, response.status_code, form, logged or _json_of(response),
                     client=client.client_id if client else form.get("client_id", ""), start=start,
-                    error=f"adversarial:{mode}" if mode else "", service="token")
+                    error=f"adversarial:{mode}" if mode else "", service="token",
+                    login=grant.login if grant else "", citizen=grant.techid if grant else "")
         return response
 
     def _exchange(self, client: SsoClient, form: dict[str, str]) -> tuple[Response | None, dict | None, str | None]:
@@ -469,9 +488,9 @@ class SsoProvider:
         now = int(time.time())
         access = secrets.token_urlsafe(32)
         self.tokens[access] = AccessToken(client.client_id, grant.techid, grant.scope, grant.acr, grant.sid, now,
-                                          now + self.token_ttl)
+                                          now + self.token_ttl, login=grant.login)
         grant.tokens.append(access)
-        mode = self.portal.adversarial.take("token", client.client_id)
+        mode = self.portal.adversarial.take("token", client.client_id, citizen=grant.techid)
         id_token = self.make_id_token(client.client_id, grant, access, now, mode)
         body = {"access_token": access, "token_type": "Bearer", "expires_in": self.token_ttl, "scope": grant.scope,
                 "id_token": id_token}
@@ -554,10 +573,13 @@ class SsoProvider:
             headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
             resp = oauth_error("invalid_token", "access token không hợp lệ, hết hạn hoặc đã thu hồi / invalid access token",
                                401, headers)
-            self.record(request, path, 401, req, _json_of(resp), start=start, service="userinfo")
+            known = self.tokens.get(raw)  # revoked or expired: still the round trip it came from
+            self.record(request, path, 401, req, _json_of(resp), start=start, service="userinfo",
+                        login=known.login if known else "", citizen=known.techid if known else "")
             return resp
         claims = self.claims_of(token.techid)
-        self.record(request, path, 200, req, claims, client=token.client_id, start=start, service="userinfo")
+        self.record(request, path, 200, req, claims, client=token.client_id, start=start, service="userinfo",
+                    login=token.login, citizen=token.techid)
         return json_response(claims)
 
     def claims_of(self, techid: str) -> dict[str, Any]:
@@ -591,8 +613,9 @@ class SsoProvider:
             body = {"active": True, "client_id": token.client_id, "sub": ident["sub"], "username": ident["sub"],
                     "scope": token.scope, "exp": token.exp, "iat": token.iat, "token_type": "Bearer",
                     "iss": self.issuer, "aud": token.client_id, "acr": token.acr, "TechID": ident["TechID"]}
+        mine = token if body["active"] else None
         self.record(request, self.paths["introspect"], 200, form, body, client=client.client_id, start=start,
-                    service="introspect")
+                    service="introspect", login=mine.login if mine else "", citizen=mine.techid if mine else "")
         return json_response(body)
 
     async def revoke(self, request: Request) -> Response:
@@ -604,7 +627,8 @@ class SsoProvider:
         if revoked:
             token.revoked = True
         self.record(request, self.paths["revoke"], 200, form, {"revoked": revoked}, client=client.client_id,
-                    start=start, service="revoke")
+                    start=start, service="revoke", login=token.login if revoked else "",
+                    citizen=token.techid if revoked else "")
         return Response(status_code=200)
 
     # -- logout ------------------------------------------------------------------------------------------------------
@@ -619,34 +643,38 @@ class SsoProvider:
                 return HTMLResponse(pages.error_page("Lỗi", "Yêu cầu quá lớn."), 413)
         hint, target, state = params.get("id_token_hint"), params.get("post_logout_redirect_uri"), params.get("state")
         client_id = params.get("client_id", "")
+        session_id = request.cookies.get(SSO_COOKIE, "")
+        session = self.sessions.get(session_id)
+        citizen = session.techid if session else ""
         if hint:
             try:
                 decoded = jwt.decode(hint, self.key)
                 aud = decoded.claims.get("aud")
                 client_id = aud if isinstance(aud, str) else (aud[0] if aud else "")
+                citizen = citizen or str(decoded.claims.get("TechID") or "")
             except (JoseError, ValueError, TypeError) as exc:
                 self.record(request, path, 400, params, {"error": "invalid id_token_hint"}, start=start,
-                            error=str(exc)[:200], service="logout")
+                            error=str(exc)[:200], service="logout", citizen=citizen)
                 return HTMLResponse(pages.error_page("Không thể đăng xuất", "id_token_hint không hợp lệ.",
                                                      "error=invalid_request"), 400)
         client = self.portal.settings.client(client_id) if client_id else None
         if target and (client is None or target not in client.post_logout_redirect_uris):
             self.record(request, path, 400, params, {"error": "unregistered post_logout_redirect_uri"},
-                        client=client_id, start=start, service="logout")
+                        client=client_id, start=start, service="logout", citizen=citizen)
             return HTMLResponse(pages.error_page("Không thể đăng xuất", "post_logout_redirect_uri chưa được đăng ký "
                                                  "(hoặc thiếu id_token_hint).", "error=invalid_request"), 400)
-        session_id = request.cookies.get(SSO_COOKIE, "")
         ended = self.sessions.pop(session_id, None)
         if ended:
             for t in self.tokens.values():
                 if t.sid == ended.sid:
                     t.revoked = True
         self.record(request, path, 302 if target else 200, params, {"session_ended": bool(ended)},
-                    client=client_id, start=start, service="logout")
+                    client=client_id, start=start, service="logout", citizen=citizen)
         if target:
             query = {"state": state} if state else {}
             self.portal.store.record(role=ROLE, direction="out", method="GET", path=target, client=client_id,
-                                     service="logout_redirect", status_code=302, request={"params": query})
+                                     service="logout_redirect", status_code=302, request={"params": query},
+                                     citizen=citizen)
             response: Response = RedirectResponse(with_query(target, query), 302)
         else:
             response = HTMLResponse(pages.message_page("Đăng xuất", "Bạn đã đăng xuất khỏi Cổng Dịch vụ công quốc gia."))

@@ -19,7 +19,7 @@ SCHEMA = """
 CREATE TABLE IF NOT EXISTS journal(
   id INTEGER PRIMARY KEY, ts TEXT, role TEXT, direction TEXT, method TEXT, path TEXT, service TEXT,
   client TEXT, dossier_codes TEXT, payment_ref TEXT, status_code INTEGER, request TEXT, response TEXT,
-  duration_ms REAL, error TEXT);
+  duration_ms REAL, error TEXT, login TEXT, citizen TEXT);
 CREATE TABLE IF NOT EXISTS journal_dossier(code TEXT, entry_id INTEGER);
 CREATE INDEX IF NOT EXISTS journal_dossier_code ON journal_dossier(code);
 DROP INDEX IF EXISTS journal_ref;
@@ -49,7 +49,7 @@ CREATE INDEX IF NOT EXISTS ipn_ref ON ipn_attempts(ref);
 TABLES = ["journal", "journal_dossier", "dossiers", "dossier_status", "progress", "results", "ratings",
           "payments", "ipn_attempts"]
 JOURNAL_COLUMNS = ["id", "ts", "role", "direction", "method", "path", "service", "client", "dossier_codes",
-                   "payment_ref", "status_code", "request", "response", "duration_ms", "error"]
+                   "payment_ref", "status_code", "request", "response", "duration_ms", "error", "login", "citizen"]
 
 
 def _text(value: Any) -> str:
@@ -78,7 +78,8 @@ def _encode(value: Any) -> str | None:
 
 
 JOURNAL_INSERT = ("INSERT INTO journal(id, ts, role, direction, method, path, service, client, dossier_codes,"
-                  " payment_ref, status_code, request, response, duration_ms, error) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
+                  " payment_ref, status_code, request, response, duration_ms, error, login, citizen)"
+                  " VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)")
 JOURNAL_DOSSIER_INSERT = "INSERT INTO journal_dossier(code, entry_id) VALUES (?, ?)"
 
 
@@ -206,8 +207,9 @@ class Store:
     def record(self, *, role: str, direction: str, method: str, path: str, service: str = "", client: str = "",
                dossier_codes: Iterable[str] = (), payment_ref: str = "", status_code: int = 0,
                request: Any = None, response: Any = None, duration_ms: float = 0.0, error: str = "",
-               ts: str | None = None) -> int:
-        """Append one journal entry (masked) and return its id."""
+               ts: str | None = None, login: str = "", citizen: str = "") -> int:
+        """Append one journal entry (masked) and return its id. `login`: the SSO round trip the exchange belongs
+        to; `citizen`: the TechID the portal knows it is for (so runs side by side can tell their logins apart)."""
         codes = list(dict.fromkeys(c for c in dossier_codes if c and c.__class__ is str))
         with self.lock:
             entry_id = self._next_id
@@ -215,7 +217,7 @@ class Store:
             self.append(JOURNAL_INSERT, (
                 entry_id, ts or now_iso(), role, direction, method, mask_text(path), _text(service), _text(client),
                 dumps(codes), _text(payment_ref), int(status_code), _encode(request), _encode(response),
-                round(duration_ms, 3), mask_text(error or "")))
+                round(duration_ms, 3), mask_text(error or ""), login, citizen))
             for c in codes:
                 self.append(JOURNAL_DOSSIER_INSERT, (c, entry_id))
         return entry_id

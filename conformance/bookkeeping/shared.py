@@ -1,12 +1,14 @@
 """What the processes of one run share when services run concurrently (`--workers`): a folder of the run's own,
-outside the run directory, holding an exclusive lock (one armed portal mode at a time, one SSO round trip at a
-time) and the claims of the cases run once per run (the outage drill, the SSO negatives) with their results.
+outside the run directory, holding exclusive locks (one SSO round trip of a citizen at a time: services that log in
+as one test citizen cannot be told apart at the portal) and the claims of the cases run once per run (the outage
+drill, the SSO negatives) with their results.
 
 With one process it is the same, only never contended: the rules are the same either way."""
 
 from __future__ import annotations
 
 import fcntl
+import hashlib
 import json
 import os
 import threading
@@ -54,7 +56,16 @@ class RunShared:
     def __init__(self, folder: Path):
         self.folder = Path(folder)
         self.folder.mkdir(parents=True, exist_ok=True)
-        self.arming = RunLock(self.folder / "arming.lock")
+        self._locks: dict[str, RunLock] = {}
+        self._locks_guard = threading.Lock()
+
+    def lock(self, name: str) -> RunLock:
+        """The run-wide lock called `name` (one object per name in a process, so its threads exclude each other)."""
+        key = hashlib.sha256(name.encode("utf-8")).hexdigest()[:16]
+        with self._locks_guard:
+            if key not in self._locks:
+                self._locks[key] = RunLock(self.folder / f"{key}.lock")
+            return self._locks[key]
 
     def claim(self, name: str, owner: str) -> str:
         """The owner of the once-per-run case `name`: `owner` when this call is the first, else the first one's.

@@ -30,8 +30,8 @@ def test_1_sso(kt_check):
         kt_check.flow(login)
         landing = run.ensure("open_service")
         logout = run.ensure("logout")
-        entries = kt_check.window(login)
-        kt_check.journal += entries + kt_check.window(landing, logout)
+        entries = kt_check.logins(login)
+        kt_check.journal += entries + kt_check.logins(landing, logout)
 
         auth = c.require(sso.ensure_authorize_request_sent, entries, paths["authorize"])
         if auth:
@@ -47,12 +47,12 @@ def test_1_sso(kt_check):
             c.advise(sso.ensure_session_cookie_protected, login.observations.get("set_cookies", []))
         if login.ok or (auth and not login.observations.get("refused_page")):
             # back from the portal but not logged in, and no failure page: the system asked for another login
-            c.require(sso.ensure_no_second_login, sso.authorize_count(entries + kt_check.window(landing), paths["authorize"]),
+            c.require(sso.ensure_no_second_login, sso.authorize_count(entries + kt_check.logins(landing), paths["authorize"]),
                       login.ok and landing.observations.get("landed_on_service", False), login.observations.get("where"))
 
         if logout.skipped is None:
             kt_check.flow(logout)
-            c.require(sso.ensure_logout_at_portal, kt_check.window(logout), paths["logout"],
+            c.require(sso.ensure_logout_at_portal, kt_check.logins(logout), paths["logout"],
                       client.get("post_logout_redirect_uris") or [])
             if logout.ok:
                 c.require(sso.ensure_logged_out, logout.observations)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import time
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -102,17 +101,15 @@ def pay_attempt(run: ServiceRun, pages: PageSet, mode: str | None) -> dict[str, 
         run.executor.shots = "failures"
     if mode:
         run.suite.progress.step(run.id, f"Thanh toán: thông báo thanh toán giả mạo ({mode})", "payment")
-    lock = run.suite.arming if mode else contextlib.nullcontext()
     try:
-        with lock:
-            if mode:
-                # armed for this dossier's payment: a service paying beside it gets its genuine callback
-                portal.arm(mode, run.suite.target["portal"].get("payment_partner", {}).get("code"), run.dossier_code)
-            try:
-                run.executor.run_flow("pay", pages, attempt)
-            finally:
-                if mode and not attempt.ok:
-                    portal.disarm()  # never reached the callback: the mode may still be armed
+        # armed for this dossier's payment: a service paying beside it gets its genuine callback
+        armed = portal.arm(mode, run.suite.target["portal"].get("payment_partner", {}).get("code"),
+                           run.dossier_code) if mode else None
+        try:
+            run.executor.run_flow("pay", pages, attempt)
+        finally:
+            if armed and not attempt.ok:
+                portal.disarm(armed)  # never reached the callback: the mode may still be armed
     finally:
         run.executor.shots = (run.suite.adapter.get("evidence") or {}).get("screenshots", "steps")
     if attempt.ok:

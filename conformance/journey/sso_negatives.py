@@ -10,7 +10,7 @@ from kiemthu.logs import get_logger
 
 from conformance.adapter import FlowOutcome, PageSet
 from conformance.journey.sso import marker_text, markers
-from conformance.journal import forged_exchange
+from conformance.journal import forged_exchange, logins_of
 from conformance.portal import PortalClient
 from conformance.rules.variants import variant_names
 
@@ -27,8 +27,9 @@ def sso_negatives(run: ServiceRun) -> dict[str, dict[str, Any]]:
 
     They test the system's SSO client, not a service, so they run once per run (on the first service) and the
     other services' SSO checks reuse the outcome. The HTTP probes start in the background as soon as the first
-    citizen login succeeded (nothing else talks to the portal's SSO until the logout); a case the HTTP probe cannot
-    post is played in the browser here.
+    citizen login succeeded; each case is armed for that citizen only and played holding the citizen's login lock,
+    so services logging in beside it (as other citizens) get genuine exchanges. A case the HTTP probe cannot post
+    is played in the browser here.
     """
     suite = run.suite
     if "sso_negatives" in suite.shared:
@@ -46,16 +47,16 @@ def sso_negatives(run: ServiceRun) -> dict[str, dict[str, Any]]:
     results: dict[str, dict[str, Any]] = dict(suite.negatives_http)
     for mode in SSO_MODES:
         if results.get(mode, {}).get("needs_browser"):
-            portal = suite.portal
-            with suite.arming:
+            portal, citizen = suite.portal, run.identity["TechID"]
+            with run.login_lock:
                 before = portal.journal(role="sso", after_id=suite.journal_cursor)
                 cursor = max((int(e["id"]) for e in before), default=suite.journal_cursor)
-                portal.arm(mode)
+                armed = portal.arm(mode, citizen=citizen)
                 try:
                     seen = _probe_browser(run, mode)
                 finally:
-                    portal.disarm()
-            seen["journal"] = portal.journal(after_id=cursor, role="sso")
+                    portal.disarm(armed)
+                seen["journal"] = logins_of(portal.journal(after_id=cursor, role="sso"), citizen)
             seen["forged"] = forged_exchange(seen["journal"], mode)
             results[mode] = seen
     log.debug("SSO negatives done")
@@ -97,9 +98,9 @@ def _sso_probes(run: ServiceRun) -> None:
                 continue
             suite.progress.step(run.id, f"SSO: đăng nhập với thông điệp giả mạo ({mode})", "sso")
             t = time.monotonic()
-            with suite.arming:
+            with run.login_lock:  # armed for this citizen: services logging in as others get genuine exchanges
                 waited += time.monotonic() - t
-                portal.arm(mode)
+                armed = portal.arm(mode, citizen=run.identity["TechID"])
                 try:
                     seen = _probe_http(run, deep_link, logged_in_text, mode)
                 except ProbeUnsupported:
@@ -107,10 +108,10 @@ def _sso_probes(run: ServiceRun) -> None:
                 except Exception as exc:  # the system did not answer: that is not a refusal we can vouch for
                     seen = {"logged_in": None, "landing": f"{type(exc).__name__}: {exc}", "via": "http"}
                 finally:
-                    portal.disarm()
-            entries = portal.journal(role="sso", after_id=cursor)
+                    portal.disarm(armed)
+                entries = portal.journal(role="sso", after_id=cursor)  # before the citizen's next login
             cursor = max((int(e["id"]) for e in entries), default=cursor)
-            seen["journal"] = entries
+            seen["journal"] = entries = logins_of(entries, run.identity["TechID"])
             seen["forged"] = forged_exchange(entries, mode)
             suite.negatives_http[mode] = seen
     finally:

@@ -147,11 +147,11 @@ class _NoJournal:
 def probe_run(browser, wizard: Wizard, run_dir: Path, spec: dict[str, Any]):
     """What the probe reads of a service run: the adapter, a citizen's browser context, evidence in `run_dir`."""
     run_shared = RunShared(run_dir / "shared")
-    suite = SimpleNamespace(adapter=spec, runs={}, sync_journal=lambda: 0, arming=run_shared.arming, page_s=5.0,
+    suite = SimpleNamespace(adapter=spec, runs={}, sync_journal=lambda: 0, page_s=5.0,
                             sync_s=5.0, evidence=Evidence(run_dir), portal=_NoJournal(), shared={}, run_dir=run_dir,
                             run_shared=run_shared)
     context = browser.new_context()
     return SimpleNamespace(suite=suite, id=SCENARIO["id"], citizen=PageSet(context.new_page()),
                            vars=Variables(system={"base_url": wizard.url}), scenario=SCENARIO, identity={},
                            executor=SimpleNamespace(base_dir=run_dir), extra_codes=[], extra_notes={},
-                           dossier_code=None)
+                           dossier_code=None, login_lock=run_shared.lock("login-"))

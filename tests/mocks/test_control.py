@@ -88,7 +88,7 @@ def test_journal_filters_masking_and_reset(portal, control, session):
     assert len(entries) == 1
     e = entries[0]
     assert set(e) == {"id", "ts", "role", "direction", "method", "path", "service", "client", "dossier_codes",
-                      "payment_ref", "status_code", "request", "response", "duration_ms", "error"}
+                      "payment_ref", "status_code", "request", "response", "duration_ms", "error", "login", "citizen"}
     assert e["role"] == "adapter" and e["direction"] == "in" and e["client"] == "btp" and e["dossier_codes"] == [code]
     assert session not in str(e) and e["request"]["session"].startswith("***")
     assert control.get("/_mock/journal", params={"after_id": e["id"]}).json()["entries"] == []
