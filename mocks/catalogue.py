@@ -81,8 +81,9 @@ def procedure_from_scenario(sc: dict[str, Any], profile: dict[str, Any]) -> dict
 
 
 class Catalogue:
-    def __init__(self, profile: dict[str, Any], folder: str | None = None, files: list[str] | tuple = ()):
-        self.procedures = [procedure_from_scenario(s, profile) for s in load_scenarios_fast(folder, files)]
+    def __init__(self, profile: dict[str, Any], files: list[str] | tuple = ()):
+        """The procedures of the repository's scenarios/ and of the target's own scenario `files`."""
+        self.procedures = [procedure_from_scenario(s, profile) for s in load_scenarios_fast(files=files)]
         self._by_code: dict[str, dict[str, Any]] = {}
         for p in self.procedures:
             self._by_code[p["MaTTHC"]] = p

@@ -59,7 +59,7 @@ class Portal:
         self.profile = settings.profile
         self.store = Store(settings.db_path)
         self.validators = MessageValidators(settings.profile_name)
-        self.catalogue = Catalogue(self.profile, settings.scenarios_folder, settings.scenario_files)
+        self.catalogue = Catalogue(self.profile, settings.scenario_files)
         self.identities = load_identities()
         self.identity_by_techid = {i["TechID"]: i for i in self.identities}
         self.documents = DocumentStore(self.profile, settings.base_url, settings.citizen_documents)

@@ -82,8 +82,7 @@ class MockSettings:
     agency_code: str = DEMO_AGENCY_CODE
     agency_name: str = ""
     citizen_documents: list[dict[str, Any]] = field(default_factory=list)
-    scenarios_folder: str | None = None
-    # the target's own scenario files (wherever they live), published besides the folder's
+    # the target's own scenario files (wherever they live), published besides the repository's scenarios/
     scenario_files: list[str] = field(default_factory=list)
     # IPN retry delays may be shortened in tests; None = the profile's
     ipn_retry_backoff_s: list[float] | None = None

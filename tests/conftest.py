@@ -37,3 +37,29 @@ def signing_key(signing_key_path, monkeypatch) -> Path:
     """Reports built by tests (and the commands they start) sign with the session's key, never the user's."""
     monkeypatch.setenv("KIEMTHU_SIGNING_KEY", str(signing_key_path))
     return signing_key_path
+
+
+@pytest.fixture
+def demo_env():
+    """Fresh loopback ports and random secrets for the demo target's placeholders; the environment is restored."""
+    from kiemthu.demo import demo_environment
+
+    saved = dict(os.environ)
+    try:
+        yield demo_environment()
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, launched once per test module."""
+    from playwright.sync_api import sync_playwright
+
+    from kiemthu.runtime import CHROMIUM_ARGS, chromium_path
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        yield b
+        b.close()

@@ -58,12 +58,7 @@ def validate_adapter(spec: Any) -> list[str]:
             problems.append(f"{_where(err.absolute_path)}: rule 'known keys only' — unknown key(s) {', '.join(map(repr, extra))}")
         else:
             problems.append(f"{_where(err.absolute_path)}: rule '{err.validator}' — {err.message}")
-    seen, unique = set(), []
-    for p in problems:
-        if p not in seen:
-            seen.add(p)
-            unique.append(p)
-    return unique
+    return list(dict.fromkeys(problems))  # in schema order, each once
 
 
 def load_adapter(spec: Any) -> dict[str, Any]:

@@ -114,12 +114,7 @@ def page_names(page) -> list[tuple[str, str]]:
         found += [("label", t) for t in page.evaluate(LABELS_JS)]
     except Exception:
         pass
-    seen, unique = set(), []
-    for item in found:
-        if item not in seen:
-            seen.add(item)
-            unique.append(item)
-    return unique
+    return list(dict.fromkeys(found))  # in page order, each once
 
 
 def nearest_names(wanted: str, names: list[tuple[str, str]], role: str | None = None, n: int = NEAREST) -> list[str]:

@@ -8,7 +8,7 @@ import yaml
 
 from conformance.adapter import Executor, PageSet, Variables, load_adapter, validate_adapter
 from conformance.adapter.dsl import AdapterError
-from kiemthu.runtime import CHROMIUM_ARGS, REPO_ROOT, chromium_path
+from kiemthu.runtime import REPO_ROOT
 
 BASE = "http://sut.test"
 CODE = "000.00.00.G15-261123-0007"
@@ -36,16 +36,6 @@ SCENARIO = {
 }
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 class Hooks:

@@ -10,20 +10,9 @@ import pytest
 
 from conformance.adapter import validate_adapter
 from conformance.upload_probe import disallowed_upload
-from kiemthu.runtime import CHROMIUM_ARGS, chromium_path
 from tests.conformance import wizard
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def probe(browser, tmp_path, variant: str, **adapter_options):

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kiemthu.runtime import CHROMIUM_ARGS, chromium_path, wait_until
+from kiemthu.runtime import wait_until
 from tests.controlroom.pages import RUN_TIMEOUT_MS, login, start_run, wait_finished
 from tests.controlroom.room import PASSWORDS, start_room
 
@@ -26,16 +26,6 @@ def room(tmp_path_factory, signing_key_path):
     r = start_room(tmp_path_factory.mktemp("room-e2e"), signing_key_path)
     yield r
     r.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -3,25 +3,14 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 
 import pytest
 
-from kiemthu.demo import DEMO_TARGET, demo_environment, start_reference_system
+from kiemthu.demo import DEMO_TARGET, start_reference_system
 from kiemthu.runtime import ManagedProcess, PortTaken, free_port, taken_port_message
 from kiemthu.target import load_target
-
-
-@pytest.fixture
-def demo_env():
-    saved = dict(os.environ)
-    try:
-        yield demo_environment()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture

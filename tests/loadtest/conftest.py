@@ -3,26 +3,12 @@
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 import pytest
 import yaml
 
 from kiemthu.demo import DEMO_TARGET
-
-
-@pytest.fixture
-def demo_env():
-    """Fresh loopback ports and random secrets for the demo target's placeholders; the environment is restored."""
-    from kiemthu.demo import demo_environment
-
-    saved = dict(os.environ)
-    try:
-        yield demo_environment()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from kiemthu.runtime import CHROMIUM_ARGS, chromium_path, wait_until
+from kiemthu.runtime import wait_until
 from tests.ministry.pair import wait_outbox_empty
 
 pytestmark = [pytest.mark.browser]
@@ -17,16 +17,6 @@ pytestmark = [pytest.mark.browser]
 FILES = Path(__file__).resolve().parents[2] / "scenarios" / "files"
 CITIZEN = "Nguyễn Văn An (001090012345)"
 TIMEOUT_MS = 15_000
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
-        yield b
-        b.close()
 
 
 def deep_link(pair, service: dict) -> str:

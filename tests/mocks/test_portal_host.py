@@ -13,7 +13,7 @@ import yaml
 
 from conformance.portal import mock_process
 from kiemthu.control import exposure_warning
-from kiemthu.demo import DEMO_TARGET, demo_environment
+from kiemthu.demo import DEMO_TARGET
 from kiemthu.runtime import free_port
 from kiemthu.target import TargetError, load_target
 
@@ -25,16 +25,6 @@ def this_machines_address() -> str | None:
             if a.family == socket.AF_INET and not a.address.startswith("127."):
                 return a.address
     return None
-
-
-@pytest.fixture
-def demo_env():
-    saved = dict(os.environ)
-    try:
-        yield demo_environment()
-    finally:
-        os.environ.clear()
-        os.environ.update(saved)
 
 
 def write_target(tmp_path, **portal) -> "os.PathLike":

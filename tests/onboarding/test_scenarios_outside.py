@@ -13,7 +13,7 @@ from mocks.catalogue import Catalogue
 from mocks.rules import procedure_published
 from mocks.settings import MockSettings
 from scenarios import load_scenario
-from tests.conformance.test_adapter_dsl import BASE, Hooks, browser, site  # noqa: F401 (fixtures)
+from tests.conformance.test_adapter_dsl import BASE, Hooks, site  # noqa: F401 (site: a fixture)
 from tests.conftest import run_cli
 from tests.onboarding.helpers import fill_env_example
 
@@ -37,7 +37,7 @@ def test_the_mock_publishes_the_scenarios_beside_the_target(outside_target):
     wherever their files are, the target's copy first; the harness's own procedures stay published."""
     settings = MockSettings.from_target(outside_target, db_path=":memory:")
     assert str(outside_target.path.parent / "tthc-1-008472.yaml") in settings.scenario_files
-    catalogue = Catalogue(settings.profile, settings.scenarios_folder, settings.scenario_files)
+    catalogue = Catalogue(settings.profile, settings.scenario_files)
     assert catalogue.find(NEW_PROCEDURE)["MaTTHC"] == NEW_PROCEDURE
     assert catalogue.find("2.001417") and catalogue.find("1.001193")  # beside the target, and shipped
 
