@@ -61,7 +61,7 @@ def bare_playwright(target, out: Path, same_clicks: bool = True) -> float:
     mock = mock_process(DEMO_TARGET, portal, out, log_name="bare-mock.log").start(30)
     try:
         with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+            browser = pw.chromium.launch(executable_path=chromium_path(headless=True), args=CHROMIUM_ARGS)
             page = browser.new_context().new_page()
             deep_link = (f"{base}/dvc/nop-ho-so?MaTTHCDP={scenario['MaTTHCDP']}&MaCoQuanThucHien={scenario['agency_code']}"
                          f"&vnconnect=1&MaDVC={scenario['MaDVC']}")

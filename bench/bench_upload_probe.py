@@ -27,7 +27,7 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw, tempfile.TemporaryDirectory(prefix="kiemthu-bench-") as tmp:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=chromium_path(headless=True), args=CHROMIUM_ARGS)
         for variant in wizard.VARIANTS:
             seconds, outcomes = [], set()
             for i in range(args.repeat):

@@ -85,5 +85,5 @@ def open_browser(playwright, target, headless: bool, traces_dir: str | None, opt
     url = ws_endpoint(target, option)
     if url:
         return connect_browser(playwright, url, target, headless)
-    return playwright.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=headless,
+    return playwright.chromium.launch(executable_path=chromium_path(headless), args=CHROMIUM_ARGS, headless=headless,
                                       traces_dir=traces_dir)

@@ -120,17 +120,22 @@ def forged_exchange(entries: Iterable[dict[str, Any]], mode: str) -> dict[str, A
     return next((e for e in entries if adversarial_mode(e) == mode), None)
 
 
-def logins_of(entries: Iterable[dict[str, Any]], citizen: str) -> list[dict[str, Any]]:
+def authorize_key(params: dict[str, Any]) -> tuple[str, str]:
+    """What tells one authorize request from another: its state and nonce (random per login)."""
+    return str(params.get("state") or ""), str(params.get("nonce") or "")
+
+
+def logins_of(entries: Iterable[dict[str, Any]], citizen: str,
+              sent: Iterable[tuple[str, str]] = ()) -> list[dict[str, Any]]:
     """The SSO exchanges of `citizen`'s own round trips among `entries`: those the portal journalled under the
-    citizen's TechID, and the rest of each round trip they belong to (an authorize request is journalled before
-    the portal knows who will log in). Logins of other citizens beside it are left out. When no round trip in
-    `entries` reached the citizen (its login never got that far), the round trips nobody reached are kept, so the
-    failure is still shown with its exchanges."""
+    citizen's TechID, the authorize requests the service's own browser `sent` (by `authorize_key`; the portal
+    journals a first login's authorize request before it knows who logs in), and the rest of each of those round
+    trips. Logins of other citizens beside it are left out."""
     sso = [e for e in entries if e.get("role") == "sso"]
     if not any("citizen" in e for e in sso):
         return sso  # a portal that does not journal citizens: the window as it is
-    mine = {e.get("login") for e in sso if e.get("citizen") == citizen and e.get("login")}
-    if not mine:
-        reached = {e.get("login") for e in sso if e.get("citizen") and e.get("login")}
-        return [e for e in sso if e.get("citizen") == citizen or (not e.get("citizen") and e.get("login") not in reached)]
-    return [e for e in sso if e.get("citizen") == citizen or (e.get("login") and e.get("login") in mine)]
+    sent = set(sent)
+    own = {id(e) for e in sso if e.get("citizen") == citizen
+           or (e.get("service") == "authorize" and authorize_key(request_of(e)) in sent)}
+    trips = {e.get("login") for e in sso if id(e) in own and e.get("login")}
+    return [e for e in sso if id(e) in own or (e.get("login") and e.get("login") in trips)]

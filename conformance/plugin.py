@@ -260,7 +260,8 @@ class CheckScope:
         """The SSO exchanges of this service's citizen in the flows' windows (services beside it log in too)."""
         from conformance.journal import logins_of
 
-        return logins_of(self.window(*outcomes), str(self.run.identity.get("TechID") or ""))
+        sent = [tuple(k) for o in outcomes if o is not None for k in o.observations.get("authorize_sent", [])]
+        return logins_of(self.window(*outcomes), str(self.run.identity.get("TechID") or ""), sent)
 
     def validate_messages(self, entries: list[dict[str, Any]]) -> list[str]:
         from conformance.journal import request_of

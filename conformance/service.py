@@ -178,7 +178,8 @@ class ServiceRun:
         pages = self._pages_for(flow)
         out = FlowOutcome(flow)
         # the portal tells round trips apart by citizen: services logging in as one test citizen take turns
-        with self.login_lock if flow in SSO_FLOWS else contextlib.nullcontext():
+        with self.login_lock if flow in SSO_FLOWS else contextlib.nullcontext(), \
+                sso.authorize_sent(self, pages, out) if flow in SSO_FLOWS else contextlib.nullcontext():
             out.journal_after = self.suite.sync_journal()
             traces.trace_segment(self, flow)
             try:

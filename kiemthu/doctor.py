@@ -32,7 +32,7 @@ def check_python() -> Finding:
 
 
 def check_chromium() -> Finding:
-    path = chromium_path()
+    path = chromium_path(headless=True)  # what a headless run launches
     fix = (f"install Debian's Chromium: apt-get install -y chromium (or {SETUP}); "
            f"or point KIEMTHU_CHROMIUM at a Chromium executable")
     if not (os.path.isfile(path) and os.access(path, os.X_OK)):

@@ -341,9 +341,18 @@ def python_module_cmd(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
 
-def chromium_path() -> str:
-    """Chromium executable: $KIEMTHU_CHROMIUM, else Debian's /usr/bin/chromium."""
-    return os.environ.get("KIEMTHU_CHROMIUM", "/usr/bin/chromium")
+HEADLESS_SHELL = "/usr/bin/chromium-headless-shell"
+
+
+def chromium_path(headless: bool = False) -> str:
+    """Chromium executable: $KIEMTHU_CHROMIUM; else, for a headless browser, Debian's chromium-headless-shell when
+    installed (the same Blink, without the full browser's compositor and UI: a run of the suite takes about half
+    the CPU, bench/bench_catalogue.py); else Debian's /usr/bin/chromium (a headed run needs the full browser)."""
+    if os.environ.get("KIEMTHU_CHROMIUM"):
+        return os.environ["KIEMTHU_CHROMIUM"]
+    if headless and os.access(HEADLESS_SHELL, os.X_OK):
+        return HEADLESS_SHELL
+    return "/usr/bin/chromium"
 
 
 CHROMIUM_ARGS = [

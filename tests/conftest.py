@@ -60,6 +60,6 @@ def browser():
     from kiemthu.runtime import CHROMIUM_ARGS, chromium_path
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        b = pw.chromium.launch(executable_path=chromium_path(headless=True), args=CHROMIUM_ARGS, headless=True)
         yield b
         b.close()

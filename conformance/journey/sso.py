@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
+from urllib.parse import parse_qsl, urlsplit
 
 from kiemthu.runtime import VN_TZ
 
 from conformance.adapter import FlowOutcome, PageSet
+from conformance.journal import authorize_key
 
 if TYPE_CHECKING:
     from conformance.service import ServiceRun
@@ -75,3 +78,22 @@ def marker_text(run: ServiceRun, name: str) -> str | None:
     spec = (run.suite.adapter.get("markers") or {}).get(name) or {}
     text = spec.get("text") or spec.get("name")
     return run.vars.expand(text, f"adapter.markers.{name}") if text else None
+
+
+@contextlib.contextmanager
+def authorize_sent(run: ServiceRun, pages: PageSet, out: FlowOutcome) -> Iterator[None]:
+    """Note the state and nonce of each authorize request the citizen's browser sends during the flow: the SSO check
+    tells its own round trips from those of services logging in beside it by them (`journal.logins_of`)."""
+    path = run.suite.profile["sso"]["paths"]["authorize"].rstrip("/")
+    sent = out.observations.setdefault("authorize_sent", [])
+
+    def seen(request) -> None:
+        parts = urlsplit(request.url)
+        if parts.path.rstrip("/") == path:
+            sent.append(list(authorize_key(dict(parse_qsl(parts.query)))))
+
+    pages.context.on("request", seen)
+    try:
+        yield
+    finally:
+        pages.context.remove_listener("request", seen)

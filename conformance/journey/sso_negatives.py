@@ -100,6 +100,8 @@ def _sso_probes(run: ServiceRun) -> None:
             t = time.monotonic()
             with run.login_lock:  # armed for this citizen: services logging in as others get genuine exchanges
                 waited += time.monotonic() - t
+                # from here on: the round trips of this citizen while the lock is held are the probe's own
+                cursor = max((int(e["id"]) for e in portal.journal(role="sso", after_id=cursor)), default=cursor)
                 armed = portal.arm(mode, citizen=run.identity["TechID"])
                 try:
                     seen = _probe_http(run, deep_link, logged_in_text, mode)

@@ -104,7 +104,7 @@ def chromium():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        b = pw.chromium.launch(executable_path=chromium_path(headless=True), args=CHROMIUM_ARGS)
         yield b
         b.close()
 

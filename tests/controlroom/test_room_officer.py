@@ -46,7 +46,7 @@ def test_officer_answers_the_prompt(room, manual_target, ministry_port):
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        browser = pw.chromium.launch(executable_path=chromium_path(headless=True), args=CHROMIUM_ARGS, headless=True)
         with closing(browser):
             admin = browser.new_page(base_url=room.url)
             login(admin, "admin")

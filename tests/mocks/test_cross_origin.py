@@ -55,7 +55,7 @@ def test_cross_origin_page_cannot_reset_or_clear(portal, control, session, attac
     control.post("/_mock/faults", json={"target": "khodl", "kind": "latency", "value": 0.01})
     control.post("/_mock/adversarial", json={"mode": "ipn_bad_checksum"})
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = pw.chromium.launch(executable_path=chromium_path(headless=True), args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(attacker.url + "/")

@@ -26,7 +26,7 @@ def test_docs_page_renders_with_no_request_leaving_the_mock(portal_server):
             route.abort()
 
     with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS, headless=True)
+        browser = pw.chromium.launch(executable_path=chromium_path(headless=True), args=CHROMIUM_ARGS, headless=True)
         try:
             page = browser.new_page()
             page.route("**/*", only_the_mock)

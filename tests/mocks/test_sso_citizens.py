@@ -6,10 +6,12 @@ its verdict; a negative case armed for one citizen's login leaves another citize
 
 from __future__ import annotations
 
-from joserfc.errors import JoseError
-import pytest
+from urllib.parse import parse_qs, urlsplit
 
-from conformance.journal import logins_of
+import pytest
+from joserfc.errors import JoseError
+
+from conformance.journal import authorize_key, logins_of
 from tests.mocks.test_sso import CITIZEN, RelyingParty, browser_login, rp, start_flow  # noqa: F401 (rp: a fixture)
 
 OTHER = "5b1f0e7a-0c3d-4d2a-9f51-3a7c2e10a002"  # Trần Thị Bình, LoA1..LoA2
@@ -53,13 +55,17 @@ def test_interleaved_round_trips_are_journalled_under_their_citizen(portal, cont
     assert {e["citizen"] for e in mine if e["citizen"]} == {CITIZEN}
 
 
-def test_a_round_trip_nobody_reached_is_kept_when_the_citizen_has_none(portal, control, rp):
-    """A login that never got as far as the portal knowing the citizen still shows its exchanges"""
-    start_flow(rp)
-    meta, verifier, nonce, url, state = start_flow(rp)
-    portal.get(url, follow_redirects=False)  # the authorize request only
+def test_an_authorize_request_that_got_no_further_is_told_by_what_the_browser_sent(portal, control, rp, rp2):
+    """A login that never reached the portal's login form is still the service's own, by its state and nonce;
+    another service's authorize request in the same window is not"""
+    mine, theirs = start_flow(rp), start_flow(rp2)
+    for flow in (theirs, mine):
+        assert portal.get(flow[3], follow_redirects=False).status_code == 302  # the authorize request only
     entries = control.get("/_mock/journal", params={"role": "sso"}).json()["entries"]
-    assert [e["service"] for e in logins_of(entries, CITIZEN)] == ["authorize"]
+    sent = parse_qs(urlsplit(mine[3]).query)
+    key = authorize_key({k: v[0] for k, v in sent.items()})
+    assert [e["request"]["state"] for e in logins_of(entries, CITIZEN, [key])] == [mine[4]]
+    assert logins_of(entries, CITIZEN) == []  # nothing of this citizen's without what its browser sent
 
 
 def test_a_mode_armed_for_one_citizen_leaves_another_citizens_login_genuine(portal, control, rp, rp2):

@@ -315,10 +315,10 @@ def requests_made_opening(page: Path) -> list[str]:
     sync_api = pytest.importorskip("playwright.sync_api")
     from kiemthu.runtime import CHROMIUM_ARGS, chromium_path
 
-    if not Path(chromium_path()).is_file():
+    if not Path(chromium_path(headless=True)).is_file():
         pytest.skip("Chromium not installed")
     with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=chromium_path(), args=CHROMIUM_ARGS)
+        browser = p.chromium.launch(executable_path=chromium_path(headless=True), args=CHROMIUM_ARGS)
         try:
             tab = browser.new_page()
             seen: list[str] = []
