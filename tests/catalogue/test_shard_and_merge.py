@@ -17,6 +17,7 @@ import pytest
 
 from reports.crosscheck import run_disagreements
 from reports.merge import MergeRefused, Source, ensure_same_target, ensure_services_once
+from tests.catalogue.summaries import completion, dossier_code_count, service_ids, summary, verdicts
 from tests.conftest import REPO, run_cli
 
 SCRIPT = REPO / "ci" / "shard-and-merge.sh"
@@ -43,22 +44,13 @@ def runs(tmp_path_factory, signing_key_path):
             "merged": root / "ci" / "merged", "one": root / "one", "merge_output": steps[2].stdout}
 
 
-def summary(run_dir: Path) -> dict:
-    return json.loads((run_dir / "summary.json").read_text(encoding="utf-8"))
-
-
-def verdicts(data: dict) -> dict[tuple[str, str], str]:
-    return {(s["id"], name): c["verdict"] for s in data["services"] for name, c in s["checks"].items()}
-
-
 def test_two_shards_merged_equal_one_run(runs):
     """Same services, same number of dossier codes, same verdict of every check, same completion."""
     merged, one = summary(runs["merged"]), summary(runs["one"])
-    assert sorted(s["id"] for s in merged["services"]) == sorted(s["id"] for s in one["services"])
-    assert sum(len(s["dossier_codes"]) for s in merged["services"]) == \
-        sum(len(s["dossier_codes"]) for s in one["services"])
+    assert service_ids(merged) == service_ids(one)
+    assert dossier_code_count(merged) == dossier_code_count(one)
     assert verdicts(merged) == verdicts(one)
-    assert {s["id"]: s["completed"] for s in merged["services"]} == {s["id"]: s["completed"] for s in one["services"]}
+    assert completion(merged) == completion(one)
     assert merged["totals"]["services"] == one["totals"]["services"] == 3
 
 
