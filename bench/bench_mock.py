@@ -125,7 +125,6 @@ def main() -> int:
         # mock, and every microsecond it spends per request is one the mock cannot have; one round's worth at a
         # time (all rounds at once would hold a few hundred MB)
         head, tail = (part.encode("utf-8") for part in dossier_template(auth["session"]).split("__CODE__"))
-        per_round = int((args.warmup + args.seconds) * 6000)  # more than one core of Locust can send
         fresh_codes = codes()
 
         from locust import FastHttpUser, constant, task
@@ -155,6 +154,8 @@ def main() -> int:
             # the same process and event loop, on its control listener (readiness needs no token)
             trivial = run_phase(control.url, "trivial JSON (/_mock/health)", Trivial, args.users, args.seconds,
                                 args.warmup, proc.pid)
+            # more bodies than Locust can send in the phase: its rate on the trivial endpoint is its ceiling
+            per_round = int((args.warmup + args.seconds + 1) * max(6000.0, trivial["rps"] * 1.25))
             bodies = [head + code.encode() + tail for code in itertools.islice(fresh_codes, per_round)]
             feed = iter(bodies)
             sync = run_phase(host, "DongBoHoSoMC (validate + SQLite)", Sync, args.users, args.seconds, args.warmup,
