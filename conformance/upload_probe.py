@@ -114,12 +114,10 @@ def disallowed_upload(run) -> dict[str, Any]:
     if "upload_probe" in suite.shared:
         first, result = suite.shared["upload_probe"]
         return {**result, "note": f"evaluated on {first}"}
-    owner = suite.run_shared.claim("upload_probe", run.id)
-    if owner != run.id:  # another worker process plays it (once per run): its outcome, when it comes
-        published = suite.run_shared.result("upload_probe", suite.sync_s + 4 * suite.page_s)
-        if published and published.get("outcome"):
-            suite.shared["upload_probe"] = (owner, published)
-            return {**published, "note": f"evaluated on {owner}"}
+    elsewhere = suite.run_shared.played_elsewhere("upload_probe", run.id, suite.sync_s + 4 * suite.page_s)
+    if elsewhere and elsewhere[1].get("outcome"):  # another worker process played it (once per run)
+        suite.shared["upload_probe"] = elsewhere
+        return {**elsewhere[1], "note": f"evaluated on {elsewhere[0]}"}
     t0 = time.monotonic()
     try:
         result = _probe(run)
@@ -131,7 +129,7 @@ def disallowed_upload(run) -> dict[str, Any]:
     suite.evidence.write_json(run.id, "submission", "upload-probe.json", result)
     if result.get("outcome"):
         suite.shared["upload_probe"] = (run.id, result)
-    if owner == run.id:
+    if elsewhere is None:  # this service claimed the case: the other worker processes wait for its outcome
         suite.run_shared.publish("upload_probe", result)
     return result
 

@@ -81,6 +81,16 @@ class RunShared:
         finally:
             tmp.unlink(missing_ok=True)
 
+    def played_elsewhere(self, name: str, owner: str, timeout: float) -> tuple[str, Any] | None:
+        """The once-per-run case `name` as the service that claimed it first played it: (that service, the result
+        it published). None when `owner` is the first (it plays the case) or no result came within `timeout`
+        (the caller then plays the case itself rather than go without it)."""
+        first = self.claim(name, owner)
+        if first == owner:
+            return None
+        published = self.result(name, timeout)
+        return None if published is None else (first, published)
+
     def publish(self, name: str, value: Any) -> None:
         """The result of a once-per-run case, for the other processes (written whole, then renamed)."""
         tmp = self.folder / f".{name}.{os.getpid()}.json"

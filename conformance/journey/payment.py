@@ -33,8 +33,10 @@ def pay(run: ServiceRun, pages: PageSet, out: FlowOutcome) -> None:
     start = pages.main.url  # every attempt begins here (the adapter's start page, or the submission's receipt)
     # like the SSO negatives, the lower amount tests the system's callback handler, not the service: once per run
     shared = run.suite.shared.get("lower_amount")
-    if not shared and checking:
-        shared = lower_amount_elsewhere(run)
+    if not shared and checking:  # played by another worker process, when it was there first
+        shared = run.suite.run_shared.played_elsewhere("lower_amount", run.id, run.suite.sync_s + 2 * run.suite.page_s)
+        if shared:
+            run.suite.shared["lower_amount"] = shared
     lower = None
     if shared:
         out.observations["negatives"] = [{**shared[1], "note": f"evaluated on {shared[0]}"}]
@@ -76,19 +78,6 @@ def back_to_start(run: ServiceRun, pages: PageSet, start: str) -> None:
     pages.current = pages.main
     if pages.main.url != start:
         pages.main.goto(start, timeout=run.suite.page_s * 1000)
-
-
-def lower_amount_elsewhere(run: ServiceRun) -> tuple[str, dict[str, Any]] | None:
-    """The lower-amount case as another worker process played it (once per run), or None when this service is
-    the first to get there (or the other's result never came: then it is played here)."""
-    owner = run.suite.run_shared.claim("lower_amount", run.id)
-    if owner == run.id:
-        return None
-    published = run.suite.run_shared.result("lower_amount", run.suite.sync_s + 2 * run.suite.page_s)
-    if published is None:
-        return None
-    run.suite.shared["lower_amount"] = (owner, published)
-    return owner, published
 
 
 def pay_attempt(run: ServiceRun, pages: PageSet, mode: str | None) -> dict[str, Any]:

@@ -36,12 +36,11 @@ def sso_negatives(run: ServiceRun) -> dict[str, dict[str, Any]]:
         first, results = suite.shared["sso_negatives"]
         return {m: {**r, "journal": [], "note": f"evaluated on {first}"} for m, r in results.items()}
     if suite.negatives_thread is None:
-        owner = suite.run_shared.claim("sso_negatives", run.id)
-        if owner != run.id:  # another worker process runs them (once per run): its results, when they come
-            published = suite.run_shared.result("sso_negatives", suite.page_s * (len(SSO_MODES) + 1))
-            if published is not None:
-                suite.shared["sso_negatives"] = (owner, published)
-                return {m: {**r, "journal": [], "note": f"evaluated on {owner}"} for m, r in published.items()}
+        elsewhere = suite.run_shared.played_elsewhere("sso_negatives", run.id, suite.page_s * (len(SSO_MODES) + 1))
+        if elsewhere is not None:  # another worker process ran them (once per run)
+            suite.shared["sso_negatives"] = elsewhere
+            owner, published = elsewhere
+            return {m: {**r, "journal": [], "note": f"evaluated on {owner}"} for m, r in published.items()}
         start_sso_negatives(run)
     suite.negatives_thread.join(suite.page_s * len(SSO_MODES))
     results: dict[str, dict[str, Any]] = dict(suite.negatives_http)

@@ -85,6 +85,16 @@ def test_published_result_reaches_another_reader(tmp_path):
     assert RunShared(tmp_path).result("sso_negatives", 1) == {"id_token_alg_none": {"logged_in": False}}
 
 
+def test_a_case_played_elsewhere_is_taken_from_its_first_player(tmp_path):
+    """Rule: the first service to reach a once-per-run case plays it (None); a later one gets (first service, its
+    result); one whose wait ends with no result plays the case itself (None)."""
+    first, later = RunShared(tmp_path), RunShared(tmp_path)
+    assert first.played_elsewhere("lower_amount", "svc-a", 0.1) is None
+    assert later.played_elsewhere("lower_amount", "svc-b", 0.1) is None  # svc-a has published nothing yet
+    first.publish("lower_amount", {"portal_paid": False})
+    assert later.played_elsewhere("lower_amount", "svc-c", 1) == ("svc-a", {"portal_paid": False})
+
+
 def test_recorder_crosses_the_process_boundary():
     """Rule: a worker's verdicts, codes and notes reach the controller as they were recorded."""
     a = Recorder()
