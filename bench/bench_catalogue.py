@@ -8,6 +8,7 @@ Targets (issue: a whole catalogue as a daily CI job): per extra service ≤ 3.5 
     .venv/bin/python bench/bench_catalogue.py            # 1, 10, 30 services × serial, 2, 4 workers (~15 min)
     .venv/bin/python bench/bench_catalogue.py --quick    # 1 and 4 services × serial, 2 workers
     .venv/bin/python bench/bench_catalogue.py --sizes 1 5 --workers 0 2
+    .venv/bin/python bench/bench_catalogue.py --sizes 10 --workers 2 --by-part   # CPU of each part of the run
 
 Each measurement: a fresh reference system (its own database) and `conformance.runner.run` (mock portal start,
 pytest start, browsers, every check, evidence; no report build). Figures on a shared machine are noisy.
@@ -28,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from bench.catalogue import generated_catalogue  # noqa: E402
+from bench.cpu_parts import CpuByPart  # noqa: E402
 
 from conformance.runner import run  # noqa: E402
 from kiemthu.demo import demo_environment, start_reference_system  # noqa: E402
@@ -47,7 +49,7 @@ def machine_cpu_s() -> float:
     return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
 
 
-def measure(n: int, workers: int) -> dict:
+def measure(n: int, workers: int, by_part: bool = False) -> dict:
     """One run of a generated catalogue of `n` services: wall seconds, CPU seconds the machine was busy meanwhile,
     and whether every check passed."""
     demo_environment()
@@ -56,7 +58,8 @@ def measure(n: int, workers: int) -> dict:
         with generated_catalogue(n) as cat:
             target = load_target(cat.target)
             cpu0 = machine_cpu_s()
-            with start_reference_system(target, out, catalogue=cat.services, timeout=60):
+            parts = CpuByPart() if by_part else contextlib.nullcontext()
+            with parts, start_reference_system(target, out, catalogue=cat.services, timeout=60):
                 t0 = time.monotonic()
                 with open(out / "logs" / "runner.log", "w", encoding="utf-8") as quiet, \
                         contextlib.redirect_stdout(quiet):  # the suite's per-check lines stay out of the figures
@@ -68,7 +71,8 @@ def measure(n: int, workers: int) -> dict:
         bad = [f"{s['id']}/{c}: {v['verdict']} ({v.get('reason', '')[:200]})" for s in summary.get("services", [])
                for c, v in s["checks"].items()
                if v["verdict"] not in OK]
-        return {"services": n, "workers": workers, "wall_s": wall, "cpu_s": cpu, "exit": code, "bad": bad}
+        return {"services": n, "workers": workers, "wall_s": wall, "cpu_s": cpu, "exit": code, "bad": bad,
+                "parts": parts.totals() if by_part else {}}
     finally:
         remove_temp(out)
 
@@ -82,6 +86,8 @@ def main() -> int:
     ap.add_argument("--sizes", type=int, nargs="+", default=[1, 10, 30], help="catalogue sizes (first is the base)")
     ap.add_argument("--workers", type=int, nargs="+", default=[0, 2, 4], help="0 = serial")
     ap.add_argument("--quick", action="store_true", help="sizes 1 and 4, serial and 2 workers")
+    ap.add_argument("--by-part", action="store_true", help="also the CPU seconds of each part (Chromium's processes, "
+                    "the Playwright driver, pytest, the mock, the reference system), per service")
     args = ap.parse_args()
     sizes, modes = ([1, 4], [0, 2]) if args.quick else (sorted(set(args.sizes)), args.workers)
     os.environ.setdefault("CI", "true")  # one line per finished check, not a live table
@@ -91,11 +97,15 @@ def main() -> int:
     results: dict[tuple[int, int], dict] = {}
     for workers in modes:
         for n in sizes:
-            r = measure(n, workers)
+            r = measure(n, workers, args.by_part)
             results[(workers, n)] = r
             print(f"  {mode_name(workers):>12} {n:>3} services: {r['wall_s']:7.1f} s wall, {r['cpu_s']:7.1f} s CPU "
                   f"({r['cpu_s'] / r['wall_s']:.2f} cores busy on average), exit {r['exit']}"
                   + (f", not passed: {', '.join(r['bad'][:5])}" if r["bad"] else ""), flush=True)
+            if r["parts"]:
+                print("      CPU s per service by part: " + ", ".join(f"{part} {cpu / n:.2f}" for part, cpu
+                                                                    in r["parts"].items() if cpu / n >= 0.01)
+                      + f" (sum {sum(r['parts'].values()) / n:.2f})", flush=True)
     print("\nsummary")
     print(f"  {'mode':>12} " + " ".join(f"{n:>4} svc" for n in sizes) + "   per extra service      100 services (projected)")
     verdict = True
