@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import mimetypes
+import os
 import re
 import secrets
 import sqlite3
@@ -34,6 +35,7 @@ HERE = Path(__file__).resolve().parent
 DEMO_TARGET = REPO_ROOT / "examples" / "ministry" / "target.yaml"
 DEFAULT_DB = DEFAULT_OUT / "controlroom.sqlite"
 ALL_CHECKS = ("sso", "submission", "payment", "processing")
+PARALLEL = ("auto", "0", "2", "4")  # the start form's choices of services side by side (`kiemthu run --workers`)
 ACTIVE_STATES = ("queued", "running")
 RUNS_SHOWN = 30  # runs listed on a campaign page unless the officer asks for all of them
 DOCUMENTS = ("report.pdf", "report.xlsx", "report.html", "allure-report.html")
@@ -453,9 +455,12 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
             runs = runs_of(campaign_id)
             services = service_states(c, db.campaign_services(c, campaign_id), runs)
         defects = demo_defects() if camp["target_demo"] else []
+        from controlroom.engine import target_officer_by_hand
+
         return page(request, "campaign.html", user, c=camp, d=deadline_info(camp["publication_date"]),
                     services=services, runs=runs if tat_ca else runs[:RUNS_SHOWN], all_runs=len(runs),
-                    checks=ALL_CHECKS, defects=defects)
+                    checks=ALL_CHECKS, defects=defects, by_hand=target_officer_by_hand(Path(camp["target_path"])),
+                    cores=os.cpu_count() or 1)
 
     @app.post("/chien-dich/{campaign_id}/chay")
     async def start_run(request: Request, campaign_id: str):
@@ -470,6 +475,10 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
         if bad:
             raise HTTPException(400, f"service/check: phải thuộc đợt kiểm thử / must belong to the campaign — "
                                      f"giá trị {', '.join(bad)}")
+        workers = str(form.get("workers", "0")).strip()
+        if workers not in PARALLEL:
+            raise HTTPException(400, f"workers: phải là một trong {', '.join(PARALLEL)} / must be one of them — "
+                                     f"giá trị '{workers[:40]}'")
         from controlroom.engine import RunRefused
 
         try:
@@ -477,12 +486,13 @@ def create_app(db_path: Path = DEFAULT_DB, runs_root: Path | None = None, manage
                                    services=services if set(services) != set(known) else [],
                                    checks=checks if set(checks) != set(ALL_CHECKS) else [],
                                    started_by=user.username, defects=defects,
-                                   environment={"KIEMTHU_PUBLICATION_DATE": camp["publication_date"]})
+                                   environment={"KIEMTHU_PUBLICATION_DATE": camp["publication_date"]},
+                                   workers=workers)
         except RunRefused as exc:
             audit(user, "run_refused", campaign=campaign_id, reason=exc.message)
             raise HTTPException(409, exc.message)
         audit(user, "run_started", campaign=campaign_id, run=run_id, services=services, checks=checks,
-              defects=list(defects))
+              defects=list(defects), workers=workers)
         return RedirectResponse(f"/lan-chay/{run_id}", 303)
 
     # --- runs ---------------------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ any web request; SIGTERM (a cancel, the server stopping) unwinds it so the suite
 reference system all end with it.
 
 Usage: python -m controlroom.child --target FILE --run-dir DIR [--service S]... [--check C]... [--defect D]...
-                                   [--reference-system] [--exit-file FILE]
+                                   [--workers N] [--reference-system] [--exit-file FILE]
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--service", action="append", default=[])
     parser.add_argument("--check", action="append", default=[])
     parser.add_argument("--defect", action="append", default=[])
+    parser.add_argument("--workers", type=int, default=0, help="services side by side (0: one after another)")
     parser.add_argument("--reference-system", action="store_true")
     # where the exit code of a run that came to its end is written (read back by a restarted server)
     parser.add_argument("--exit-file", type=Path)
@@ -38,7 +39,7 @@ def run_child(args: argparse.Namespace) -> int:
 
     def suite() -> int:
         return run(target=args.target, output=args.run_dir, services=args.service, checks=args.check, headed=False,
-                   build_report=True, defects=args.defect)
+                   build_report=True, defects=args.defect, workers=args.workers or None)
 
     if not args.reference_system:
         return suite()

@@ -51,7 +51,8 @@ CREATE TABLE IF NOT EXISTS room_runs (
   id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, target TEXT NOT NULL, services_json TEXT NOT NULL,
   checks_json TEXT NOT NULL, defects_json TEXT NOT NULL, state TEXT NOT NULL, run_dir TEXT NOT NULL,
   started_at TEXT NOT NULL, finished_at TEXT, exit_code INTEGER, started_by TEXT NOT NULL,
-  cancelled_by TEXT, message TEXT NOT NULL DEFAULT '', server TEXT NOT NULL, pid INTEGER, pid_start TEXT
+  cancelled_by TEXT, message TEXT NOT NULL DEFAULT '', server TEXT NOT NULL, pid INTEGER, pid_start TEXT,
+  workers INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS room_runs_campaign ON room_runs(campaign_id, started_at);
 CREATE INDEX IF NOT EXISTS room_runs_target ON room_runs(target, state);
@@ -106,6 +107,7 @@ class RunInfo:
     started_by: str
     cancelled_by: str | None = None
     message: str = ""
+    workers: int = 0  # services side by side (0: one after another)
 
     @property
     def active(self) -> bool:
@@ -124,6 +126,22 @@ class Prompt:
 
 def now() -> datetime:
     return datetime.now(VN_TZ)
+
+
+def officer_by_hand(data: Any) -> bool:
+    """The target's officer steps are done by a person (officer.mode manual): its services run one at a time."""
+    officer = data.get("officer") if isinstance(data, dict) else None
+    return isinstance(officer, dict) and officer.get("mode") == "manual"
+
+
+def target_officer_by_hand(target: Path) -> bool:
+    """officer_by_hand of the file as written (False when it cannot be read: starting the run says why)."""
+    from kiemthu.target import TargetError, parse_yaml, read_text
+
+    try:
+        return officer_by_hand(parse_yaml(Path(target), read_text(Path(target))))
+    except (TargetError, OSError):
+        return False
 
 
 def uses_reference_system(target: Path) -> bool:
@@ -216,7 +234,7 @@ def _info(row: sqlite3.Row) -> RunInfo:
                    defects=_strings(row["defects_json"]), state=row["state"], run_dir=_path(row["run_dir"]),
                    started_at=datetime.fromisoformat(row["started_at"]), finished_at=_parse_time(row["finished_at"]),
                    exit_code=row["exit_code"], started_by=row["started_by"], cancelled_by=row["cancelled_by"],
-                   message=row["message"] or "")
+                   message=row["message"] or "", workers=row["workers"] or 0)
 
 
 @dataclass(eq=False)
@@ -265,6 +283,8 @@ class RunManager:
         self._closing = threading.Event()
         with closing(self._connect()) as conn, conn:
             conn.executescript(SCHEMA)
+            if "workers" not in {r["name"] for r in conn.execute("PRAGMA table_info(room_runs)")}:
+                conn.execute("ALTER TABLE room_runs ADD COLUMN workers INTEGER NOT NULL DEFAULT 0")  # older files
         self._supervisor = threading.Thread(target=self._supervise, name="controlroom-runs", daemon=True)
         self._supervisor.start()
 
@@ -283,13 +303,16 @@ class RunManager:
 
     # -- the interface ------------------------------------------------------------------------------------------
     def start(self, *, campaign_id: str, target: Path, services: list[str], checks: list[str], started_by: str,
-              defects: tuple[str, ...] = (), environment: dict[str, str] | None = None) -> str:
+              defects: tuple[str, ...] = (), environment: dict[str, str] | None = None,
+              workers: int | str | None = None) -> str:
         """Start a run of `kiemthu run` on `target`; returns its id (also the run folder's and the history's).
-        `environment`: extra variables for the run (e.g. KIEMTHU_PUBLICATION_DATE of the campaign)."""
+        `environment`: extra variables for the run (e.g. KIEMTHU_PUBLICATION_DATE of the campaign); `workers`:
+        services side by side, as `kiemthu run --workers` takes it (a number or 'auto')."""
         if self._closing.is_set():
             raise RunRefused("Máy chủ đang dừng: không bắt đầu lần chạy mới / the server is stopping")
         target = Path(target).resolve()
         self._refuse_bad_request(target, services, checks)
+        processes = self._worker_processes(target, services, workers)
         reference = uses_reference_system(target)
         env = {**(reference_environment() if reference else {}), **(environment or {})}
         for name in REFERENCE_SECRETS:
@@ -299,7 +322,7 @@ class RunManager:
         info = RunInfo(id=run_id, campaign_id=campaign_id, target=target, services=list(services),
                        checks=list(checks), defects=list(defects), state="queued",
                        run_dir=(self.runs_root / run_id).resolve(), started_at=now(), finished_at=None,
-                       exit_code=None, started_by=started_by)
+                       exit_code=None, started_by=started_by, workers=processes)
         self._claim_target(info)
         spawn = _Spawn(info, env, reference)
         self._spawns.put(spawn)
@@ -431,6 +454,30 @@ class RunManager:
         if bad:
             raise RunRefused(f"services: mã dịch vụ không hợp lệ / invalid service id: {bad[0]!r}")
 
+    def _worker_processes(self, target: Path, services: list[str], workers: int | str | None) -> int:
+        """How many processes the run gets (0: one service after another); refused as `kiemthu run` would refuse
+        it, before anything starts: a bad value, or services side by side with an officer working by hand. The file
+        is read as written: its ${VARIABLES} are the run's, set for the child only."""
+        from conformance.runner import worker_count
+        from kiemthu.target import TargetError, parse_yaml, read_text
+
+        if workers in (None, "", 0, "0"):
+            return 0
+        try:
+            data = parse_yaml(target, read_text(target))
+        except TargetError as exc:
+            raise RunRefused(f"target: {'; '.join(exc.problems)}") from None
+        data = data if isinstance(data, dict) else {}
+        listed = data.get("services") if isinstance(data.get("services"), list) else []
+        try:
+            processes = worker_count(workers, len(services) if services else len(listed))
+        except ValueError as exc:
+            raise RunRefused(f"Số dịch vụ chạy song song không hợp lệ / {exc}") from None
+        if processes and officer_by_hand(data):
+            raise RunRefused(f"workers: {workers} — cán bộ xử lý hồ sơ thủ công (officer.mode manual) nên các dịch vụ "
+                             f"chạy lần lượt / with officer.mode manual the services run one at a time")
+        return processes
+
     def _claim_target(self, info: RunInfo) -> None:
         """Record the run as queued unless another run tests the same target (one transaction: never two)."""
         with self._lock, closing(self._connect()) as conn:
@@ -445,10 +492,11 @@ class RunManager:
                         f"do {other.started_by} bắt đầu lúc {other.started_at:%H:%M:%S %d/%m/%Y}); hãy chờ lần chạy "
                         f"đó kết thúc hoặc hủy nó / the target is busy with run {other.id}")
                 conn.execute("INSERT INTO room_runs (id, campaign_id, target, services_json, checks_json, defects_json,"
-                             " state, run_dir, started_at, started_by, server) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                             " state, run_dir, started_at, started_by, server, workers) VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                              (info.id, info.campaign_id, str(info.target), json.dumps(info.services),
                               json.dumps(info.checks), json.dumps(info.defects), "queued", str(info.run_dir),
-                              info.started_at.isoformat(timespec="seconds"), info.started_by, self.server))
+                              info.started_at.isoformat(timespec="seconds"), info.started_by, self.server,
+                              info.workers))
                 conn.execute("COMMIT")
             except BaseException:
                 conn.execute("ROLLBACK")
@@ -487,6 +535,8 @@ class RunManager:
                 cmd += ["--check", c]
             for d in info.defects:
                 cmd += ["--defect", d]
+            if info.workers > 1:
+                cmd += ["--workers", str(info.workers)]
             if spawn.reference:
                 cmd.append("--reference-system")
             control = control_dir(run_dir)

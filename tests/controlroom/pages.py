@@ -17,9 +17,13 @@ def login(page, username: str) -> None:
     page.get_by_role("button", name="Đăng nhập").click()
 
 
-def start_run(page, services: list[str], checks: list[str], defects: tuple[str, ...] = ()) -> str:
-    """From the campaign page: choose services, checks and defects, start; returns the run page's id."""
+def start_run(page, services: list[str], checks: list[str], defects: tuple[str, ...] = (),
+              side_by_side: str | None = None) -> str:
+    """From the campaign page: choose services, checks, how many side by side (the form's default when None)
+    and defects, start; returns the run page's id."""
     form = page.locator("form[action$='/chay']")
+    if side_by_side is not None:
+        form.get_by_label("Số dịch vụ kiểm thử cùng lúc").select_option(side_by_side)
     for box in form.locator("input[name=service]").all():
         box.set_checked(box.get_attribute("value") in services)
     for box in form.locator("input[name=check]").all():

@@ -130,6 +130,40 @@ def test_bad_requests_are_refused_with_the_field_and_value(manager, tmp_path):
     assert manager.list() == []
 
 
+def test_services_side_by_side_are_refused_as_kiemthu_run_refuses_them(manager, tmp_path):
+    """A worker count that is not a number or 'auto', or services side by side on a system whose officer works by
+    hand (officer.mode manual: one person answers one prompt at a time), is refused before anything starts,
+    naming the option and the value; nothing is recorded."""
+    with pytest.raises(RunRefused) as bad:
+        manager.start(campaign_id="c", target=DEMO_TARGET, services=[], checks=[], started_by="a", workers="many")
+    assert "--workers" in bad.value.message and "'many'" in bad.value.message
+    by_hand = tmp_path / "by-hand.yaml"
+    by_hand.write_text("officer: {mode: manual}\nservices: [{scenario: a.yaml}, {scenario: b.yaml}]\n", encoding="utf-8")
+    with pytest.raises(RunRefused) as manual:
+        manager.start(campaign_id="c", target=by_hand, services=[], checks=[], started_by="a", workers="2")
+    assert "workers: 2" in manual.value.message and "officer.mode manual" in manual.value.message
+    assert manager.list() == []
+
+
+def test_a_history_file_from_before_side_by_side_runs_gains_the_column(tmp_path):
+    """A control-room database written before runs recorded their worker count opens, its runs read as run one
+    service at a time."""
+    db = tmp_path / "old.sqlite"
+    with closing(sqlite3.connect(db)) as conn, conn:
+        conn.execute("CREATE TABLE room_runs (id TEXT PRIMARY KEY, campaign_id TEXT NOT NULL, target TEXT NOT NULL, "
+                     "services_json TEXT NOT NULL, checks_json TEXT NOT NULL, defects_json TEXT NOT NULL, "
+                     "state TEXT NOT NULL, run_dir TEXT NOT NULL, started_at TEXT NOT NULL, finished_at TEXT, "
+                     "exit_code INTEGER, started_by TEXT NOT NULL, cancelled_by TEXT, message TEXT NOT NULL DEFAULT '', "
+                     "server TEXT NOT NULL, pid INTEGER, pid_start TEXT)")
+        conn.execute("INSERT INTO room_runs VALUES ('r1','c','t','[]','[]','[]','finished','/x','2026-12-01T09:00:00+07:00',"
+                     "'2026-12-01T09:01:00+07:00',0,'a',NULL,'','old',NULL,NULL)")
+    m = RunManager(db, tmp_path / "runs")
+    try:
+        assert m.get("r1").workers == 0 and m.get("r1").state == "finished"
+    finally:
+        m.shutdown()
+
+
 def test_a_restarted_server_shows_the_run_it_lost_as_interrupted_and_keeps_the_ended_ones(room, known_secrets):
     """A server killed mid-run (SIGKILL: no clean-up of its own) takes its run's processes with it; the next
     server's recover() marks that run interrupted, and a run that had ended keeps its state and exit code."""

@@ -5,6 +5,7 @@ when it is set."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from contextlib import closing
@@ -218,3 +219,33 @@ def test_admin_pages(browser, room):
         shoot(p, "admin-accounts")
         p.get_by_role("link", name="English").click()
         p.get_by_role("heading", name="Accounts").wait_for()
+
+
+def test_services_side_by_side_each_pass_with_their_own_dossier(page, room):
+    """The whole catalogue with two services side by side (the start form's choice): the run page says so, the
+    suite's progress shows a service's checks starting before another's ended, and every service passes with a
+    dossier code of its own."""
+    page.goto("/")
+    page.locator("section.card h2 a").first.click()
+    campaign = page.url
+    form = page.locator("form[action$='/chay']")
+    assert form.get_by_label("Số dịch vụ kiểm thử cùng lúc").input_value() == "auto"
+    every = ["sso", "submission", "payment", "processing"]
+    run_id = start_run(page, ["lltp-cap-phieu", "khai-sinh", "ket-hon"], every, side_by_side="2")
+    assert page.locator("#run-workers").inner_text() == "2"
+    wait_finished(page)
+    shoot(page, "run-side-by-side")
+    events = [json.loads(line) for line in (room.runs / run_id / "progress.jsonl").read_text(encoding="utf-8").splitlines()]
+    spans: dict[str, list[float]] = {}
+    for e in events:
+        if e.get("event") == "check" and e.get("service"):
+            spans.setdefault(e["service"], []).append(e["t"])
+    assert len(spans) == 3
+    windows = sorted((min(ts), max(ts)) for ts in spans.values())
+    assert any(later[0] < earlier[1] for earlier, later in zip(windows, windows[1:])), windows
+    summary = json.loads((room.runs / run_id / "summary.json").read_text(encoding="utf-8"))
+    codes = [c for s in summary["services"] for c in s["dossier_codes"]]
+    assert len(codes) == len(set(codes)) == 3
+    page.goto(campaign)
+    for service in ("lltp-cap-phieu", "ket-hon"):
+        assert page.locator(f"tr[data-service={service}]").get_attribute("data-status") in ("passed", "submitted")

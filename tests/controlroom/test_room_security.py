@@ -130,6 +130,20 @@ def test_admin_adds_account_and_bad_input_is_named(room):
         assert "account_added" in audit and "canbo2" in audit and "mat-khau-dai-12" not in audit
 
 
+def test_a_bad_side_by_side_choice_is_named_and_starts_nothing(room):
+    """Starting a run with a worker count the form does not offer is refused with the field and the value."""
+    c, token = room.login("canbo")
+    with closing(c):
+        made = c.post("/chien-dich", data={"csrf": token, "name": "Đợt song song", "target_id": "demo",
+                                           "publication_date": "2026-12-01"})
+        assert made.status_code == 303, made.text[:300]
+        campaign = made.headers["location"]
+        r = c.post(f"{campaign}/chay", data={"csrf": token, "service": "khai-sinh", "check": "sso", "workers": "64"},
+                   headers={"Accept": "text/html"})
+        assert r.status_code == 400 and "workers" in r.text and "'64'" in r.text
+        assert "/lan-chay/" not in c.get(campaign).text
+
+
 def test_audit_log_records_logins_and_refusals(room):
     """Who, when, what: logins (also failed ones) are in the audit log."""
     c, _ = room.login("admin")
