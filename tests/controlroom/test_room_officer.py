@@ -64,6 +64,9 @@ def test_officer_answers_the_prompt(room, manual_target, ministry_port):
             page.get_by_label("Hệ thống cần kiểm thử").select_option("btp-thu-cong")
             page.get_by_role("button", name="Tạo").click()
             page.wait_for_url(re.compile(r"/chien-dich/[^/]+$"))
+            # one person answers the prompts: services run one at a time, and the form says why
+            page.get_by_text("Cán bộ xử lý hồ sơ thủ công trên hệ thống này").wait_for()
+            assert page.get_by_label("Số dịch vụ kiểm thử cùng lúc").count() == 0
             start_run(page, ["lltp-cap-phieu"], ["processing"])
             prompt = page.locator("form.prompt")
             prompt.wait_for(timeout=240_000)
