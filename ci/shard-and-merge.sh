@@ -10,6 +10,8 @@
 # Settings (environment):
 #   KIEMTHU_TARGET            target file of the system under test; unset: the demo (reference system + mock)
 #   KIEMTHU_CI_OUT            where shards and the merge go (default reports/out/ci)
+#   KIEMTHU_TREND_FROM        the previous merged run folder (e.g. the last pipeline's artefact): the Allure trend
+#                             goes on from it
 #   KIEMTHU_SIGNING_KEY_PEM   the bundle-signing key (a CI secret): every shard and the merge must sign with
 #                             one key, or the merge refuses the shards as signed by an untrusted key
 #   KIEMTHU_BROWSER_WS        a Playwright browser server to use instead of a local Chromium
@@ -55,7 +57,9 @@ step_merge() {
     return 2
   fi
   rm -rf "$OUT/merged"
-  "$KIEMTHU" report --merge "${shards[@]}" --output "$OUT/merged"
+  local trend=()
+  [ -n "${KIEMTHU_TREND_FROM:-}" ] && trend=(--trend-from "$KIEMTHU_TREND_FROM")
+  "$KIEMTHU" report --merge "${shards[@]}" --output "$OUT/merged" "${trend[@]}"
   "$KIEMTHU" report --verify "$OUT/merged"
 }
 

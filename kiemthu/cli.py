@@ -245,12 +245,13 @@ def report(
     from_history: bool = typer.Option(False, "--from-history", help="Assemble one submission from the latest passing run of each service (lập từ lịch sử)."),
     service: List[str] = typer.Option([], "--service", "-s", metavar="SERVICE", help="With --from-history: services to include; repeatable."),
     output: Optional[Path] = typer.Option(None, "--output", "-o", metavar="DIR", help="With --from-history or --merge: where to write."),
+    trend_from: Optional[Path] = typer.Option(None, "--trend-from", metavar="DIR", help="An earlier run folder (e.g. yesterday's CI artefact) the Allure trend goes on from (xu hướng tiếp nối lần chạy trước); without it, the last run of the same system and services in the history."),
 ) -> None:
     """Build the submission report of a run (lập báo cáo kết quả kiểm thử: xlsx, PDF, HTML, Allure, manifest)."""
     run_dirs = list(run_dirs or [])
     if merge:
         fn = _entry("reports.merge", "merge_cli", "merge of runs")
-        raise typer.Exit(fn(run_dirs, output=output, public_key=public_key, language=language))
+        raise typer.Exit(fn(run_dirs, output=output, public_key=public_key, language=language, trend_from=trend_from))
     if len(run_dirs) > 1:
         console.print("Nhiều thư mục lần chạy: dùng --merge để gộp / several RUN_DIRs: use --merge to merge them.",
                       markup=False, highlight=False, soft_wrap=True)
@@ -271,7 +272,7 @@ def report(
         fn = _entry("reports.manifest", "verify_cli", "manifest verification")
         raise typer.Exit(fn(run_dir, public_key=public_key))
     fn = _entry("reports.build", "build_cli", "report builder")
-    raise typer.Exit(fn(run_dir, language=language))
+    raise typer.Exit(fn(run_dir, language=language, trend_from=trend_from))
 
 
 @app.command(short_help="Gửi tổng hợp kết quả kiểm thử / send the summary.")

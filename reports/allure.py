@@ -39,6 +39,11 @@ CSP = ("default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval' data: blob:
        "base-uri 'none'; form-action 'none'")
 
 
+# Allure's trend and each test's history travel inside the single file as history/*.json
+EMBEDDED_HISTORY = re.compile(r"""d\('history/([A-Za-z0-9_.-]+\.json)',\s*'([A-Za-z0-9+/=]*)'\)""")
+HISTORY_DIR = "history"
+
+
 @dataclass
 class AllureOutcome:
     path: Path | None
@@ -76,6 +81,39 @@ def build_allure(run_dir: Path, output: Path | None = None) -> AllureOutcome:
         return AllureOutcome(None, f"Allure report not written: {leaking[0]} would embed a credential")
     output.write_text(page, encoding="utf-8")
     return AllureOutcome(output)
+
+
+def history_files(page: str) -> dict[str, bytes]:
+    """The history/*.json files a single-file report carries: where the next run's trend starts from."""
+    out = {}
+    for m in EMBEDDED_HISTORY.finditer(page):
+        try:
+            out[m.group(1)] = base64.b64decode(m.group(2))
+        except ValueError:
+            continue
+    return out
+
+
+def carry_trend(results: Path, earlier: list[Path]) -> Path | None:
+    """Continue Allure's trend (and each test's history) from the latest of the `earlier` run folders whose
+    allure-report.html holds one: its history files are written to results/history before the generator runs.
+    A folder that already has them keeps them, so a rebuilt report shows the trend it showed. Returns the run
+    folder the trend came from."""
+    target = results / HISTORY_DIR
+    if not results.is_dir() or (target.is_dir() and any(target.iterdir())):
+        return None
+    for folder in earlier:
+        report = folder / "allure-report.html"
+        if not report.is_file() or report.is_symlink():
+            continue
+        files = history_files(report.read_text(encoding="utf-8", errors="replace"))
+        if not files:
+            continue
+        target.mkdir(parents=True, exist_ok=True)
+        for name, data in files.items():
+            (target / name).write_bytes(data)
+        return folder
+    return None
 
 
 def embedded_credentials(page: str) -> list[str]:

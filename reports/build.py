@@ -18,9 +18,9 @@ from rich.console import Console
 from rich.markup import escape
 
 from reports import labels
-from reports.allure import build_allure
+from reports.allure import build_allure, carry_trend
 from reports.crosscheck import EvidenceMismatch, ensure_summary_matches_journal
-from reports.history import record_run
+from reports.history import earlier_runs_alike, record_run
 from reports.manifest import UnsafeFolder, add_documents, scan, seal_of, write_manifest
 from reports.model import Run, SummaryError, load_run, read_summary
 from reports.pdf import build_pdf
@@ -67,8 +67,11 @@ def build_documents(run: Run, out_dir: Path, language: str, today: date | None =
     return result
 
 
-def build(run_dir: Path, language: str = "vi", today: date | None = None, db: Path | None = None) -> BuildResult:
-    """Raises SummaryError, EvidenceMismatch, UnsafeFolder or SigningKeyError before writing anything."""
+def build(run_dir: Path, language: str = "vi", today: date | None = None, db: Path | None = None,
+          trend_from: Path | None = None) -> BuildResult:
+    """Raises SummaryError, EvidenceMismatch, UnsafeFolder or SigningKeyError before writing anything.
+    `trend_from`: an earlier run folder the Allure trend goes on from (yesterday's artefact on a fresh CI machine),
+    before the history's own earlier runs of the same system and services."""
     labels.check_language(language)
     run_dir = Path(run_dir)
     run = load_run(run_dir)
@@ -76,9 +79,18 @@ def build(run_dir: Path, language: str = "vi", today: date | None = None, db: Pa
     ensure_summary_matches_journal(run_dir, read_summary(run_dir))
     ensure_key_outside(key_path(), run_dir)
     key = installation_key()
+    carried, had_trend = None, (run_dir / "allure-results" / "history").is_dir()
+    try:  # the Allure trend goes on from the last run of the same system and services
+        carried = carry_trend(run_dir / "allure-results",
+                              ([Path(trend_from)] if trend_from else []) + earlier_runs_alike(run_dir, db))
+    except (sqlite3.Error, OSError) as exc:
+        log.debug("Allure trend not carried over: %s", exc)
     allure = build_allure(run_dir)
     notes = [] if allure.path else [
         f"{labels.text('allure', language)}: {labels.text('allure_missing', language, why=allure.note)}"]
+    if trend_from and not had_trend and carried != Path(trend_from) and allure.path:
+        notes.append(f"--trend-from: {trend_from} không có allure-report.html mang xu hướng; xu hướng bắt đầu từ lần "
+                     f"chạy này / holds no allure-report.html with a trend: the trend starts with this run")
     # the Vietnamese submission always, and every other language asked now or built before, so that all the
     # documents of the folder print the one manifest they are sealed with
     languages = ["vi"] + [lang for lang in labels.LANGUAGES if lang != "vi" and
@@ -120,11 +132,11 @@ def build_all(run_dir: Path, language: str = "vi") -> list[Path]:
     return result.paths
 
 
-def build_cli(run_dir: Path, language: str = "vi") -> int:
+def build_cli(run_dir: Path, language: str = "vi", trend_from: Path | None = None) -> int:
     """`kiemthu report RUN_DIR`: build and print the paths; a one-line error for a bad summary.json."""
     console = Console()
     try:
-        result = build(Path(run_dir), language)
+        result = build(Path(run_dir), language, trend_from=trend_from)
     except EvidenceMismatch as exc:
         console.print(f"[red]Không lập lại báo cáo: summary.json mâu thuẫn với journal.jsonl của Cổng / refused: "
                       f"summary.json disagrees with the portal's journal.jsonl[/red] ({len(exc.disagreements)}):",

@@ -99,6 +99,24 @@ def record_run(run_dir: Path, db: Path | None = None, artefacts: Iterable[Path] 
     return db_path(db)
 
 
+def earlier_runs_alike(run_dir: Path, db: Path | None = None, limit: int = 20) -> list[Path]:
+    """Folders of the runs recorded before this one (by start time) of the same system (target name, agency code,
+    contract profile) over the same services, latest first: the runs a trend compares it with. A shard is
+    compared with the same shard of earlier days, a merged run with earlier merged runs."""
+    summary = read_summary(Path(run_dir))
+    run = run_from_summary(summary, Path(run_dir))
+    services = sorted(s["id"] for s in summary["services"])
+    with closing(connect(db)) as conn:
+        rows = conn.execute(
+            "SELECT r.run_dir, GROUP_CONCAT(s.service_id, ',') AS ids FROM runs r JOIN services s USING (run_id) "
+            "WHERE r.run_id != ? AND r.target_name = ? AND r.agency_code = ? AND r.profile = ? AND r.started_at < ? "
+            "GROUP BY r.run_id ORDER BY r.started_at DESC LIMIT 200",
+            (summary["run_id"], run.target["name"], run.target["agency_code"], run.profile, summary["started_at"]),
+        ).fetchall()
+    alike = [Path(r["run_dir"]) for r in rows if sorted((r["ids"] or "").split(",")) == services]
+    return alike[:limit]
+
+
 def record_submission(run_dir: Path, stored: dict[str, Any], db: Path | None = None) -> Path:
     """The admin system's answer to a run's submission, one row per service (`kiemthu submit`)."""
     run_id = read_summary(Path(run_dir))["run_id"]

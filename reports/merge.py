@@ -276,7 +276,7 @@ def repeated_codes(sources: list[Source]) -> list[str]:
 
 
 def merge_runs(run_dirs: list[Path], output: Path | None = None, public_key: Path | None = None,
-               language: str = "vi") -> MergeResult:
+               language: str = "vi", trend_from: Path | None = None) -> MergeResult:
     """Verify, refuse or merge, then build the documents and seal the merged folder (reports.build.build)."""
     from reports.build import build
 
@@ -291,7 +291,7 @@ def merge_runs(run_dirs: list[Path], output: Path | None = None, public_key: Pat
         summary = merged_summary(run_id, sources)
         (out / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2), encoding="utf-8")
         (out / "logs").mkdir(exist_ok=True)
-        built = build(out, language)
+        built = build(out, language, trend_from=trend_from)
     except BaseException:
         clear(out, remove=created)  # a half-merged folder is no bundle
         raise
@@ -314,7 +314,7 @@ def _is_run_id(name: str) -> bool:
 
 
 def merge_cli(run_dirs: list[Path], output: Path | None = None, public_key: Path | None = None,
-              language: str = "vi") -> int:
+              language: str = "vi", trend_from: Path | None = None) -> int:
     """0 when merged and every document built, 1 when a document failed, 2 when the merge is refused."""
     from reports.crosscheck import EvidenceMismatch
     from reports.manifest import UnsafeFolder
@@ -322,7 +322,7 @@ def merge_cli(run_dirs: list[Path], output: Path | None = None, public_key: Path
 
     console = Console()
     try:
-        result = merge_runs(run_dirs, output, public_key, language)
+        result = merge_runs(run_dirs, output, public_key, language, trend_from)
     except MergeRefused as exc:
         console.print(f"[red]Không gộp được / merge refused[/red] ({len(exc.problems)}):", highlight=False)
         for line in exc.problems:

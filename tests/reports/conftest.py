@@ -6,6 +6,7 @@ import copy
 import os
 from datetime import date
 import json
+import shutil
 import zlib
 import struct
 from pathlib import Path
@@ -258,6 +259,21 @@ def real_allure() -> str | None:
 def no_allure(monkeypatch, real_allure):
     """Builds skip the Allure generator (slow, needs Java) unless a test asks for it."""
     monkeypatch.setenv("KIEMTHU_ALLURE", "/nonexistent/allure")
+
+
+@pytest.fixture
+def generator(monkeypatch, real_allure):
+    """The real Allure generator, or skip (it needs npm allure-commandline and Java)."""
+    from reports.allure import find_generator
+
+    if real_allure:
+        monkeypatch.setenv("KIEMTHU_ALLURE", real_allure)
+    else:
+        monkeypatch.delenv("KIEMTHU_ALLURE")
+    found = find_generator()
+    if found is None or not shutil.which("java"):
+        pytest.skip("Allure generator not installed")
+    return found
 
 
 @pytest.fixture

@@ -2,7 +2,6 @@
 
 import base64
 import json
-import shutil
 import uuid
 import zipfile
 from pathlib import Path
@@ -45,19 +44,6 @@ def write_results(folder: Path) -> None:
                   "labels": [{"name": "suite", "value": "kiemthu"}],
                   "attachments": [{"name": "journal", "source": "note-attachment.txt", "type": "text/plain"}]}
         (folder / f"{result['uuid']}-result.json").write_text(json.dumps(result), encoding="utf-8")
-
-
-@pytest.fixture
-def generator(monkeypatch, real_allure):
-    """The real Allure generator, or skip (it needs npm allure-commandline and Java)."""
-    if real_allure:
-        monkeypatch.setenv("KIEMTHU_ALLURE", real_allure)
-    else:
-        monkeypatch.delenv("KIEMTHU_ALLURE")
-    found = find_generator()
-    if found is None or not shutil.which("java"):
-        pytest.skip("Allure generator not installed")
-    return found
 
 
 @pytest.mark.slow
