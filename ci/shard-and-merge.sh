@@ -10,6 +10,7 @@
 # Settings (environment):
 #   KIEMTHU_TARGET            target file of the system under test; unset: the demo (reference system + mock)
 #   KIEMTHU_CI_OUT            where shards and the merge go (default reports/out/ci)
+#   KIEMTHU_WORKERS           services side by side within a job (default auto: one per core)
 #   KIEMTHU_TREND_FROM        the previous merged run folder (e.g. the last pipeline's artefact): the Allure trend
 #                             goes on from it
 #   KIEMTHU_SIGNING_KEY_PEM   the bundle-signing key (a CI secret): every shard and the merge must sign with
@@ -41,10 +42,12 @@ step_shard() {
   local k="$1" n="$2"
   install_signing_key
   mkdir -p "$OUT"
+  # services side by side within the job too (auto: one per core; 0 for a target whose officer works by hand)
+  local workers="${KIEMTHU_WORKERS:-auto}"
   if [ -n "${KIEMTHU_TARGET:-}" ]; then
-    "$KIEMTHU" run --target "$KIEMTHU_TARGET" --shard "$k/$n" --output "$OUT/shard-$k"
+    "$KIEMTHU" run --target "$KIEMTHU_TARGET" --shard "$k/$n" --workers "$workers" --output "$OUT/shard-$k"
   else
-    "$KIEMTHU" demo --shard "$k/$n" --output "$OUT/shard-$k"
+    "$KIEMTHU" demo --shard "$k/$n" --workers "$workers" --output "$OUT/shard-$k"
   fi
 }
 
