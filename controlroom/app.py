@@ -728,21 +728,18 @@ def when(moment: Any) -> str:
 
 
 def board_of(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Service × check rows from the progress events, as the live table first shows them."""
-    rows: dict[tuple[str, str], dict[str, Any]] = {}
+    """Service × check rows from the progress events, folded as the terminal's live table folds them: a check's
+    time runs from its first step, which may come while an earlier check needed its flows (the submission is
+    played inside the SSO check's journey), to its end."""
+    from conformance.progress import Board
+
+    board = Board()
     for e in events:
-        service, check = e.get("service"), e.get("check")
-        if not service or not check:
-            continue
-        row = rows.setdefault((service, check), {"service": service, "check": check, "state": "waiting",
-                                                 "step": "", "verdict": "", "seconds": None})
-        if e.get("event") == "check" and e.get("state") == "start":
-            row["state"] = "running"
-        elif e.get("event") == "check" and e.get("state") == "end":
-            row.update(state="done", verdict=e.get("verdict", ""), seconds=e.get("seconds"))
-        elif e.get("event") == "step":
-            row["step"] = redact(str(e.get("what", "")))
-    return list(rows.values())
+        if e.get("event") in ("check", "step") and "t" in e:
+            board.apply(e)
+    return [{"service": row["service"], "check": row["check"], "state": row["state"],
+             "step": redact(str(row.get("step", ""))), "verdict": row.get("verdict") or "",
+             "seconds": row.get("seconds"), "started": row.get("started")} for row in board.rows.values()]
 
 
 def serve(host: str = "127.0.0.1", port: int = 8900, db_path: Path | None = None, runs_root: Path | None = None) -> int:

@@ -50,14 +50,19 @@
     }
     if (!e.service || !e.check) return;
     var row = rowFor(tbody, e.service, e.check);
-    if (e.event === "check" && e.state === "start") {
+    // a check's time runs from its first step (its flows may run while an earlier check needs them) to its end
+    if (!row.dataset.started && (e.event === "step" || (e.event === "check" && e.state === "start"))) {
       row.dataset.started = String(e.t || Date.now() / 1000);
+    }
+    if (e.event === "check" && e.state === "start") {
       row.querySelector(".st").textContent = "…";
     } else if (e.event === "check" && e.state === "end") {
       row.dataset.ended = "1";
       row.querySelector(".st").textContent = VERDICTS[e.verdict] || e.verdict || "";
-      if (e.seconds != null) row.querySelector(".el").textContent = Number(e.seconds).toFixed(1) + " s";
-    } else if (e.event === "step") {
+      var seconds = Math.max(e.t ? e.t - Number(row.dataset.started || e.t) : 0, e.seconds || 0);
+      row.querySelector(".el").textContent = seconds.toFixed(1) + " s";
+    } else if (e.event === "step" && !row.dataset.ended) {
+      row.querySelector(".st").textContent = "…";
       row.querySelector(".step").textContent = e.what || "";
     }
   }
