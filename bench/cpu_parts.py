@@ -42,7 +42,9 @@ def _read(pid: str) -> tuple[int, float, list[str]] | None:
         return None
     fields = stat[stat.rindex(")") + 2:].split()
     ppid, cpu = int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK  # utime + stime
-    return ppid, cpu, [c.decode(errors="replace") for c in cmdline if c]
+    args = [c.decode(errors="replace") for c in cmdline if c]
+    # a process that has exited but is not reaped yet has no command line: its name is in stat
+    return ppid, cpu, args or [f"{stat[stat.index('(') + 1:stat.rindex(')')]} (exited)"]
 
 
 class CpuByPart:
