@@ -76,21 +76,22 @@ def build(run_dir: Path, language: str = "vi", today: date | None = None, db: Pa
     run_dir = Path(run_dir)
     run = load_run(run_dir)
     ensure_folder_safe(run_dir)
-    ensure_summary_matches_journal(run_dir, read_summary(run_dir))
+    summary = read_summary(run_dir)
+    ensure_summary_matches_journal(run_dir, summary)
     ensure_key_outside(key_path(), run_dir)
     key = installation_key()
     carried, had_trend = None, (run_dir / "allure-results" / "history").is_dir()
     try:  # the Allure trend goes on from the last run of the same system and services
         carried = carry_trend(run_dir / "allure-results",
-                              ([Path(trend_from)] if trend_from else []) + earlier_runs_alike(run_dir, db))
+                              ([Path(trend_from)] if trend_from else []) + earlier_runs_alike(summary, run_dir, db))
     except (sqlite3.Error, OSError) as exc:
         log.debug("Allure trend not carried over: %s", exc)
     allure = build_allure(run_dir)
     notes = [] if allure.path else [
         f"{labels.text('allure', language)}: {labels.text('allure_missing', language, why=allure.note)}"]
     if trend_from and not had_trend and carried != Path(trend_from) and allure.path:
-        notes.append(f"--trend-from: {trend_from} không có allure-report.html mang xu hướng; xu hướng bắt đầu từ lần "
-                     f"chạy này / holds no allure-report.html with a trend: the trend starts with this run")
+        notes.append(f"--trend-from: {trend_from} không có allure-report.html mang xu hướng, không dùng được / "
+                     f"holds no allure-report.html with a trend, not used")
     # the Vietnamese submission always, and every other language asked now or built before, so that all the
     # documents of the folder print the one manifest they are sealed with
     languages = ["vi"] + [lang for lang in labels.LANGUAGES if lang != "vi" and

@@ -99,12 +99,11 @@ def record_run(run_dir: Path, db: Path | None = None, artefacts: Iterable[Path] 
     return db_path(db)
 
 
-def earlier_runs_alike(run_dir: Path, db: Path | None = None, limit: int = 20) -> list[Path]:
-    """Folders of the runs recorded before this one (by start time) of the same system (target name, agency code,
-    contract profile) over the same services, latest first: the runs a trend compares it with. A shard is
-    compared with the same shard of earlier days, a merged run with earlier merged runs."""
-    summary = read_summary(Path(run_dir))
-    run = run_from_summary(summary, Path(run_dir))
+def earlier_runs_alike(summary: dict[str, Any], run_dir: Path, db: Path | None = None, limit: int = 20) -> list[Path]:
+    """Folders of the runs recorded before this one (`summary`, by start time) of the same system (target name,
+    agency code, contract profile) over the same services, latest first: the runs a trend compares it with. A shard
+    is compared with the same shard of earlier days, a merged run with earlier merged runs."""
+    run = run_from_summary(summary, Path(run_dir))  # the names as record_run stores them
     services = sorted(s["id"] for s in summary["services"])
     with closing(connect(db)) as conn:
         rows = conn.execute(

@@ -13,6 +13,7 @@ import pytest
 from conftest import requests_made_opening, sample_summary, write_run_dir
 from reports.allure import build_allure, carry_trend, history_files
 from reports.history import earlier_runs_alike, record_run
+from reports.model import read_summary
 
 
 def single_file(files: dict[str, bytes]) -> str:
@@ -74,8 +75,11 @@ def test_only_earlier_runs_of_the_same_system_and_services_are_alike(tmp_path, h
     folders = {name: write_run_dir(tmp_path / name, data) for name, data in runs.items()}
     for folder in folders.values():
         record_run(folder)
-    assert earlier_runs_alike(folders["now"]) == [folders["second"].resolve(), folders["first"].resolve()]
-    assert earlier_runs_alike(folders["first"]) == []
+    def alike(name: str) -> list[Path]:
+        return earlier_runs_alike(read_summary(folders[name]), folders[name])
+
+    assert alike("now") == [folders["second"].resolve(), folders["first"].resolve()]
+    assert alike("first") == []
 
 
 def write_day(folder: Path, statuses: dict[str, str], day: int) -> None:
