@@ -215,10 +215,11 @@ def _print_summary(run_dir: Path, console: Console) -> None:
             elif check.get("verdict") == "inconclusive":
                 console.print(f"  ? {svc['id']} / {name}: không kết luận được / inconclusive: {check.get('reason', '')}",
                               markup=False)
-    console.print(f"Run directory: {run_dir}")
+    # a path is never folded: it is copied from here
+    console.print(f"Run directory: {run_dir}", markup=False, highlight=False, soft_wrap=True)
     for name in ("report.pdf", "report.xlsx", "report.html", "allure-report.html", "summary.json", "junit.xml"):
         if (run_dir / name).exists():
-            console.print(f"  {name}: {run_dir / name}")
+            console.print(f"  {name}: {run_dir / name}", markup=False, highlight=False, soft_wrap=True)
 
 
 def run_demo(defects: list[str], output: Path | None, services: list[str], checks: list[str], headed: bool,
